@@ -1,0 +1,7 @@
+#!/usr/bin/env node
+// Runs the TypeScript sources directly through tsx, so a checkout needs no build step.
+import { register } from 'tsx/esm/api';
+
+register();
+const { runCli } = await import('../src/cli/index.ts');
+await runCli(process.argv);

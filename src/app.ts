@@ -1,0 +1,28 @@
+// createApp(deps): the Hono application. No I/O at import time; everything comes through deps.
+import { Hono } from 'hono';
+import { requestId } from 'hono/request-id';
+import type { Deps } from './deps.ts';
+import { createErrorHandler, notFound } from './http/errors.ts';
+import { healthRoutes } from './http/health-routes.ts';
+import { metadataRoutes } from './http/metadata-routes.ts';
+import { oauthRoutes } from './http/oauth-routes.ts';
+
+export function createApp(deps: Deps, options: { isShuttingDown?: () => boolean } = {}): Hono {
+  const app = new Hono();
+  app.use(requestId());
+  app.use(async (c, next) => {
+    const started = performance.now();
+    await next();
+    c.header('X-Content-Type-Options', 'nosniff');
+    deps.log.info(
+      { req_id: c.get('requestId'), method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round((performance.now() - started) * 10) / 10 },
+      'request',
+    );
+  });
+  app.onError(createErrorHandler(deps.log));
+  app.notFound(notFound);
+  app.route('/', metadataRoutes(deps));
+  app.route('/', oauthRoutes(deps));
+  app.route('/', healthRoutes(deps, options.isShuttingDown ?? (() => false)));
+  return app;
+}

@@ -1,0 +1,25 @@
+// The consulate command: serve, check, keys (rotate, list), secret (generate, hash).
+import { Command } from 'commander';
+import { registerKeysCommands } from './keys.ts';
+import { registerSecretCommands } from './secret.ts';
+import { checkCommand, configOption, overrideOptions, serveCommand } from './serve.ts';
+
+export async function runCli(argv: string[]): Promise<void> {
+  const program = new Command('consulate')
+    .description('Consulate: identity gateway for AI agents. Mints Passports for people, services and agents.')
+    .showHelpAfterError()
+    .configureOutput({ outputError: (text, write) => write(text) });
+
+  const serve = program.command('serve').description('start the server (embedded SQLite by default; keys generated on first start)');
+  configOption(serve);
+  overrideOptions(serve);
+  serve.action(serveCommand);
+
+  const check = program.command('check').description('validate the config directory; exit 1 and list every problem as file:line:col  path  message');
+  configOption(check);
+  check.action(checkCommand);
+
+  registerKeysCommands(program);
+  registerSecretCommands(program);
+  await program.parseAsync(argv);
+}

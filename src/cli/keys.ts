@@ -1,0 +1,65 @@
+import type { Command } from 'commander';
+import { loadConfig } from '../config/load.ts';
+import { systemClock } from '../deps.ts';
+import { createKeyring, signingAlgs, type SigningAlg } from '../passports/keys.ts';
+import { databaseUrlFor, openStore } from '../store/open.ts';
+import { configOption, reportConfigError } from './serve.ts';
+
+async function withKeyring<T>(flags: { config: string; dataDir?: string; databaseUrl?: string }, run: (keyring: ReturnType<typeof createKeyring>, activationDelay: number) => Promise<T>): Promise<T> {
+  let config;
+  try {
+    config = loadConfig(flags.config, { overrides: { ...(flags.dataDir ? { dataDir: flags.dataDir } : {}), ...(flags.databaseUrl ? { databaseUrl: flags.databaseUrl } : {}) } });
+  } catch (error) {
+    reportConfigError(error);
+  }
+  const store = openStore(databaseUrlFor(config.main.data_dir, config.main.database_url));
+  try {
+    const keyring = createKeyring(store.keys, {
+      retentionSeconds: config.main.passports.max_ttl_seconds + config.main.client_assertions.clock_skew_seconds,
+      reloadSeconds: 0.05,
+    });
+    await keyring.ensureKeys(systemClock());
+    return await run(keyring, config.main.keys.activation_delay_seconds);
+  } finally {
+    await store.close();
+  }
+}
+
+const storeOptions = (command: Command) =>
+  configOption(command)
+    .option('--data-dir <dir>', 'directory of the embedded database (env CONSULATE_DATA_DIR)')
+    .option('--database-url <url>', 'database URL (env CONSULATE_DATABASE_URL)');
+
+export function registerKeysCommands(program: Command): void {
+  const keys = program.command('keys').description('manage signing keys');
+
+  storeOptions(keys.command('rotate').description('publish a new signing key per algorithm now; it starts signing after the activation delay'))
+    .option('--activate-in <seconds>', 'seconds before the new key signs (default: keys.activation_delay_seconds)', (v) => Number.parseInt(v, 10))
+    .option('--alg <alg>', `only this algorithm (${signingAlgs.join(', ')})`)
+    .action(async (flags) => {
+      if (flags.alg !== undefined && !signingAlgs.includes(flags.alg)) {
+        process.stderr.write(`unknown algorithm ${flags.alg}; use one of ${signingAlgs.join(', ')}\n`);
+        process.exit(2);
+      }
+      if (flags.activateIn !== undefined && !(Number.isInteger(flags.activateIn) && flags.activateIn >= 0)) {
+        process.stderr.write('--activate-in takes a whole number of seconds\n');
+        process.exit(2);
+      }
+      await withKeyring(flags, async (keyring, defaultDelay) => {
+        const now = systemClock();
+        const delay = flags.activateIn ?? defaultDelay;
+        const added = await keyring.rotate(now, delay, flags.alg ? [flags.alg as SigningAlg] : signingAlgs);
+        for (const key of added) {
+          process.stdout.write(`${key.alg}  ${key.kid}  published now, signs from ${new Date(key.activatesAt * 1000).toISOString()}\n`);
+        }
+      });
+    });
+
+  storeOptions(keys.command('list').description('list signing keys and their state (next, current, retired)')).action(async (flags) => {
+    await withKeyring(flags, async (keyring) => {
+      for (const key of await keyring.status(systemClock())) {
+        process.stdout.write(`${key.alg}  ${key.kid}  ${key.state}  activates ${new Date(key.activatesAt * 1000).toISOString()}\n`);
+      }
+    });
+  });
+}

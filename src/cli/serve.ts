@@ -1,0 +1,67 @@
+import type { Command } from 'commander';
+import { loadConfig } from '../config/load.ts';
+import type { Overrides } from '../config/overrides.ts';
+import { ConfigError, formatProblems } from '../config/problems.ts';
+import { startServer } from '../main.ts';
+
+export const defaultConfigDir = () => process.env.CONSULATE_CONFIG_DIR ?? './config';
+
+export function configOption(command: Command): Command {
+  return command.option('-c, --config <dir>', 'config directory (env CONSULATE_CONFIG_DIR)', defaultConfigDir());
+}
+
+export function overrideOptions(command: Command): Command {
+  return command
+    .option('--issuer <url>', 'issuer URL (env CONSULATE_ISSUER)')
+    .option('--host <host>', 'listen address (env CONSULATE_HOST)')
+    .option('--port <port>', 'listen port, 0 for any free port (env CONSULATE_PORT)', (v) => Number.parseInt(v, 10))
+    .option('--data-dir <dir>', 'directory of the embedded database and keys (env CONSULATE_DATA_DIR)')
+    .option('--database-url <url>', 'database URL, e.g. sqlite:./data/consulate.db (env CONSULATE_DATABASE_URL)');
+}
+
+type ServeFlags = { config: string; issuer?: string; host?: string; port?: number; dataDir?: string; databaseUrl?: string };
+
+export const toOverrides = (flags: ServeFlags): Overrides => ({
+  ...(flags.issuer !== undefined ? { issuer: flags.issuer } : {}),
+  ...(flags.host !== undefined ? { host: flags.host } : {}),
+  ...(flags.port !== undefined ? { port: flags.port } : {}),
+  ...(flags.dataDir !== undefined ? { dataDir: flags.dataDir } : {}),
+  ...(flags.databaseUrl !== undefined ? { databaseUrl: flags.databaseUrl } : {}),
+});
+
+export function reportConfigError(error: unknown): never {
+  if (error instanceof ConfigError) {
+    process.stderr.write(`${formatProblems(error.problems)}\n${error.problems.length} problem(s) in config\n`);
+    process.exit(1);
+  }
+  throw error;
+}
+
+export async function serveCommand(flags: ServeFlags): Promise<void> {
+  let server;
+  try {
+    server = await startServer({ configDir: flags.config, overrides: toOverrides(flags) });
+  } catch (error) {
+    reportConfigError(error);
+  }
+  const { welcome } = server.config.main;
+  process.stderr.write(`\nConsulate is running.\n  issuer:    ${server.issuer}\n  discovery: ${server.issuer.replace(/\/$/, '')}/.well-known/openid-configuration\n${welcome ? `\n${welcome.trimEnd()}\n` : ''}\n`);
+  const stop = (signal: string) => {
+    process.stderr.write(`\n${signal}: shutting down\n`);
+    server.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once('SIGINT', () => stop('SIGINT'));
+  process.once('SIGTERM', () => stop('SIGTERM'));
+}
+
+export function checkCommand(flags: { config: string }): void {
+  try {
+    const config = loadConfig(flags.config);
+    process.stdout.write(`config OK: ${config.clients.size} client(s), ${config.resources.size} resource(s)\n`);
+  } catch (error) {
+    reportConfigError(error);
+  }
+}

@@ -1,0 +1,74 @@
+// Checks what one file cannot check alone: unique ids, references between clients and resources,
+// credentials that fit the auth method, RAR schemas that compile, lifetimes within bounds.
+import { compileDetailsSchema } from '../oauth/authorization-details.ts';
+import type { Located } from './load.ts';
+import type { ConfigProblem } from './problems.ts';
+import type { ClientConfig, MainConfig, ResourceConfig } from './schema.ts';
+
+const secretHashFormat = /^(sha256:[A-Za-z0-9_-]{43}|scrypt:\d+:\d+:\d+:[A-Za-z0-9_-]{22,}:[A-Za-z0-9_-]{43,})$/;
+
+export function crossCheck(config: {
+  main: Located<MainConfig>;
+  clients: Located<ClientConfig>[];
+  resources: Located<ResourceConfig>[];
+}): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const resources = new Map<string, Located<ResourceConfig>>();
+
+  for (const resource of config.resources) {
+    const at = resource.source;
+    if (resources.has(resource.resource)) problems.push(at.problem(['resource'], `resource ${resource.resource} is defined twice (also in ${resources.get(resource.resource)?.source.file})`));
+    resources.set(resource.resource, resource);
+    const ttl = resource.passport_ttl_seconds;
+    if (ttl !== undefined && ttl > config.main.passports.max_ttl_seconds) {
+      problems.push(at.problem(['passport_ttl_seconds'], `must be at most passports.max_ttl_seconds (${config.main.passports.max_ttl_seconds})`));
+    }
+    for (const [type, definition] of Object.entries(resource.authorization_details_types)) {
+      const error = compileDetailsSchema(definition.schema).error;
+      if (error) problems.push(at.problem(['authorization_details_types', type, 'schema'], `invalid JSON Schema: ${error}`));
+    }
+  }
+
+  const clientIds = new Map<string, string>();
+  for (const client of config.clients) {
+    const at = client.source;
+    const seen = clientIds.get(client.client_id);
+    if (seen) problems.push(at.problem(['client_id'], `client ${client.client_id} is defined twice (also in ${seen})`));
+    clientIds.set(client.client_id, at.file);
+
+    const method = client.token_endpoint_auth_method;
+    if (method === 'private_key_jwt') {
+      if (!client.jwks === !client.jwks_uri) problems.push(at.problem(['token_endpoint_auth_method'], 'private_key_jwt needs exactly one of jwks or jwks_uri'));
+      if (client.secret_hash) problems.push(at.problem(['secret_hash'], 'a private_key_jwt client has no secret'));
+    } else {
+      if (!client.secret_hash) problems.push(at.problem(['token_endpoint_auth_method'], `${method} needs secret_hash`));
+      else if (!secretHashFormat.test(client.secret_hash)) {
+        problems.push(at.problem(['secret_hash'], 'not a secret hash: use `consulate secret generate` or `consulate secret hash` (sha256:… or scrypt:…)'));
+      }
+      if (client.jwks || client.jwks_uri) problems.push(at.problem(['jwks'], `${method} clients have no keys`));
+    }
+
+    for (const [uri, grant] of Object.entries(client.resources)) {
+      const resource = resources.get(uri);
+      if (!resource) {
+        problems.push(at.problem(['resources'], `unknown resource ${uri}`, uri));
+        continue;
+      }
+      grant.scopes.forEach((scope, i) => {
+        if (!Object.hasOwn(resource.scopes, scope)) problems.push(at.problem(['resources', uri, 'scopes', i], `resource ${uri} has no scope "${scope}"`));
+      });
+      grant.authorization_details_types.forEach((type, i) => {
+        if (!Object.hasOwn(resource.authorization_details_types, type)) {
+          problems.push(at.problem(['resources', uri, 'authorization_details_types', i], `resource ${uri} has no authorization_details type "${type}"`));
+        }
+      });
+    }
+    if (client.default_resource !== undefined && !Object.hasOwn(client.resources, client.default_resource)) {
+      problems.push(at.problem(['default_resource'], 'must be one of the client\'s resources'));
+    }
+    client.introspects.forEach((uri, i) => {
+      if (!resources.has(uri)) problems.push(at.problem(['introspects', i], `unknown resource ${uri}`));
+    });
+  }
+  return problems;
+}

@@ -1,0 +1,98 @@
+// Loads the config directory: consulate.yaml, clients/*.yaml, resources/*.yaml.
+// Pipeline: 1 read YAML with positions  2 check shapes with zod  3 cross-check references
+// 4 apply environment overrides  5 freeze. Every problem is collected and reported at once.
+import { existsSync, readdirSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import type { z } from 'zod';
+import { applyOverrides, type Overrides } from './overrides.ts';
+import { crossCheck } from './cross-check.ts';
+import { ConfigError, type ConfigProblem } from './problems.ts';
+import { clientSchema, mainConfigSchema, resourceSchema, type ClientConfig, type MainConfig, type ResourceConfig } from './schema.ts';
+import { readYamlSource, type YamlSource } from './yaml-source.ts';
+
+export type Located<T> = T & { readonly source: YamlSource };
+
+export type Config = {
+  readonly dir: string;
+  readonly main: MainConfig;
+  readonly clients: ReadonlyMap<string, Located<ClientConfig>>;
+  readonly resources: ReadonlyMap<string, Located<ResourceConfig>>;
+};
+
+export type LoadOptions = { env?: NodeJS.ProcessEnv; overrides?: Overrides };
+
+export function loadConfig(dir: string, options: LoadOptions = {}): Config {
+  const env = options.env ?? process.env;
+  const root = resolve(dir);
+  const problems: ConfigProblem[] = [];
+  const show = (file: string) => relative(process.cwd(), file) || file;
+
+  const mainFile = join(root, 'consulate.yaml');
+  if (!existsSync(mainFile)) throw new ConfigError([{ file: show(mainFile), line: 1, col: 1, path: '', message: 'file not found' }]);
+
+  const main = parseFile(mainFile, show(mainFile), mainConfigSchema, env, problems);
+  const clients = listYaml(join(root, 'clients')).map((file) => parseFile(file, show(file), clientSchema, env, problems));
+  const resources = listYaml(join(root, 'resources')).map((file) => parseFile(file, show(file), resourceSchema, env, problems));
+
+  if (problems.length === 0 && main) {
+    const located = {
+      main,
+      clients: clients.filter((c): c is Located<ClientConfig> => c !== undefined),
+      resources: resources.filter((r): r is Located<ResourceConfig> => r !== undefined),
+    };
+    problems.push(...crossCheck(located));
+    if (problems.length === 0) {
+      const config: Config = {
+        dir: root,
+        main: applyOverrides(main, env, options.overrides ?? {}, main.source, problems),
+        clients: new Map(located.clients.map((c) => [c.client_id, c])),
+        resources: new Map(located.resources.map((r) => [r.resource, r])),
+      };
+      if (problems.length === 0) return deepFreeze(config);
+    }
+  }
+  throw new ConfigError(problems.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.col - b.col));
+}
+
+function listYaml(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((name) => /\.ya?ml$/.test(name) && !name.startsWith('.'))
+    .sort()
+    .map((name) => join(dir, name));
+}
+
+function parseFile<S extends z.ZodType>(
+  file: string,
+  display: string,
+  schema: S,
+  env: NodeJS.ProcessEnv,
+  problems: ConfigProblem[],
+): Located<z.output<S>> | undefined {
+  const source = readYamlSource(file, display, env, problems);
+  if (!source) return undefined;
+  const result = schema.safeParse(source.value ?? {});
+  if (!result.success) {
+    for (const issue of result.error.issues) {
+      if (issue.code === 'unrecognized_keys') {
+        for (const key of issue.keys) problems.push(source.problem(issue.path, 'unknown key', key));
+      } else {
+        problems.push(source.problem(issue.path, issue.message));
+      }
+    }
+    return undefined;
+  }
+  return Object.assign(result.data as object, { source }) as Located<z.output<S>>;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    if (value instanceof Map) {
+      for (const item of value.values()) deepFreeze(item);
+    } else {
+      for (const [key, item] of Object.entries(value)) if (key !== 'source') deepFreeze(item);
+    }
+    Object.freeze(value);
+  }
+  return value;
+}

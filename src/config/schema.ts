@@ -1,0 +1,150 @@
+// Zod schemas of every config file: defaults and one doc line per key (the doc lines become the
+// JSON Schema descriptions editors show). Shapes only; cross-references are checked in cross-check.ts.
+import { z } from 'zod';
+
+const seconds = (doc: string, def: number, max: number) =>
+  z.number().int().min(1).max(max).default(def).describe(doc);
+
+const httpsOrLoopbackUrl = z
+  .string()
+  .refine((value) => {
+    try {
+      const url = new URL(value);
+      if (url.hash || url.search || url.username || url.password) return false;
+      if (url.protocol === 'https:') return true;
+      return url.protocol === 'http:' && ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
+    } catch {
+      return false;
+    }
+  }, 'must be an https URL (http only on localhost/127.0.0.1/[::1]) without query, fragment or userinfo');
+
+const absoluteUri = z.string().refine((value) => {
+  try {
+    const url = new URL(value);
+    return !url.hash;
+  } catch {
+    return false;
+  }
+}, 'must be an absolute URI without a fragment (RFC 8707 §2)');
+
+const scopeToken = z.string().regex(/^[\x21\x23-\x5B\x5D-\x7E]+$/, 'must be a scope token (RFC 6749 §3.3)');
+
+export const mainConfigSchema = z
+  .strictObject({
+    issuer: httpsOrLoopbackUrl
+      .optional()
+      .describe('Issuer identifier and base URL of every endpoint. Overridden by CONSULATE_ISSUER. When absent: http://<host>:<port> of the listener.'),
+    listen: z
+      .strictObject({
+        host: z.string().default('127.0.0.1').describe('Address to listen on. Overridden by CONSULATE_HOST.'),
+        port: z.number().int().min(0).max(65535).default(8080).describe('TCP port; 0 picks a free one. Overridden by CONSULATE_PORT.'),
+      })
+      .prefault({})
+      .describe('Where the HTTP server listens.'),
+    data_dir: z.string().default('./data').describe('Directory of the embedded database and generated keys, relative to the working directory. Overridden by CONSULATE_DATA_DIR.'),
+    database_url: z
+      .string()
+      .optional()
+      .describe('Database URL (sqlite:<path>). Default: sqlite:<data_dir>/consulate.db. Overridden by CONSULATE_DATABASE_URL.'),
+    passports: z
+      .strictObject({
+        ttl_seconds: seconds('Default Passport lifetime when a resource sets none.', 300, 3600),
+        max_ttl_seconds: seconds('Upper bound of any Passport lifetime; decides how long retired keys stay published.', 3600, 86400),
+        signing_alg: z.enum(['ES256', 'RS256']).default('ES256').describe('Algorithm Passports are signed with.'),
+      })
+      .prefault({})
+      .describe('Passport (RFC 9068 access token) settings.'),
+    keys: z
+      .strictObject({
+        activation_delay_seconds: z
+          .number()
+          .int()
+          .min(0)
+          .max(7 * 86400)
+          .default(600)
+          .describe('How long `consulate keys rotate` publishes a new key before it signs, so verifiers refresh their JWKS first.'),
+        reload_seconds: z.number().min(0.05).max(3600).default(10).describe('How often a running server re-reads the key set (picks up rotations).'),
+        jwks_max_age_seconds: z.number().int().min(0).max(86400).default(300).describe('Cache-Control max-age of the JWKS response.'),
+      })
+      .prefault({})
+      .describe('Signing keys.'),
+    client_assertions: z
+      .strictObject({
+        max_lifetime_seconds: seconds('Longest accepted private_key_jwt assertion lifetime (exp - now, and exp - iat).', 300, 3600),
+        clock_skew_seconds: z.number().int().min(0).max(300).default(30).describe('Tolerated clock difference for assertion times.'),
+      })
+      .prefault({})
+      .describe('private_key_jwt client assertions (RFC 7523).'),
+    http: z
+      .strictObject({
+        max_body_bytes: z.number().int().min(256).max(1048576).default(16384).describe('Largest accepted request body.'),
+        upstream_timeout_ms: z.number().int().min(100).max(30000).default(5000).describe('Timeout for outbound requests (client jwks_uri, upstream IdPs).'),
+      })
+      .prefault({})
+      .describe('HTTP limits.'),
+    welcome: z.string().max(4000).optional().describe('Text printed when the server starts (demo configs use it to list demo credentials).'),
+    log: z
+      .strictObject({
+        level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('Log level.'),
+      })
+      .prefault({})
+      .describe('Structured JSON logs on stdout.'),
+  })
+  .describe('Consulate main configuration (config/consulate.yaml).');
+
+const jwk = z.looseObject({ kty: z.string(), kid: z.string().optional(), alg: z.string().optional(), use: z.string().optional() });
+
+export const authMethods = ['client_secret_basic', 'client_secret_post', 'private_key_jwt'] as const;
+export type AuthMethod = (typeof authMethods)[number];
+
+export const clientGrantTypes = ['client_credentials'] as const;
+
+export const clientSchema = z
+  .strictObject({
+    client_id: z.string().min(1).max(200).regex(/^[\x21-\x7E]+$/, 'must be printable ASCII without spaces').describe('The client identifier.'),
+    name: z.string().max(200).optional().describe('Human-readable name, shown on pages and in logs.'),
+    token_endpoint_auth_method: z.enum(authMethods).describe('The one way this client authenticates at the token, introspection and revocation endpoints.'),
+    secret_hash: z
+      .string()
+      .optional()
+      .describe('Hash of the client secret (from `consulate secret generate` or `consulate secret hash`); may be a ${env:NAME} reference. Never the secret itself.'),
+    jwks: z.strictObject({ keys: z.array(jwk).min(1) }).optional().describe('Public keys for private_key_jwt.'),
+    jwks_uri: httpsOrLoopbackUrl.optional().describe('URL of the public keys for private_key_jwt.'),
+    grant_types: z.array(z.enum(clientGrantTypes)).default(['client_credentials']).describe('Grants this client may use (empty for a resource server that only introspects).'),
+    resources: z
+      .record(
+        absoluteUri,
+        z.strictObject({
+          scopes: z.array(scopeToken).default([]).describe('Scopes of this resource the client may ask for.'),
+          authorization_details_types: z.array(z.string()).default([]).describe('RAR (RFC 9396) types of this resource the client may ask for.'),
+        }),
+      )
+      .default({})
+      .describe('Resources (RFC 8707) this client may get Passports for, keyed by resource identifier.'),
+    default_resource: absoluteUri.optional().describe('Resource used when a request names none. Default: the only resource, if there is exactly one.'),
+    introspects: z.array(absoluteUri).default([]).describe('Resources whose Passports this client (a resource server) may introspect.'),
+  })
+  .describe('A client (config/clients/*.yaml, one per file).');
+
+export const resourceSchema = z
+  .strictObject({
+    resource: absoluteUri.describe('Resource identifier (RFC 8707): the Passport audience.'),
+    name: z.string().max(200).optional().describe('Human-readable name.'),
+    passport_ttl_seconds: z.number().int().min(1).max(86400).optional().describe('Passport lifetime for this resource; at most passports.max_ttl_seconds.'),
+    scopes: z.record(scopeToken, z.string().describe('What the scope allows, in words.')).default({}).describe('Scopes this resource understands, with a description each.'),
+    authorization_details_types: z
+      .record(
+        z.string().min(1),
+        z.strictObject({
+          description: z.string().optional().describe('What this type grants, in words.'),
+          schema: z.record(z.string(), z.unknown()).describe('JSON Schema (draft 2020-12 or 7) an authorization_details object of this type must satisfy.'),
+        }),
+      )
+      .default({})
+      .describe('RAR (RFC 9396) types this resource accepts.'),
+  })
+  .describe('A resource server (config/resources/*.yaml, one per file).');
+
+export type MainConfig = z.output<typeof mainConfigSchema>;
+export type ClientConfig = z.output<typeof clientSchema>;
+export type ResourceConfig = z.output<typeof resourceSchema>;

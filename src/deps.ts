@@ -1,0 +1,57 @@
+// Composition root: the one place that wires config, store and services together.
+import type { ValidateFunction } from 'ajv';
+import { createClientKeySets, type ClientKeySets } from './clients/assertion.ts';
+import type { Config } from './config/load.ts';
+import type { Logger } from './log.ts';
+import { compileDetailsSchema } from './oauth/authorization-details.ts';
+import { createKeyring, type Keyring } from './passports/keys.ts';
+import type { Store } from './store/ports.ts';
+
+export type Clock = () => number;
+
+export type Deps = {
+  readonly config: Config;
+  readonly issuer: string;
+  readonly store: Store;
+  readonly keyring: Keyring;
+  readonly clientKeySets: ClientKeySets;
+  /** Per resource, the validator of each authorization_details type it accepts. */
+  readonly detailsTypes: ReadonlyMap<string, ReadonlyMap<string, ValidateFunction>>;
+  readonly log: Logger;
+  /** Epoch seconds. Tests pass a fixed clock. */
+  readonly now: Clock;
+};
+
+export const systemClock: Clock = () => Math.floor(Date.now() / 1000);
+
+export async function createDeps(options: { config: Config; issuer: string; store: Store; log: Logger; now?: Clock }): Promise<Deps> {
+  const { config, store } = options;
+  const now = options.now ?? systemClock;
+  const keyring = createKeyring(store.keys, {
+    retentionSeconds: config.main.passports.max_ttl_seconds + config.main.client_assertions.clock_skew_seconds,
+    reloadSeconds: config.main.keys.reload_seconds,
+  });
+  await keyring.ensureKeys(now());
+
+  const detailsTypes = new Map<string, Map<string, ValidateFunction>>();
+  for (const resource of config.resources.values()) {
+    const validators = new Map<string, ValidateFunction>();
+    for (const [type, definition] of Object.entries(resource.authorization_details_types)) {
+      const compiled = compileDetailsSchema(definition.schema);
+      if (!compiled.validate) throw new Error(`authorization_details type ${type} of ${resource.resource}: ${compiled.error}`);
+      validators.set(type, compiled.validate);
+    }
+    detailsTypes.set(resource.resource, validators);
+  }
+
+  return {
+    config,
+    issuer: options.issuer,
+    store,
+    keyring,
+    clientKeySets: createClientKeySets(config.main.http.upstream_timeout_ms),
+    detailsTypes,
+    log: options.log,
+    now,
+  };
+}

@@ -1,0 +1,62 @@
+// client_credentials (RFC 6749 §4.4): a Passport for the client itself, for one resource
+// (RFC 8707), with scopes narrowed to what the client may have and validated RAR (RFC 9396).
+import { OAuthError } from '../oauth/errors.ts';
+import { checkAuthorizationDetails } from '../oauth/authorization-details.ts';
+import { parseScope } from '../oauth/params.ts';
+import { narrowScopes, selectResource } from '../oauth/resource.ts';
+import { mintPassport } from '../passports/mint.ts';
+import type { Grant } from './types.ts';
+
+export const clientCredentialsGrant: Grant = {
+  grantType: 'client_credentials',
+  params: ['scope', 'resource', 'authorization_details'],
+  async handle({ deps, client: { client }, params, now, receipt }) {
+    const { config } = deps;
+    // 1. Audience.
+    const resourceId = selectResource(params.all('resource'), Object.keys(client.resources), new Set(config.resources.keys()), client.default_resource);
+    const resource = config.resources.get(resourceId);
+    const allowed = client.resources[resourceId];
+    if (!resource || !allowed) throw new OAuthError('invalid_target', 'resource is unknown or not allowed for this client');
+
+    // 2. Scopes: only narrowed, never widened.
+    const scopes = narrowScopes(parseScope(params.get('scope')), allowed.scopes);
+
+    // 3. Authorization details against the resource's declared types.
+    const rawDetails = params.get('authorization_details');
+    let details;
+    if (rawDetails !== undefined) {
+      const check = checkAuthorizationDetails(rawDetails, deps.detailsTypes.get(resourceId) ?? new Map(), allowed.authorization_details_types);
+      if (!check.ok) throw new OAuthError('invalid_authorization_details', check.detail, { reason: check.reason });
+      details = check.details;
+    }
+
+    // 4. Mint.
+    const ttl = resource.passport_ttl_seconds ?? config.main.passports.ttl_seconds;
+    const { token, claims } = await mintPassport(deps.keyring, config.main.passports.signing_alg, {
+      issuer: deps.issuer,
+      subject: client.client_id,
+      clientId: client.client_id,
+      audience: resourceId,
+      scopes,
+      authorizationDetails: details,
+      ttlSeconds: ttl,
+      receipt,
+      now,
+    });
+    return {
+      response: {
+        access_token: token,
+        token_type: 'Bearer',
+        expires_in: ttl,
+        ...(claims.scope ? { scope: claims.scope } : {}),
+        ...(claims.authorization_details ? { authorization_details: claims.authorization_details } : {}),
+      },
+      audit: {
+        event: 'passport.issued',
+        subject: claims.sub,
+        tokenJti: claims.jti,
+        details: { grant_type: 'client_credentials', aud: claims.aud, scope: claims.scope ?? '', exp: claims.exp, authorization_details_types: details?.map((d) => d.type) ?? [] },
+      },
+    };
+  },
+};

@@ -1,0 +1,68 @@
+// The token endpoint's shared steps, in a fixed order no grant can skip:
+// 1 find the grant  2 authenticate the client  3 check the client may use the grant
+// 4 handle  5 write the receipt (no receipt, no token)  6 the http layer answers with no-store.
+// Denials after step 2 are recorded too, with the reason that stays off the wire.
+import { authenticateClient, type AuthenticatedClient, type ClientAuthRequest } from '../clients/authenticate.ts';
+import { uuidv7 } from '../audit/ids.ts';
+import type { Deps } from '../deps.ts';
+import { isOAuthError, OAuthError } from '../oauth/errors.ts';
+import { clientCredentialsGrant } from './client-credentials.ts';
+import type { Grant, TokenResponse } from './types.ts';
+
+const grants: ReadonlyMap<string, Grant> = new Map([clientCredentialsGrant].map((grant) => [grant.grantType, grant]));
+
+export const supportedGrantTypes = (): string[] => [...grants.keys()];
+
+export function assertionContext(deps: Deps, now: number) {
+  const { client_assertions } = deps.config.main;
+  return {
+    issuer: deps.issuer,
+    now,
+    replay: deps.store.replay,
+    keySets: deps.clientKeySets,
+    maxLifetimeSeconds: client_assertions.max_lifetime_seconds,
+    clockSkewSeconds: client_assertions.clock_skew_seconds,
+  };
+}
+
+export async function dispatchTokenRequest(deps: Deps, request: ClientAuthRequest): Promise<TokenResponse> {
+  const now = deps.now();
+  // 1. The grant.
+  const grantType = request.params.get('grant_type');
+  if (grantType === undefined) throw new OAuthError('invalid_request', 'grant_type is required');
+  const grant = grants.get(grantType);
+  if (!grant) throw new OAuthError('unsupported_grant_type', 'grant_type is not supported');
+
+  // 2. The client.
+  const client = await authenticateClient(request, deps.config, assertionContext(deps, now));
+
+  const receipt = uuidv7();
+  try {
+    // 3. The client may use this grant.
+    if (!(client.client.grant_types as readonly string[]).includes(grantType)) {
+      throw new OAuthError('unauthorized_client', 'this client may not use this grant_type');
+    }
+    // 4. The grant itself.
+    const result = await grant.handle({ deps, client, params: request.params, now, receipt });
+    // 5. The receipt; if it cannot be written, no token leaves.
+    await deps.store.audit.append({ id: receipt, atMs: Date.now(), clientId: client.client.client_id, ...result.audit });
+    return result.response;
+  } catch (error) {
+    if (isOAuthError(error)) await recordDenial(deps, client, grantType, error);
+    throw error;
+  }
+}
+
+async function recordDenial(deps: Deps, client: AuthenticatedClient, grantType: string, error: OAuthError): Promise<void> {
+  try {
+    await deps.store.audit.append({
+      id: uuidv7(),
+      atMs: Date.now(),
+      event: 'passport.denied',
+      clientId: client.client.client_id,
+      details: { grant_type: grantType, error: error.code, reason: error.reason ?? error.description },
+    });
+  } catch (cause) {
+    deps.log.error({ err: cause }, 'audit write failed for a denial');
+  }
+}

@@ -1,0 +1,37 @@
+// What a grant module is: its grant_type, the parameters it reads, and a handler that returns
+// the token response and the receipt details, or throws an OAuthError. dispatch.ts runs the rest.
+import type { AuthenticatedClient } from '../clients/authenticate.ts';
+import type { Deps } from '../deps.ts';
+import type { AuthorizationDetail } from '../oauth/authorization-details.ts';
+import type { Params } from '../oauth/params.ts';
+import type { AuditInput } from '../store/ports.ts';
+
+export type TokenResponse = {
+  access_token: string;
+  token_type: 'Bearer';
+  expires_in: number;
+  scope?: string;
+  authorization_details?: AuthorizationDetail[];
+  issued_token_type?: string;
+};
+
+export type GrantContext = {
+  deps: Deps;
+  client: AuthenticatedClient;
+  params: Params;
+  now: number;
+  /** Id of the receipt (audit record) dispatch writes for this issuance. */
+  receipt: string;
+};
+
+export type GrantResult = {
+  response: TokenResponse;
+  audit: Pick<AuditInput, 'event' | 'subject' | 'tokenJti' | 'details'>;
+};
+
+export type Grant = {
+  grantType: string;
+  /** Parameters the handler reads; everything else is ignored. */
+  params: readonly string[];
+  handle(context: GrantContext): Promise<GrantResult>;
+};

@@ -1,0 +1,24 @@
+// One place that turns anything thrown into a response: an OAuthError as its JSON error object,
+// anything else as a fixed server_error whose cause goes only to the log, with the request id.
+import type { Context, ErrorHandler, NotFoundHandler } from 'hono';
+import type { Logger } from '../log.ts';
+import { isOAuthError, OAuthError } from '../oauth/errors.ts';
+import { oauthErrorResponse } from './respond.ts';
+
+export function createErrorHandler(log: Logger): ErrorHandler {
+  return (error, c: Context) => {
+    const requestId = c.get('requestId' as never) as string | undefined;
+    if (isOAuthError(error)) {
+      const level = error.status >= 500 ? 'error' : 'info';
+      log[level]({ req_id: requestId, path: c.req.path, error: error.code, reason: error.reason }, 'request refused');
+      return oauthErrorResponse(c, error);
+    }
+    log.error({ req_id: requestId, path: c.req.path, err: error }, 'unhandled error');
+    return oauthErrorResponse(c, new OAuthError('server_error', 'the server could not complete the request'));
+  };
+}
+
+export const notFound: NotFoundHandler = (c) => oauthErrorResponse(c, new OAuthError('not_found', 'no such endpoint'));
+
+export const methodNotAllowed = (allow: string) => (c: Context) =>
+  oauthErrorResponse(c, new OAuthError('method_not_allowed', `use ${allow}`, { headers: { Allow: allow } }));

@@ -1,0 +1,16 @@
+// Small response helpers shared by routes: JSON that is never cached, and OAuth error bodies.
+import type { Context } from 'hono';
+import type { OAuthError } from '../oauth/errors.ts';
+
+export function noStoreJson(c: Context, body: unknown, status: 200 | 201 = 200): Response {
+  c.header('Cache-Control', 'no-store');
+  c.header('Pragma', 'no-cache');
+  return c.json(body, status);
+}
+
+export function oauthErrorResponse(c: Context, error: OAuthError): Response {
+  for (const [name, value] of Object.entries(error.headers)) c.header(name, value);
+  c.header('Cache-Control', 'no-store');
+  c.header('Pragma', 'no-cache');
+  return c.json(error.toJSON(), error.status as 400);
+}

@@ -1,0 +1,94 @@
+// Starts Consulate: load config → open store → build deps → serve; graceful shutdown on signals.
+// The listener binds before the app is built, so port 0 works and the issuer can follow the port.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { getRequestListener } from '@hono/node-server';
+import { createApp } from './app.ts';
+import { loadConfig, type Config } from './config/load.ts';
+import type { Overrides } from './config/overrides.ts';
+import { createDeps, type Clock, type Deps } from './deps.ts';
+import { createLogger, type Logger } from './log.ts';
+import { databaseUrlFor, openStore } from './store/open.ts';
+
+export type StartOptions = {
+  configDir: string;
+  overrides?: Overrides;
+  env?: NodeJS.ProcessEnv;
+  log?: Logger;
+  now?: Clock;
+};
+
+export type RunningServer = {
+  issuer: string;
+  url: string;
+  port: number;
+  deps: Deps;
+  config: Config;
+  close(): Promise<void>;
+};
+
+export async function startServer(options: StartOptions): Promise<RunningServer> {
+  const config = loadConfig(options.configDir, { env: options.env, overrides: options.overrides });
+  const log = options.log ?? createLogger(config.main.log.level);
+  const store = openStore(databaseUrlFor(config.main.data_dir, config.main.database_url));
+
+  const server = createServer({ requestTimeout: 30_000, headersTimeout: 15_000 });
+  try {
+    await listen(server, config.main.listen.port, config.main.listen.host);
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+  const { port } = server.address() as AddressInfo;
+  const host = config.main.listen.host.includes(':') ? `[${config.main.listen.host}]` : config.main.listen.host;
+  const url = `http://${host}:${port}`;
+  const issuer = config.main.issuer ?? url;
+
+  let shuttingDown = false;
+  let deps: Deps;
+  try {
+    deps = await createDeps({ config, issuer, store, log, ...(options.now ? { now: options.now } : {}) });
+  } catch (error) {
+    server.close();
+    await store.close();
+    throw error;
+  }
+  const app = createApp(deps, { isShuttingDown: () => shuttingDown });
+  server.on('request', getRequestListener(app.fetch));
+  const purge = setInterval(() => {
+    const now = deps.now();
+    Promise.all([store.replay.purgeExpired(now), store.revocations.purgeExpired(now)]).catch((err) => log.warn({ err }, 'purge failed'));
+  }, 60_000);
+  purge.unref();
+
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      shuttingDown = true;
+      clearInterval(purge);
+      await new Promise<void>((resolveClose) => {
+        const force = setTimeout(() => server.closeAllConnections(), 10_000);
+        force.unref();
+        server.close(() => {
+          clearTimeout(force);
+          resolveClose();
+        });
+        server.closeIdleConnections();
+      });
+      await store.close();
+      log.info('stopped');
+    })());
+
+  log.info({ issuer, url }, 'listening');
+  return { issuer, url, port, deps, config, close };
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolveListen, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolveListen();
+    });
+  });
+}

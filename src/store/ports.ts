@@ -1,0 +1,56 @@
+// The store ports services depend on. Async so that a PostgreSQL backend fits the same shape;
+// each backend implements them with its own transactions. Times are epoch seconds unless named *Ms.
+import type { JWK } from 'jose';
+
+export type KeyRecord = {
+  kid: string;
+  alg: 'ES256' | 'RS256';
+  publicJwk: JWK;
+  privateJwk: JWK;
+  createdAt: number;
+  /** The key signs from this time on; before it, it is only published. */
+  activatesAt: number;
+};
+
+export type AuditInput = {
+  id: string;
+  atMs: number;
+  event: string;
+  clientId?: string | undefined;
+  subject?: string | undefined;
+  tokenJti?: string | undefined;
+  details: Record<string, unknown>;
+};
+
+export type AuditRecord = AuditInput & { seq: number; prevHash: string; hash: string };
+
+export type KeyStore = {
+  list(): Promise<KeyRecord[]>;
+  insert(record: KeyRecord): Promise<void>;
+};
+
+export type ReplayStore = {
+  /** Records `id` in `scope` until `expiresAt`; false when it was already used (a replay). */
+  useOnce(scope: string, id: string, expiresAt: number, now: number): Promise<boolean>;
+  purgeExpired(now: number): Promise<number>;
+};
+
+export type RevocationStore = {
+  revoke(jti: string, clientId: string, expiresAt: number, now: number): Promise<void>;
+  isRevoked(jti: string): Promise<boolean>;
+  purgeExpired(now: number): Promise<number>;
+};
+
+export type AuditStore = {
+  append(record: AuditInput): Promise<AuditRecord>;
+  list(options?: { afterSeq?: number; limit?: number }): Promise<AuditRecord[]>;
+};
+
+export type Store = {
+  readonly keys: KeyStore;
+  readonly replay: ReplayStore;
+  readonly revocations: RevocationStore;
+  readonly audit: AuditStore;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+};

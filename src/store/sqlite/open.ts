@@ -1,0 +1,41 @@
+// Opens the embedded SQLite database (WAL), applies drizzle migrations, and builds the store ports.
+// better-sqlite3 is synchronous: every transaction here is a plain synchronous function.
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import { drizzle } from 'drizzle-orm/better-sqlite3';
+import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
+import type { Store } from '../ports.ts';
+import { createSqliteAuditStore } from './audit.ts';
+import { createSqliteKeyStore } from './keys.ts';
+import { createSqliteReplayStore, createSqliteRevocationStore } from './tokens.ts';
+import * as schema from './schema.ts';
+
+const migrationsFolder = resolve(dirname(fileURLToPath(import.meta.url)), '../../../drizzle/sqlite');
+
+export function openSqliteStore(file: string): Store {
+  if (file !== ':memory:') mkdirSync(dirname(resolve(file)), { recursive: true });
+  const sqlite = new Database(file);
+  sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma('synchronous = NORMAL');
+  sqlite.pragma('busy_timeout = 5000');
+  sqlite.pragma('foreign_keys = ON');
+  const db = drizzle(sqlite, { schema });
+  migrate(db, { migrationsFolder });
+
+  return {
+    keys: createSqliteKeyStore(db),
+    replay: createSqliteReplayStore(db),
+    revocations: createSqliteRevocationStore(db),
+    audit: createSqliteAuditStore(db),
+    async ping() {
+      sqlite.prepare('select 1').get();
+    },
+    async close() {
+      if (sqlite.open) sqlite.close();
+    },
+  };
+}
+
+export type SqliteDb = ReturnType<typeof drizzle<typeof schema>>;

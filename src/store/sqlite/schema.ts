@@ -1,0 +1,49 @@
+// Drizzle schema of the embedded SQLite database. Migrations in drizzle/sqlite are generated from it.
+import { index, integer, primaryKey, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+
+export const signingKeys = sqliteTable('signing_keys', {
+  kid: text('kid').primaryKey(),
+  alg: text('alg').notNull(),
+  publicJwk: text('public_jwk').notNull(),
+  privateJwk: text('private_jwk').notNull(),
+  createdAt: integer('created_at').notNull(),
+  activatesAt: integer('activates_at').notNull(),
+});
+
+export const usedIds = sqliteTable(
+  'used_ids',
+  {
+    scope: text('scope').notNull(),
+    id: text('id').notNull(),
+    expiresAt: integer('expires_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.scope, t.id] }), index('used_ids_expires').on(t.expiresAt)],
+);
+
+export const revokedTokens = sqliteTable(
+  'revoked_tokens',
+  {
+    jti: text('jti').primaryKey(),
+    clientId: text('client_id').notNull(),
+    expiresAt: integer('expires_at').notNull(),
+    revokedAt: integer('revoked_at').notNull(),
+  },
+  (t) => [index('revoked_tokens_expires').on(t.expiresAt)],
+);
+
+export const auditRecords = sqliteTable(
+  'audit_records',
+  {
+    seq: integer('seq').primaryKey({ autoIncrement: true }),
+    id: text('id').notNull().unique(),
+    atMs: integer('at_ms').notNull(),
+    event: text('event').notNull(),
+    clientId: text('client_id'),
+    subject: text('subject'),
+    tokenJti: text('token_jti'),
+    details: text('details').notNull(),
+    prevHash: text('prev_hash').notNull(),
+    hash: text('hash').notNull(),
+  },
+  (t) => [index('audit_records_jti').on(t.tokenJti)],
+);
