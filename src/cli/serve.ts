@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { loadConfig } from '../config/load.ts';
 import type { Overrides } from '../config/overrides.ts';
 import { ConfigError, formatProblems } from '../config/problems.ts';
@@ -10,11 +10,17 @@ export function configOption(command: Command): Command {
   return command.option('-c, --config <dir>', 'config directory (env CONSULATE_CONFIG_DIR)', defaultConfigDir());
 }
 
+/** Strict whole-number option parsing: "80x" or "0x50" are errors, not 80. */
+export function wholeNumber(value: string): number {
+  if (!/^\d+$/.test(value)) throw new InvalidArgumentError('expected a whole number');
+  return Number(value);
+}
+
 export function overrideOptions(command: Command): Command {
   return command
     .option('--issuer <url>', 'issuer URL (env CONSULATE_ISSUER)')
     .option('--host <host>', 'listen address (env CONSULATE_HOST)')
-    .option('--port <port>', 'listen port, 0 for any free port (env CONSULATE_PORT)', (v) => Number.parseInt(v, 10))
+    .option('--port <port>', 'listen port, 0 for any free port (env CONSULATE_PORT)', wholeNumber)
     .option('--data-dir <dir>', 'directory of the embedded database and keys (env CONSULATE_DATA_DIR)')
     .option('--database-url <url>', 'database URL, e.g. sqlite:./data/consulate.db (env CONSULATE_DATABASE_URL)');
 }

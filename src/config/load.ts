@@ -89,6 +89,11 @@ function deepFreeze<T>(value: T): T {
   if (value && typeof value === 'object' && !Object.isFrozen(value)) {
     if (value instanceof Map) {
       for (const item of value.values()) deepFreeze(item);
+      // Object.freeze does not stop Map mutation; a loaded config is read-only at run time too.
+      const readOnly = () => {
+        throw new TypeError('config is read-only');
+      };
+      Object.assign(value, { set: readOnly, delete: readOnly, clear: readOnly });
     } else {
       for (const [key, item] of Object.entries(value)) if (key !== 'source') deepFreeze(item);
     }

@@ -6,6 +6,21 @@ import type { YamlSource } from './yaml-source.ts';
 
 export type Overrides = { issuer?: string; host?: string; port?: number; dataDir?: string; databaseUrl?: string };
 
+const envNames: Record<string, string> = {
+  issuer: 'CONSULATE_ISSUER',
+  'listen.host': 'CONSULATE_HOST',
+  'listen.port': 'CONSULATE_PORT',
+  data_dir: 'CONSULATE_DATA_DIR',
+  database_url: 'CONSULATE_DATABASE_URL',
+};
+const flagNames: Record<string, keyof Overrides> = {
+  issuer: 'issuer',
+  'listen.host': 'host',
+  'listen.port': 'port',
+  data_dir: 'dataDir',
+  database_url: 'databaseUrl',
+};
+
 export function applyOverrides(
   main: MainConfig,
   env: NodeJS.ProcessEnv,
@@ -13,7 +28,9 @@ export function applyOverrides(
   source: YamlSource,
   problems: ConfigProblem[],
 ): MainConfig {
-  const port = flags.port ?? (env.CONSULATE_PORT === undefined ? undefined : Number(env.CONSULATE_PORT));
+  // Decimal digits only: Number('') is 0 (any free port) and Number('0x1F90') is 8080; both must be problems.
+  const envPort = env.CONSULATE_PORT;
+  const port = flags.port ?? (envPort === undefined ? undefined : /^\d+$/.test(envPort) ? Number(envPort) : Number.NaN);
   const { source: _source, ...fields } = main as MainConfig & { source?: unknown };
   const candidate = {
     ...fields,
@@ -25,7 +42,10 @@ export function applyOverrides(
   const result = mainConfigSchema.safeParse(candidate);
   if (!result.success) {
     for (const issue of result.error.issues) {
-      problems.push({ ...source.problem(issue.path, `${issue.message} (after environment overrides)`) });
+      const key = issue.path.join('.');
+      const variable = envNames[key];
+      const origin = flagNames[key] && flags[flagNames[key]] !== undefined ? `the --${key.replace('listen.', '').replace('_', '-')} flag` : variable && env[variable] !== undefined ? variable : undefined;
+      problems.push(source.problem(issue.path, origin ? `${issue.message} (value from ${origin})` : issue.message));
     }
     return main;
   }

@@ -36,14 +36,15 @@ export const mainConfigSchema = z
       .describe('Issuer identifier and base URL of every endpoint. Overridden by CONSULATE_ISSUER. When absent: http://<host>:<port> of the listener.'),
     listen: z
       .strictObject({
-        host: z.string().default('127.0.0.1').describe('Address to listen on. Overridden by CONSULATE_HOST.'),
+        host: z.string().min(1).default('127.0.0.1').describe('Address to listen on. Overridden by CONSULATE_HOST.'),
         port: z.number().int().min(0).max(65535).default(8080).describe('TCP port; 0 picks a free one. Overridden by CONSULATE_PORT.'),
       })
       .prefault({})
       .describe('Where the HTTP server listens.'),
-    data_dir: z.string().default('./data').describe('Directory of the embedded database and generated keys, relative to the working directory. Overridden by CONSULATE_DATA_DIR.'),
+    data_dir: z.string().min(1).default('./data').describe('Directory of the embedded database and generated keys, relative to the working directory. Overridden by CONSULATE_DATA_DIR.'),
     database_url: z
       .string()
+      .min(1)
       .optional()
       .describe('Database URL (sqlite:<path>). Default: sqlite:<data_dir>/consulate.db. Overridden by CONSULATE_DATABASE_URL.'),
     passports: z

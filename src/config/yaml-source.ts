@@ -90,7 +90,8 @@ function resolveEnv(value: unknown, env: NodeJS.ProcessEnv): unknown {
   if (Array.isArray(value)) return value.map((item) => resolveEnv(item, env));
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = Object.create(null);
-    for (const [key, item] of Object.entries(value)) out[key] = resolveEnv(item, env);
+    // Forbidden keys are already problems (checkNodes); leaving them out keeps them from also being reported as unknown keys.
+    for (const [key, item] of Object.entries(value)) if (!forbiddenKeys.has(key)) out[key] = resolveEnv(item, env);
     return { ...out };
   }
   return value;

@@ -1,0 +1,300 @@
+// The consulate command as an operator runs it: a real `node src/cli/bin.js` process per case,
+// judged by exit code, stdout and stderr.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { afterAll, describe, expect, it } from 'vitest';
+import { verifySecret } from '../../src/clients/secrets.ts';
+import { fixtureEnv, makeConfigDir } from './support/consulate.ts';
+
+const root = resolve(import.meta.dirname, '../..');
+const commandTimeoutMs = 15_000;
+
+/** The test's environment without CONSULATE_* variables, so only what a case sets applies. */
+const baseEnv = (): NodeJS.ProcessEnv => Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('CONSULATE_')));
+
+type Result = { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string };
+
+function start(args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
+  return spawn(process.execPath, ['src/cli/bin.js', ...args], { cwd: root, env: { ...baseEnv(), ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+}
+
+/** Collects the output of `child` until it exits; kills it and fails after `timeoutMs`. */
+function finished(child: ChildProcess, timeoutMs = commandTimeoutMs): Promise<Result> {
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  return new Promise((resolveResult, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`consulate did not exit within ${timeoutMs} ms\nstdout: ${stdout}\nstderr: ${stderr}`));
+    }, timeoutMs);
+    child.once('error', reject);
+    child.once('close', (code, signal) => {
+      clearTimeout(timer);
+      resolveResult({ code, signal, stdout, stderr });
+    });
+  });
+}
+
+/** Runs `consulate <args>` to completion; `input` is written to stdin, which is then closed. */
+function consulate(args: string[], options: { input?: string; env?: NodeJS.ProcessEnv } = {}): Promise<Result> {
+  const child = start(args, options.env);
+  const result = finished(child);
+  child.stdin?.end(options.input ?? '');
+  return result;
+}
+
+const tempDirs: string[] = [];
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'consulate-cli-test-'));
+  tempDirs.push(dir);
+  return dir;
+}
+afterAll(() => {
+  for (const dir of tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A config directory whose consulate.yaml has two problems; returns the dir and the file as the CLI shows it. */
+function brokenConfigDir(): { dir: string; shown: string } {
+  const dir = tempDir();
+  writeFileSync(join(dir, 'consulate.yaml'), 'listen:\n  port: "abc"\nlisen: x\n');
+  return { dir, shown: relative(root, join(dir, 'consulate.yaml')) };
+}
+
+const problemLine = /^\S+:\d+:\d+  \S+  .+$/;
+
+describe('consulate check', () => {
+  it('accepts the demo config: exit 0 and "config OK" with the counts', async () => {
+    const result = await consulate(['check']);
+    expect(result).toEqual({ code: 0, signal: null, stdout: 'config OK: 2 client(s), 1 resource(s)\n', stderr: '' });
+  });
+
+  it('lists every problem of a broken config as file:line:col lines on stderr and exits 1', async () => {
+    const { dir, shown } = brokenConfigDir();
+    const result = await consulate(['check', '--config', dir]);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe('');
+    const lines = result.stderr.trimEnd().split('\n');
+    expect(lines).toEqual([
+      `${shown}:2:9  listen.port  Invalid input: expected number, received string`,
+      `${shown}:3:1  lisen  unknown key`,
+      '2 problem(s) in config',
+    ]);
+    for (const line of lines.slice(0, -1)) expect(line).toMatch(problemLine);
+  });
+
+  it('takes the config directory from CONSULATE_CONFIG_DIR', async () => {
+    const { dir, shown } = brokenConfigDir();
+    const result = await consulate(['check'], { env: { CONSULATE_CONFIG_DIR: dir } });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`${shown}:3:1  lisen  unknown key`);
+  });
+
+  it('reports a bad environment override (CONSULATE_PORT=notaport) and exits 1', async () => {
+    const result = await consulate(['check'], { env: { CONSULATE_PORT: 'notaport' } });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^config\/consulate\.yaml:6:9  listen\.port  .*\(value from CONSULATE_PORT\)$/m);
+  });
+
+  it('reports a missing config directory', async () => {
+    const missing = join(tempDir(), 'nowhere');
+    const result = await consulate(['check', '--config', missing]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`${relative(root, join(missing, 'consulate.yaml'))}:1:1  (root)  file not found`);
+  });
+});
+
+describe('--help', () => {
+  it.each([[[]], [['serve']], [['check']], [['keys']], [['keys', 'rotate']], [['keys', 'list']], [['secret']], [['secret', 'generate']], [['secret', 'hash']]])(
+    'consulate %j --help exits 0 with usage text',
+    async (command: string[]) => {
+      const result = await consulate([...command, '--help']);
+      expect(result.code).toBe(0);
+      expect(result.stdout).toMatch(new RegExp(`^Usage: consulate${command.map((word) => ` ${word}`).join('')} `));
+      expect(result.stdout).toContain('-h, --help');
+    },
+  );
+
+  it('documents the overrides of serve', async () => {
+    const { stdout } = await consulate(['serve', '--help']);
+    for (const option of ['--config <dir>', '--issuer <url>', '--host <host>', '--port <port>', '--data-dir <dir>', '--database-url <url>']) {
+      expect(stdout).toContain(option);
+    }
+  });
+
+  it('an unknown command exits non-zero and says so', async () => {
+    const result = await consulate(['serv']);
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain("unknown command 'serv'");
+  });
+});
+
+describe('consulate secret', () => {
+  it('generate prints a secret and a hash of it', async () => {
+    const result = await consulate(['secret', 'generate']);
+    expect(result.code).toBe(0);
+    const match = /^secret: +(\S+)\nsecret_hash: (sha256:\S+)\n$/.exec(result.stdout);
+    expect(match, result.stdout).not.toBeNull();
+    const [, secret, hash] = match as unknown as [string, string, string];
+    expect(verifySecret(secret, hash)).toBe(true);
+  });
+
+  it('hash reads a short secret from stdin (without its newline) and prints an scrypt hash', async () => {
+    const result = await consulate(['secret', 'hash'], { input: 'post-secret\n' });
+    expect(result.code).toBe(0);
+    const hash = result.stdout.trimEnd();
+    expect(hash).toMatch(/^scrypt:/);
+    expect(result.stdout).toBe(`${hash}\n`);
+    expect(verifySecret('post-secret', hash)).toBe(true);
+    expect(verifySecret('post-secret\n', hash)).toBe(false);
+  });
+
+  it('hash gives a long secret a sha256 hash', async () => {
+    const secret = 'resource-server-secret-0123456789abcdefghijklmno';
+    const result = await consulate(['secret', 'hash'], { input: secret });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^sha256:\S+\n$/);
+    expect(verifySecret(secret, result.stdout.trimEnd())).toBe(true);
+  });
+
+  it('hash with empty stdin exits non-zero and prints no hash', async () => {
+    const result = await consulate(['secret', 'hash'], { input: '' });
+    expect(result.code).not.toBe(0);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toContain('no secret on standard input');
+  });
+});
+
+describe('consulate keys', () => {
+  const rotated = /^(ES256|RS256)  (\S+)  published now, signs from (\S+)$/;
+  const listed = /^(ES256|RS256)  (\S+)  (next|current|retired \(published\)|expired)  activates (\S+)$/;
+  const lines = (text: string) => text.trimEnd().split('\n');
+
+  it('rotate publishes a next key per algorithm; list shows them as next and the first keys as current', async () => {
+    const dataDir = tempDir();
+    const before = Date.now();
+    const rotate = await consulate(['keys', 'rotate', '--activate-in', '60', '--data-dir', dataDir]);
+    expect(rotate.code, rotate.stderr).toBe(0);
+    const added = lines(rotate.stdout).map((line) => {
+      const match = rotated.exec(line);
+      expect(match, line).not.toBeNull();
+      const [, alg, kid, signsFrom] = match as unknown as [string, string, string, string];
+      return { alg, kid, signsFrom: Date.parse(signsFrom) };
+    });
+    expect(added.map((key) => key.alg)).toEqual(['ES256', 'RS256']);
+    for (const key of added) {
+      expect(key.signsFrom).toBeGreaterThanOrEqual(Math.floor(before / 1000) * 1000 + 60_000);
+      expect(key.signsFrom).toBeLessThanOrEqual(Date.now() + 60_000);
+    }
+    expect(readdirSync(dataDir)).toContain('consulate.db');
+
+    const list = await consulate(['keys', 'list', '--data-dir', dataDir]);
+    expect(list.code, list.stderr).toBe(0);
+    const keys = lines(list.stdout).map((line) => {
+      const match = listed.exec(line);
+      expect(match, line).not.toBeNull();
+      const [, alg, kid, state] = match as unknown as [string, string, string, string];
+      return { alg, kid, state };
+    });
+    expect(keys).toHaveLength(4);
+    for (const { alg, kid } of added) {
+      expect(keys).toContainEqual({ alg, kid, state: 'next' });
+      const current = keys.filter((key) => key.alg === alg && key.state === 'current');
+      expect(current).toHaveLength(1);
+      expect(current[0]?.kid).not.toBe(kid);
+    }
+  });
+
+  it('rotate --alg RS256 adds only an RS256 key', async () => {
+    const dataDir = tempDir();
+    const result = await consulate(['keys', 'rotate', '--alg', 'RS256', '--data-dir', dataDir]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(lines(result.stdout)).toEqual([expect.stringMatching(/^RS256  /)]);
+  });
+
+  it('rotate --alg HS256 exits non-zero with a clear message and changes nothing', async () => {
+    const dataDir = tempDir();
+    const result = await consulate(['keys', 'rotate', '--alg', 'HS256', '--data-dir', dataDir]);
+    expect(result.code).not.toBe(0);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toContain('unknown algorithm HS256; use one of ES256, RS256');
+    expect(readdirSync(dataDir)).toEqual([]);
+  });
+
+  it.each(['-5', 'soon'])('rotate --activate-in %s exits non-zero', async (value) => {
+    const dataDir = tempDir();
+    const result = await consulate(['keys', 'rotate', '--activate-in', value, '--data-dir', dataDir]);
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain(`option '--activate-in <seconds>' argument '${value}' is invalid. expected a whole number`);
+    expect(readdirSync(dataDir)).toEqual([]);
+  });
+
+  it('keys commands report config problems like check does', async () => {
+    const { dir, shown } = brokenConfigDir();
+    const result = await consulate(['keys', 'list', '--config', dir, '--data-dir', tempDir()]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`${shown}:3:1  lisen  unknown key`);
+  });
+});
+
+/** Resolves with the "listening" JSON log line `serve` writes to stdout once it accepts requests. */
+function listeningLine(child: ChildProcess): Promise<{ url: string; issuer: string }> {
+  return new Promise((resolveLine, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no "listening" log line within ${commandTimeoutMs} ms`)), commandTimeoutMs);
+    createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
+      if (!line.startsWith('{')) return;
+      const entry = JSON.parse(line) as { msg?: string; url: string; issuer: string };
+      if (entry.msg === 'listening') {
+        clearTimeout(timer);
+        resolveLine(entry);
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`serve exited (${code}) before listening`));
+    });
+  });
+}
+
+describe('consulate serve', () => {
+  it('listens on a free port, answers /healthz, and exits 0 by itself on SIGTERM', async () => {
+    const { configDir, dataDir } = makeConfigDir({}, tempDir());
+    const child = start(['serve', '--config', configDir, '--port', '0', '--data-dir', dataDir], fixtureEnv());
+    const exited = finished(child, 30_000);
+    try {
+      const listening = await listeningLine(child);
+      expect(listening.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      expect(listening.url).not.toBe('http://127.0.0.1:0');
+      expect(listening.issuer).toBe(listening.url);
+
+      const response = await fetch(new URL('/healthz', listening.url));
+      expect(response.status).toBe(200);
+      expect(await response.json()).toEqual({ status: 'ok' });
+    } finally {
+      child.kill('SIGTERM');
+    }
+    const result = await exited;
+    expect(result.signal).toBeNull();
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain('Consulate is running.');
+    expect(result.stderr).toContain('SIGTERM: shutting down');
+    expect(readdirSync(dataDir)).toContain('consulate.db');
+  });
+
+  it('refuses to start on a broken config: exit 1 with the problems', async () => {
+    const { dir, shown } = brokenConfigDir();
+    const result = await consulate(['serve', '--config', dir, '--port', '0', '--data-dir', tempDir()]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`${shown}:2:9  listen.port`);
+  });
+
+  it('refuses a --port that is not a number', async () => {
+    const result = await consulate(['serve', '--port', 'notaport', '--data-dir', tempDir()]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("option '--port <port>' argument 'notaport' is invalid. expected a whole number");
+  });
+});

@@ -1,0 +1,25 @@
+// The dependency direction of ARCHITECTURE.md, enforced: only http/ (and the entry points) import
+// hono, only store/ imports drizzle or a database driver, and oauth/ imports nothing internal.
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const src = resolve(import.meta.dirname, '../../src');
+const files = (readdirSync(src, { recursive: true }) as string[]).filter((f) => /\.tsx?$/.test(f)).map((f) => join(src, f));
+const importsOf = (file: string) => [...readFileSync(file, 'utf8').matchAll(/^import[^'"]*['"]([^'"]+)['"]/gm)].map((m) => m[1] as string);
+const rel = (file: string) => relative(src, file);
+
+describe('architecture', () => {
+  it('hono only in http/, sdk/, app.ts and main.ts', () => {
+    const offenders = files.filter((f) => importsOf(f).some((i) => i === 'hono' || i.startsWith('hono/') || i.startsWith('@hono/')) && !/^(http|sdk)\/|^(app|main)\.ts$/.test(rel(f)));
+    expect(offenders.map(rel)).toEqual([]);
+  });
+  it('drizzle and database drivers only in store/', () => {
+    const offenders = files.filter((f) => importsOf(f).some((i) => /^(drizzle-orm|better-sqlite3|pg)(\/|$)/.test(i)) && !rel(f).startsWith('store/'));
+    expect(offenders.map(rel)).toEqual([]);
+  });
+  it('oauth/ imports nothing internal outside itself', () => {
+    const offenders = files.filter((f) => rel(f).startsWith('oauth/') && importsOf(f).some((i) => i.startsWith('..')));
+    expect(offenders.map(rel)).toEqual([]);
+  });
+});

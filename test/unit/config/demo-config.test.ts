@@ -1,0 +1,39 @@
+// The committed demo config (config/) loads as shipped, and the loaded config cannot be changed.
+import { resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../../src/config/load.ts';
+
+const demoDir = resolve(import.meta.dirname, '../../../config');
+
+describe('the demo config', () => {
+  const config = loadConfig(demoDir, { env: {} });
+
+  it('loads with its two clients and one resource', () => {
+    expect(config.dir).toBe(demoDir);
+    expect([...config.clients.keys()].sort()).toEqual(['demo-agent', 'demo-api']);
+    expect([...config.resources.keys()]).toEqual(['https://api.demo.example']);
+    expect(config.main.issuer).toBe('http://localhost:8080');
+    expect(config.main.listen).toEqual({ host: '127.0.0.1', port: 8080 });
+    // Defaults fill in what the file leaves out.
+    expect(config.main.passports.max_ttl_seconds).toBe(3600);
+    expect(config.main.keys.activation_delay_seconds).toBe(600);
+    expect(config.clients.get('demo-api')?.grant_types).toEqual([]);
+    expect(config.clients.get('demo-agent')?.resources['https://api.demo.example']?.scopes).toEqual(['read-data', 'write-data']);
+  });
+
+  it('is deeply frozen', () => {
+    const agent = config.clients.get('demo-agent');
+    const api = config.resources.get('https://api.demo.example');
+    for (const value of [config, config.main, config.main.listen, config.main.passports, agent, agent?.resources, agent?.grant_types, api, api?.scopes]) {
+      expect(Object.isFrozen(value)).toBe(true);
+    }
+    // ESM test files are strict mode: writes to frozen objects throw instead of being ignored.
+    expect(() => {
+      (config.main.listen as { port: number }).port = 1;
+    }).toThrow(TypeError);
+    expect(() => {
+      (agent?.grant_types as string[]).push('client_credentials');
+    }).toThrow(TypeError);
+    expect(config.main.listen.port).toBe(8080);
+  });
+});

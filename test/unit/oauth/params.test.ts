@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { OAuthError } from '../../../src/oauth/errors.ts';
+import { parseFormParams, parseScope } from '../../../src/oauth/params.ts';
+import { narrowScopes, selectResource } from '../../../src/oauth/resource.ts';
+
+const code = (fn: () => unknown) => {
+  try {
+    fn();
+  } catch (error) {
+    return error instanceof OAuthError ? `${error.status} ${error.code}` : 'other';
+  }
+  return 'none';
+};
+
+describe('form parameters (RFC 6749 §3.1)', () => {
+  it('a repeated parameter is invalid_request, except resource and audience', () => {
+    expect(code(() => parseFormParams('a=1&a=2'))).toBe('400 invalid_request');
+    expect(parseFormParams('resource=x&resource=y').all('resource')).toEqual(['x', 'y']);
+  });
+  it('empty values count as absent', () => {
+    const params = parseFormParams('scope=&grant_type=x');
+    expect(params.get('scope')).toBeUndefined();
+    expect(params.names()).toEqual(['grant_type']);
+  });
+  it('scope: space-delimited tokens, de-duplicated; anything else is invalid_scope', () => {
+    expect(parseScope('a b a')).toEqual(['a', 'b']);
+    expect(code(() => parseScope('a  b'))).toBe('400 invalid_scope');
+    expect(code(() => parseScope('a"b'))).toBe('400 invalid_scope');
+  });
+});
+
+describe('resource indicators (RFC 8707) and scope narrowing', () => {
+  const known = new Set(['https://a.example', 'https://b.example']);
+  it('picks the asked resource, the default, or the only one', () => {
+    expect(selectResource(['https://b.example'], ['https://a.example', 'https://b.example'], known, undefined)).toBe('https://b.example');
+    expect(selectResource([], ['https://a.example', 'https://b.example'], known, 'https://a.example')).toBe('https://a.example');
+    expect(selectResource([], ['https://b.example'], known, undefined)).toBe('https://b.example');
+  });
+  it('refuses several, unknown, unallowed, fragment and relative resources, or none without a default', () => {
+    for (const requested of [['https://a.example', 'https://b.example'], ['https://c.example'], ['https://b.example'], ['https://a.example#x'], ['/relative']]) {
+      expect(code(() => selectResource(requested, ['https://a.example'], known, undefined))).toBe('400 invalid_target');
+    }
+    expect(code(() => selectResource([], ['https://a.example', 'https://b.example'], known, undefined))).toBe('400 invalid_target');
+  });
+  it('scopes only narrow', () => {
+    expect(narrowScopes([], ['r', 'w'])).toEqual(['r', 'w']);
+    expect(narrowScopes(['r'], ['r', 'w'])).toEqual(['r']);
+    expect(code(() => narrowScopes(['r', 'admin'], ['r']))).toBe('400 invalid_scope');
+  });
+});
