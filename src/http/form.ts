@@ -12,9 +12,21 @@ export async function readForm(c: Context, maxBytes: number): Promise<Params> {
   const declared = c.req.header('content-length');
   if (declared !== undefined && Number(declared) > maxBytes) throw new OAuthError('request_too_large', `request body exceeds ${maxBytes} bytes`);
 
+  // With a Content-Length (checked above; Node enforces it), the adapter's direct read is the
+  // fast path. Without one (chunked), read the stream and stop at the limit.
+  const bytes = declared !== undefined ? new Uint8Array(await c.req.arrayBuffer()) : await readCapped(c.req.raw.body, maxBytes);
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new OAuthError('invalid_request', 'request body is not valid UTF-8');
+  }
+  return parseFormParams(text);
+}
+
+async function readCapped(body: ReadableStream<Uint8Array> | null, maxBytes: number): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
   let size = 0;
-  const body = c.req.raw.body;
   if (body) {
     const reader = body.getReader();
     for (;;) {
@@ -28,11 +40,5 @@ export async function readForm(c: Context, maxBytes: number): Promise<Params> {
       chunks.push(value);
     }
   }
-  let text: string;
-  try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks));
-  } catch {
-    throw new OAuthError('invalid_request', 'request body is not valid UTF-8');
-  }
-  return parseFormParams(text);
+  return Buffer.concat(chunks);
 }

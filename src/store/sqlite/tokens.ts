@@ -1,15 +1,19 @@
 // Single-use ids (client assertion jti, later codes and DPoP proofs) and revoked Passports.
-import { eq, lt } from 'drizzle-orm';
+import { eq, lt, sql } from 'drizzle-orm';
 import type { ReplayStore, RevocationStore } from '../ports.ts';
 import type { SqliteDb } from './open.ts';
 import { revokedTokens, usedIds } from './schema.ts';
 
 export function createSqliteReplayStore(db: SqliteDb): ReplayStore {
+  // The primary key makes this atomic: a second insert of the same (scope, id) changes nothing.
+  const use = db
+    .insert(usedIds)
+    .values({ scope: sql.placeholder('scope'), id: sql.placeholder('id'), expiresAt: sql.placeholder('expiresAt') })
+    .onConflictDoNothing()
+    .prepare();
   return {
     async useOnce(scope, id, expiresAt) {
-      // The primary key makes this atomic: a second insert of the same (scope, id) changes nothing.
-      const result = db.insert(usedIds).values({ scope, id, expiresAt }).onConflictDoNothing().run();
-      return result.changes === 1;
+      return use.run({ scope, id, expiresAt }).changes === 1;
     },
     async purgeExpired(now) {
       return db.delete(usedIds).where(lt(usedIds.expiresAt, now)).run().changes;
@@ -18,12 +22,13 @@ export function createSqliteReplayStore(db: SqliteDb): ReplayStore {
 }
 
 export function createSqliteRevocationStore(db: SqliteDb): RevocationStore {
+  const lookup = db.select({ jti: revokedTokens.jti }).from(revokedTokens).where(eq(revokedTokens.jti, sql.placeholder('jti'))).prepare();
   return {
     async revoke(jti, clientId, expiresAt, now) {
       db.insert(revokedTokens).values({ jti, clientId, expiresAt, revokedAt: now }).onConflictDoNothing().run();
     },
     async isRevoked(jti) {
-      return db.select({ jti: revokedTokens.jti }).from(revokedTokens).where(eq(revokedTokens.jti, jti)).get() !== undefined;
+      return lookup.get({ jti }) !== undefined;
     },
     async purgeExpired(now) {
       return db.delete(revokedTokens).where(lt(revokedTokens.expiresAt, now)).run().changes;
