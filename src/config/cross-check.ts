@@ -3,7 +3,7 @@
 import { compileDetailsSchema } from '../oauth/authorization-details.ts';
 import type { Located } from './load.ts';
 import type { ConfigProblem } from './problems.ts';
-import type { ClientConfig, MainConfig, ResourceConfig } from './schema.ts';
+import type { ClientConfig, MainConfig, ResourceConfig, UpstreamConfig } from './schema.ts';
 
 const secretHashFormat = /^(sha256:[A-Za-z0-9_-]{43}|scrypt:\d+:\d+:\d+:[A-Za-z0-9_-]{22,}:[A-Za-z0-9_-]{43,})$/;
 
@@ -11,8 +11,10 @@ export function crossCheck(config: {
   main: Located<MainConfig>;
   clients: Located<ClientConfig>[];
   resources: Located<ResourceConfig>[];
+  upstreams: Located<UpstreamConfig>[];
 }): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
+  checkUpstreams(config.upstreams, problems);
   const resources = new Map<string, Located<ResourceConfig>>();
 
   for (const resource of config.resources) {
@@ -71,4 +73,24 @@ export function crossCheck(config: {
     });
   }
   return problems;
+}
+
+function checkUpstreams(upstreams: Located<UpstreamConfig>[], problems: ConfigProblem[]): void {
+  const ids = new Map<string, string>();
+  const domains = new Map<string, string>();
+  for (const upstream of upstreams) {
+    const at = upstream.source;
+    const seen = ids.get(upstream.id);
+    if (seen) problems.push(at.problem(['id'], `upstream ${upstream.id} is defined twice (also in ${seen})`));
+    ids.set(upstream.id, at.file);
+    if (!upstream.scopes.includes('openid')) problems.push(at.problem(['scopes'], 'must include openid'));
+    if (upstream.issuer.includes('{tenantid}')) {
+      problems.push(at.problem(['issuer'], 'multi-tenant issuer templates are not supported yet: configure one upstream per tenant'));
+    }
+    upstream.email_domains.forEach((domain, i) => {
+      const owner = domains.get(domain.toLowerCase());
+      if (owner && owner !== upstream.id) problems.push(at.problem(['email_domains', i], `domain ${domain} is already routed to upstream ${owner}`));
+      domains.set(domain.toLowerCase(), upstream.id);
+    });
+  }
 }

@@ -1,4 +1,4 @@
-// Loads the config directory: consulate.yaml, clients/*.yaml, resources/*.yaml.
+// Loads the config directory: consulate.yaml, clients/*.yaml, resources/*.yaml, upstreams/*.yaml.
 // Pipeline: 1 read YAML with positions  2 check shapes with zod  3 cross-check references
 // 4 apply environment overrides  5 freeze. Every problem is collected and reported at once.
 import { existsSync, readdirSync } from 'node:fs';
@@ -7,7 +7,7 @@ import type { z } from 'zod';
 import { applyOverrides, type Overrides } from './overrides.ts';
 import { crossCheck } from './cross-check.ts';
 import { ConfigError, type ConfigProblem } from './problems.ts';
-import { clientSchema, mainConfigSchema, resourceSchema, type ClientConfig, type MainConfig, type ResourceConfig } from './schema.ts';
+import { clientSchema, mainConfigSchema, resourceSchema, upstreamSchema, type ClientConfig, type MainConfig, type ResourceConfig, type UpstreamConfig } from './schema.ts';
 import { readYamlSource, type YamlSource } from './yaml-source.ts';
 
 export type Located<T> = T & { readonly source: YamlSource };
@@ -17,6 +17,7 @@ export type Config = {
   readonly main: MainConfig;
   readonly clients: ReadonlyMap<string, Located<ClientConfig>>;
   readonly resources: ReadonlyMap<string, Located<ResourceConfig>>;
+  readonly upstreams: ReadonlyMap<string, Located<UpstreamConfig>>;
 };
 
 export type LoadOptions = { env?: NodeJS.ProcessEnv; overrides?: Overrides };
@@ -33,12 +34,14 @@ export function loadConfig(dir: string, options: LoadOptions = {}): Config {
   const main = parseFile(mainFile, show(mainFile), mainConfigSchema, env, problems);
   const clients = listYaml(join(root, 'clients')).map((file) => parseFile(file, show(file), clientSchema, env, problems));
   const resources = listYaml(join(root, 'resources')).map((file) => parseFile(file, show(file), resourceSchema, env, problems));
+  const upstreams = listYaml(join(root, 'upstreams')).map((file) => parseFile(file, show(file), upstreamSchema, env, problems));
 
   if (problems.length === 0 && main) {
     const located = {
       main,
       clients: clients.filter((c): c is Located<ClientConfig> => c !== undefined),
       resources: resources.filter((r): r is Located<ResourceConfig> => r !== undefined),
+      upstreams: upstreams.filter((u): u is Located<UpstreamConfig> => u !== undefined),
     };
     problems.push(...crossCheck(located));
     if (problems.length === 0) {
@@ -47,6 +50,7 @@ export function loadConfig(dir: string, options: LoadOptions = {}): Config {
         main: applyOverrides(main, env, options.overrides ?? {}, main.source, problems),
         clients: new Map(located.clients.map((c) => [c.client_id, c])),
         resources: new Map(located.resources.map((r) => [r.resource, r])),
+        upstreams: new Map(located.upstreams.map((u) => [u.id, u])),
       };
       if (problems.length === 0) return deepFreeze(config);
     }

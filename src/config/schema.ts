@@ -146,6 +146,29 @@ export const resourceSchema = z
   })
   .describe('A resource server (config/resources/*.yaml, one per file).');
 
+export const upstreamKinds = ['entra', 'okta', 'auth0', 'oidc'] as const;
+
+export const upstreamSchema = z
+  .strictObject({
+    id: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lowercase letters, digits and dashes')
+      .describe('Upstream id: used in callback URLs, provenance and mapping rules.'),
+    kind: z.enum(upstreamKinds).describe('Preset: entra, okta, auth0, or a generic oidc provider.'),
+    name: z.string().max(200).optional().describe('Shown on the login chooser.'),
+    issuer: httpsOrLoopbackUrl.describe('Issuer identifier of the upstream OpenID provider (exactly as in its discovery document).'),
+    client_id: z.string().min(1).describe('Consulate\'s client id at the upstream.'),
+    client_secret: z.string().min(1).describe('Consulate\'s client secret at the upstream; use a ${env:NAME} reference.'),
+    client_auth_method: z.enum(['client_secret_basic', 'client_secret_post']).default('client_secret_basic').describe('How Consulate authenticates at the upstream token endpoint.'),
+    scopes: z.array(z.string().min(1)).default(['openid', 'profile', 'email']).describe('Scopes asked of the upstream; must include openid.'),
+    email_domains: z.array(z.string().regex(/^[a-z0-9.-]+\.[a-z]{2,}$/i, 'a domain name')).default([]).describe('E-mail domains routed to this upstream by home-realm discovery.'),
+    link_verified_email: z.boolean().default(false).describe('Link a first login to an existing person with the same e-mail, only when this upstream asserts the e-mail is verified.'),
+    userinfo: z.boolean().default(false).describe('Also fetch the userinfo endpoint after login.'),
+    timeout_ms: z.number().int().min(100).max(30000).optional().describe('Timeout of each request to this upstream. Default: http.upstream_timeout_ms.'),
+  })
+  .describe('An upstream OpenID provider (config/upstreams/*.yaml, one per file).');
+
 export type MainConfig = z.output<typeof mainConfigSchema>;
+export type UpstreamConfig = z.output<typeof upstreamSchema>;
 export type ClientConfig = z.output<typeof clientSchema>;
 export type ResourceConfig = z.output<typeof resourceSchema>;

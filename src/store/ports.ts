@@ -46,11 +46,34 @@ export type AuditStore = {
   list(options?: { afterSeq?: number; limit?: number }): Promise<AuditRecord[]>;
 };
 
+export type LoginLink = {
+  origIss: string;
+  origSub: string;
+  upstreamId: string;
+  /** Only a verified e-mail is passed here; unverified ones never reach the store. */
+  verifiedEmail?: string | undefined;
+  /** The operator allows linking a first login to an existing person by verified e-mail. */
+  linkByEmail: boolean;
+  newSub: string;
+  now: number;
+};
+
+export type LinkedSubject = { sub: string; linkedBy: 'account' | 'verified_email' | 'new_person' };
+
+export type UpstreamAccountRecord = { origIss: string; origSub: string; upstreamId: string; sub: string; email?: string | undefined; firstSeenAt: number; lastLoginAt: number };
+
+export type SubjectStore = {
+  /** Finds or creates the person for an upstream account, atomically. */
+  linkLogin(link: LoginLink): Promise<LinkedSubject>;
+  accountsOf(sub: string): Promise<UpstreamAccountRecord[]>;
+};
+
 export type Store = {
   readonly keys: KeyStore;
   readonly replay: ReplayStore;
   readonly revocations: RevocationStore;
   readonly audit: AuditStore;
+  readonly subjects: SubjectStore;
   ping(): Promise<void>;
   close(): Promise<void>;
 };

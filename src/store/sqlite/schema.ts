@@ -47,3 +47,31 @@ export const auditRecords = sqliteTable(
   },
   (t) => [index('audit_records_jti').on(t.tokenJti)],
 );
+
+/** A person: one local subject, linked to one or more upstream accounts. */
+export const subjects = sqliteTable(
+  'subjects',
+  {
+    sub: text('sub').primaryKey(),
+    email: text('email'),
+    createdAt: integer('created_at').notNull(),
+    lastLoginAt: integer('last_login_at').notNull(),
+  },
+  (t) => [index('subjects_email').on(t.email)],
+);
+
+export const upstreamAccounts = sqliteTable(
+  'upstream_accounts',
+  {
+    origIss: text('orig_iss').notNull(),
+    origSub: text('orig_sub').notNull(),
+    upstreamId: text('upstream_id').notNull(),
+    sub: text('sub')
+      .notNull()
+      .references(() => subjects.sub),
+    email: text('email'),
+    firstSeenAt: integer('first_seen_at').notNull(),
+    lastLoginAt: integer('last_login_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.origIss, t.origSub] }), index('upstream_accounts_sub').on(t.sub)],
+);

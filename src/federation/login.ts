@@ -1,0 +1,56 @@
+// Completing an upstream login: 1 the connector verifies the callback and ID token  2 the default
+// mapping turns upstream claims into canonical claims  3 step-up requirements (acr, max_age) are
+// checked against what the upstream returned  4 the account is linked to one local person
+// (atomically)  5 a receipt is written. Nothing is stored before every check has passed.
+import { randomUUID } from 'node:crypto';
+import { uuidv7 } from '../audit/ids.ts';
+import type { CanonicalClaims } from '../claims/canonical.ts';
+import { mapDefaultClaims } from '../claims/default-mapping.ts';
+import type { UpstreamConfig } from '../config/schema.ts';
+import type { Store } from '../store/ports.ts';
+import { UpstreamError, type LoginChecks, type UpstreamConnector } from './connector.ts';
+
+export type LoginRequirements = { acrValues?: readonly string[] | undefined; maxAge?: number | undefined };
+
+export type CompletedLogin = { claims: CanonicalClaims & { sub: string }; linkedBy: 'account' | 'verified_email' | 'new_person' };
+
+export async function completeUpstreamLogin(
+  store: Store,
+  connector: UpstreamConnector,
+  upstream: UpstreamConfig,
+  callbackUrl: URL,
+  checks: LoginChecks,
+  requirements: LoginRequirements,
+  now: number,
+): Promise<CompletedLogin> {
+  // 1.
+  const identity = await connector.completeLogin(callbackUrl, checks);
+  // 2.
+  const canonical = mapDefaultClaims(upstream.kind, upstream.id, identity.issuer, identity.claims);
+  // 3. The upstream may ignore acr_values / max_age: what it returned decides.
+  if (requirements.acrValues?.length && !(canonical.acr && requirements.acrValues.includes(canonical.acr))) {
+    throw new UpstreamError('rejected', 'upstream did not satisfy the requested acr');
+  }
+  if (requirements.maxAge !== undefined && (canonical.auth_time === undefined || now - canonical.auth_time > requirements.maxAge)) {
+    throw new UpstreamError('rejected', 'upstream authentication is older than max_age');
+  }
+  // 4.
+  const linked = await store.subjects.linkLogin({
+    origIss: canonical.orig_iss,
+    origSub: canonical.orig_sub,
+    upstreamId: upstream.id,
+    verifiedEmail: canonical.email_verified ? canonical.email : undefined,
+    linkByEmail: upstream.link_verified_email,
+    newSub: randomUUID(),
+    now,
+  });
+  // 5.
+  await store.audit.append({
+    id: uuidv7(),
+    atMs: Date.now(),
+    event: 'login.upstream',
+    subject: linked.sub,
+    details: { upstream: upstream.id, orig_iss: canonical.orig_iss, orig_sub: canonical.orig_sub, linked_by: linked.linkedBy, acr: canonical.acr ?? null },
+  });
+  return { claims: { ...canonical, sub: linked.sub }, linkedBy: linked.linkedBy };
+}
