@@ -4,6 +4,7 @@ import { requestId } from 'hono/request-id';
 import type { Deps } from './deps.ts';
 import { createErrorHandler, notFound } from './http/errors.ts';
 import { healthRoutes } from './http/health-routes.ts';
+import { loginRoutes } from './http/login-routes.tsx';
 import { metadataRoutes } from './http/metadata-routes.ts';
 import { oauthRoutes } from './http/oauth-routes.ts';
 
@@ -23,6 +24,7 @@ export function createApp(deps: Deps, options: { isShuttingDown?: () => boolean 
   app.notFound(notFound);
   app.route('/', metadataRoutes(deps));
   app.route('/', oauthRoutes(deps));
+  app.route('/', loginRoutes(deps));
   app.route('/', healthRoutes(deps, options.isShuttingDown ?? (() => false)));
   return app;
 }

@@ -2,6 +2,8 @@
 import type { ValidateFunction } from 'ajv';
 import { createClientKeySets, type ClientKeySets } from './clients/assertion.ts';
 import type { Config } from './config/load.ts';
+import type { UpstreamConnector } from './federation/connector.ts';
+import { createOidcConnector } from './federation/oidc-connector.ts';
 import type { Logger } from './log.ts';
 import { compileDetailsSchema } from './oauth/authorization-details.ts';
 import { createKeyring, type Keyring } from './passports/keys.ts';
@@ -17,6 +19,7 @@ export type Deps = {
   readonly clientKeySets: ClientKeySets;
   /** Per resource, the validator of each authorization_details type it accepts. */
   readonly detailsTypes: ReadonlyMap<string, ReadonlyMap<string, ValidateFunction>>;
+  readonly connectors: ReadonlyMap<string, UpstreamConnector>;
   readonly log: Logger;
   /** Epoch seconds. Tests pass a fixed clock. */
   readonly now: Clock;
@@ -51,6 +54,7 @@ export async function createDeps(options: { config: Config; issuer: string; stor
     keyring,
     clientKeySets: createClientKeySets(config.main.http.upstream_timeout_ms),
     detailsTypes,
+    connectors: new Map([...config.upstreams.values()].map((u) => [u.id, createOidcConnector(u, config.main.http.upstream_timeout_ms)])),
     log: options.log,
     now,
   };

@@ -68,12 +68,37 @@ export type SubjectStore = {
   accountsOf(sub: string): Promise<UpstreamAccountRecord[]>;
 };
 
+export type PendingLogin = {
+  stateHash: string;
+  browserHash: string;
+  upstreamId: string;
+  nonce: string;
+  codeVerifier: string;
+  returnTo: string;
+  acrValues?: string | undefined;
+  maxAge?: number | undefined;
+  expiresAt: number;
+};
+
+export type SessionRecord = { idHash: string; sub: string; upstreamId: string; claims: Record<string, unknown>; authTime: number; createdAt: number; expiresAt: number };
+
+export type LoginStore = {
+  savePending(login: PendingLogin): Promise<void>;
+  /** Returns and deletes the pending login (single use); undefined when unknown or expired. */
+  takePending(stateHash: string, now: number): Promise<PendingLogin | undefined>;
+  saveSession(session: SessionRecord): Promise<void>;
+  findSession(idHash: string, now: number): Promise<SessionRecord | undefined>;
+  deleteSession(idHash: string): Promise<void>;
+  purgeExpired(now: number): Promise<number>;
+};
+
 export type Store = {
   readonly keys: KeyStore;
   readonly replay: ReplayStore;
   readonly revocations: RevocationStore;
   readonly audit: AuditStore;
   readonly subjects: SubjectStore;
+  readonly logins: LoginStore;
   ping(): Promise<void>;
   close(): Promise<void>;
 };

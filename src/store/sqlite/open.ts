@@ -9,6 +9,7 @@ import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import type { Store } from '../ports.ts';
 import { createSqliteAuditStore } from './audit.ts';
 import { createSqliteKeyStore } from './keys.ts';
+import { createSqliteLoginStore } from './logins.ts';
 import { createSqliteSubjectStore } from './subjects.ts';
 import { createSqliteReplayStore, createSqliteRevocationStore } from './tokens.ts';
 import * as schema from './schema.ts';
@@ -31,6 +32,7 @@ export function openSqliteStore(file: string): Store {
     revocations: createSqliteRevocationStore(db),
     audit: createSqliteAuditStore(db),
     subjects: createSqliteSubjectStore(db),
+    logins: createSqliteLoginStore(db),
     async ping() {
       sqlite.prepare('select 1').get();
     },

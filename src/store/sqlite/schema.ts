@@ -75,3 +75,35 @@ export const upstreamAccounts = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.origIss, t.origSub] }), index('upstream_accounts_sub').on(t.sub)],
 );
+
+/** A login sent to an upstream and not yet back: single use, short-lived, bound to the browser. */
+export const pendingLogins = sqliteTable(
+  'pending_logins',
+  {
+    stateHash: text('state_hash').primaryKey(),
+    browserHash: text('browser_hash').notNull(),
+    upstreamId: text('upstream_id').notNull(),
+    nonce: text('nonce').notNull(),
+    codeVerifier: text('code_verifier').notNull(),
+    returnTo: text('return_to').notNull(),
+    acrValues: text('acr_values'),
+    maxAge: integer('max_age'),
+    expiresAt: integer('expires_at').notNull(),
+  },
+  (t) => [index('pending_logins_expires').on(t.expiresAt)],
+);
+
+/** Browser sessions at Consulate; the cookie holds an opaque id, only its hash is stored. */
+export const sessions = sqliteTable(
+  'sessions',
+  {
+    idHash: text('id_hash').primaryKey(),
+    sub: text('sub').notNull(),
+    upstreamId: text('upstream_id').notNull(),
+    claims: text('claims').notNull(),
+    authTime: integer('auth_time').notNull(),
+    createdAt: integer('created_at').notNull(),
+    expiresAt: integer('expires_at').notNull(),
+  },
+  (t) => [index('sessions_sub').on(t.sub), index('sessions_expires').on(t.expiresAt)],
+);

@@ -1,0 +1,153 @@
+// Login pages: home-realm discovery by e-mail domain or a chooser of upstreams, the redirect to
+// the upstream, its callback, and the resulting session. Cookies are HttpOnly, SameSite=Lax,
+// Secure when the issuer is https; every POST carries a CSRF token bound to the browser cookie.
+import { Hono, type Context } from 'hono';
+import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
+import { timingSafeEqual } from 'node:crypto';
+import type { Deps } from '../deps.ts';
+import { UpstreamError } from '../federation/connector.ts';
+import { finishBrowserLogin, hashId, randomId, safeReturnTo, sessionSeconds, startBrowserLogin, upstreamForEmail } from '../federation/browser-login.ts';
+import { errorPage, Page, pageHeaders } from './pages.tsx';
+
+export const browserCookie = 'consulate_browser';
+export const sessionCookie = 'consulate_session';
+
+export function loginRoutes(deps: Deps): Hono {
+  const app = new Hono();
+  const secure = deps.issuer.startsWith('https:');
+  const cookieOptions = { httpOnly: true, secure, sameSite: 'Lax' as const, path: '/' };
+
+  const browserId = (c: Context): string => {
+    const existing = getCookie(c, browserCookie);
+    if (existing && /^[A-Za-z0-9_-]{43}$/.test(existing)) return existing;
+    const id = randomId();
+    setCookie(c, browserCookie, id, cookieOptions);
+    return id;
+  };
+  const csrfToken = (id: string) => hashId(`csrf:${id}`);
+  const csrfOk = (c: Context, token: unknown) => {
+    const id = getCookie(c, browserCookie);
+    if (!id || typeof token !== 'string') return false;
+    const expected = Buffer.from(csrfToken(id));
+    const given = Buffer.from(token);
+    return expected.length === given.length && timingSafeEqual(expected, given);
+  };
+
+  const chooser = (c: Context, returnTo: string, error?: string, status: 200 | 400 = 200) => {
+    pageHeaders(c);
+    const id = browserId(c);
+    const upstreams = [...deps.config.upstreams.values()];
+    return c.html(
+      <Page title="Sign in">
+        {error ? (
+          <p role="alert" class="error">
+            {error}
+          </p>
+        ) : null}
+        <form method="post" action="/login">
+          <input type="hidden" name="csrf" value={csrfToken(id)} />
+          <input type="hidden" name="return_to" value={returnTo} />
+          <label for="email">Work e-mail</label>
+          <input id="email" name="email" type="email" autocomplete="username" required />
+          <button type="submit">Continue</button>
+        </form>
+        {upstreams.length ? (
+          <nav aria-label="Sign in with">
+            <h2>Or sign in with</h2>
+            <ul>
+              {upstreams.map((u) => (
+                <li>
+                  <a href={`/login/${encodeURIComponent(u.id)}?return_to=${encodeURIComponent(returnTo)}`}>{u.name ?? u.id}</a>
+                </li>
+              ))}
+            </ul>
+          </nav>
+        ) : null}
+      </Page>,
+      status,
+    );
+  };
+
+  app.get('/login', (c) => chooser(c, safeReturnTo(c.req.query('return_to'))));
+
+  app.post('/login', async (c) => {
+    const form = await c.req.parseBody();
+    if (!csrfOk(c, form.csrf)) return errorPage(c, 403, 'Sign-in expired', 'This form has expired or was not sent by this browser. Please start again.');
+    const returnTo = safeReturnTo(typeof form.return_to === 'string' ? form.return_to : undefined);
+    const email = typeof form.email === 'string' ? form.email.slice(0, 320) : '';
+    const upstream = upstreamForEmail(deps, email);
+    if (!upstream) return chooser(c, returnTo, 'No sign-in is configured for that e-mail domain. Choose your organisation below.', 400);
+    return c.redirect(`/login/${encodeURIComponent(upstream)}?return_to=${encodeURIComponent(returnTo)}&login_hint=${encodeURIComponent(email)}`, 303);
+  });
+
+  app.get('/login/:upstream', async (c) => {
+    const upstreamId = c.req.param('upstream');
+    if (!deps.config.upstreams.has(upstreamId)) return errorPage(c, 404, 'Unknown organisation', 'There is no such sign-in option.');
+    try {
+      const hint = c.req.query('login_hint');
+      const url = await startBrowserLogin(deps, upstreamId, {
+        browserId: browserId(c),
+        returnTo: safeReturnTo(c.req.query('return_to')),
+        ...(hint ? { loginHint: hint.slice(0, 320) } : {}),
+      });
+      pageHeaders(c);
+      return c.redirect(url.href, 303);
+    } catch (error) {
+      return upstreamFailure(c, error);
+    }
+  });
+
+  app.get('/callback/:upstream', async (c) => {
+    try {
+      const result = await finishBrowserLogin(deps, c.req.param('upstream'), new URL(c.req.url), getCookie(c, browserCookie));
+      setCookie(c, sessionCookie, result.sessionId, { ...cookieOptions, maxAge: sessionSeconds });
+      pageHeaders(c);
+      return c.redirect(result.returnTo, 303);
+    } catch (error) {
+      return upstreamFailure(c, error);
+    }
+  });
+
+  app.get('/session', async (c) => {
+    const session = await currentSession(deps, c);
+    if (!session) return c.redirect(`/login?return_to=${encodeURIComponent('/session')}`, 303);
+    pageHeaders(c);
+    const claims = session.claims as { name?: string; email?: string; upstream?: string };
+    return c.html(
+      <Page title="Signed in">
+        <p>
+          Signed in as <strong>{claims.name ?? claims.email ?? session.sub}</strong>
+          {claims.email ? ` (${claims.email})` : ''} through {deps.config.upstreams.get(session.upstreamId)?.name ?? session.upstreamId}.
+        </p>
+        <form method="post" action="/logout">
+          <input type="hidden" name="csrf" value={csrfToken(browserId(c))} />
+          <button type="submit">Sign out</button>
+        </form>
+      </Page>,
+    );
+  });
+
+  app.post('/logout', async (c) => {
+    const form = await c.req.parseBody();
+    if (!csrfOk(c, form.csrf)) return errorPage(c, 403, 'Sign-out expired', 'This form has expired or was not sent by this browser.');
+    const id = getCookie(c, sessionCookie);
+    if (id) await deps.store.logins.deleteSession(hashId(id));
+    deleteCookie(c, sessionCookie, { path: '/', secure });
+    return c.redirect('/login', 303);
+  });
+
+  function upstreamFailure(c: Context, error: unknown): Response | Promise<Response> {
+    if (!(error instanceof UpstreamError)) throw error;
+    deps.log.warn({ req_id: c.get('requestId'), reason: error.reason, detail: error.message }, 'upstream login failed');
+    if (error.reason === 'timeout') return errorPage(c, 504, 'Sign-in unavailable', 'Your organisation\'s sign-in service did not answer in time. Please try again in a moment.');
+    if (error.reason === 'unreachable') return errorPage(c, 502, 'Sign-in unavailable', 'Your organisation\'s sign-in service cannot be reached right now. Please try again later.');
+    return errorPage(c, 400, 'Sign-in failed', 'Sign-in could not be completed. Please start again.');
+  }
+
+  return app;
+}
+
+export async function currentSession(deps: Deps, c: Context) {
+  const id = getCookie(c, sessionCookie);
+  return id ? deps.store.logins.findSession(hashId(id), deps.now()) : undefined;
+}

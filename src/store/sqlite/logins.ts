@@ -1,0 +1,32 @@
+// Pending upstream logins (single use: read and deleted in one statement) and browser sessions.
+import { and, eq, gt, lt } from 'drizzle-orm';
+import type { LoginStore } from '../ports.ts';
+import type { SqliteDb } from './open.ts';
+import { pendingLogins, sessions } from './schema.ts';
+
+export function createSqliteLoginStore(db: SqliteDb): LoginStore {
+  return {
+    async savePending(login) {
+      db.insert(pendingLogins).values({ ...login, acrValues: login.acrValues ?? null, maxAge: login.maxAge ?? null }).run();
+    },
+    async takePending(stateHash, now) {
+      // DELETE … RETURNING makes redemption atomic: of two concurrent callbacks only one gets the row.
+      const row = db.delete(pendingLogins).where(eq(pendingLogins.stateHash, stateHash)).returning().get();
+      if (!row || row.expiresAt <= now) return undefined;
+      return { ...row, acrValues: row.acrValues ?? undefined, maxAge: row.maxAge ?? undefined };
+    },
+    async saveSession(session) {
+      db.insert(sessions).values({ ...session, claims: JSON.stringify(session.claims) }).run();
+    },
+    async findSession(idHash, now) {
+      const row = db.select().from(sessions).where(and(eq(sessions.idHash, idHash), gt(sessions.expiresAt, now))).get();
+      return row ? { ...row, claims: JSON.parse(row.claims) as Record<string, unknown> } : undefined;
+    },
+    async deleteSession(idHash) {
+      db.delete(sessions).where(eq(sessions.idHash, idHash)).run();
+    },
+    async purgeExpired(now) {
+      return db.delete(pendingLogins).where(lt(pendingLogins.expiresAt, now)).run().changes + db.delete(sessions).where(lt(sessions.expiresAt, now)).run().changes;
+    },
+  };
+}
