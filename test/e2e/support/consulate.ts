@@ -45,7 +45,7 @@ export function makeConfigDir(files: Record<string, string> = {}, base?: string)
 }
 
 export async function startConsulate(
-  options: { files?: Record<string, string>; dir?: string; env?: NodeJS.ProcessEnv; now?: () => number; reuseConfig?: boolean; issuer?: string } = {},
+  options: { files?: Record<string, string>; dir?: string; env?: NodeJS.ProcessEnv; now?: () => number; reuseConfig?: boolean; issuer?: string; port?: number } = {},
 ): Promise<TestConsulate> {
   const paths = options.reuseConfig && options.dir
     ? { dir: options.dir, configDir: join(options.dir, 'config'), dataDir: join(options.dir, 'data') }
@@ -61,7 +61,7 @@ export async function startConsulate(
   const server = await startServer({
     configDir: paths.configDir,
     env: { ...fixtureEnv(), ...options.env },
-    overrides: { dataDir: paths.dataDir, port: 0, ...(options.issuer ? { issuer: options.issuer } : {}) },
+    overrides: { dataDir: paths.dataDir, port: options.port ?? 0, ...(options.issuer ? { issuer: options.issuer } : {}) },
     log,
     ...(options.now ? { now: options.now } : {}),
   });
