@@ -27,13 +27,16 @@ export type Deps = {
 
 export const systemClock: Clock = () => Math.floor(Date.now() / 1000);
 
+/** A retired key stays published for the longest Passport lifetime plus clock skew. */
+export const keyringOptions = (config: Config) => ({
+  retentionSeconds: config.main.passports.max_ttl_seconds + config.main.client_assertions.clock_skew_seconds,
+  reloadSeconds: config.main.keys.reload_seconds,
+});
+
 export async function createDeps(options: { config: Config; issuer: string; store: Store; log: Logger; now?: Clock }): Promise<Deps> {
   const { config, store } = options;
   const now = options.now ?? systemClock;
-  const keyring = createKeyring(store.keys, {
-    retentionSeconds: config.main.passports.max_ttl_seconds + config.main.client_assertions.clock_skew_seconds,
-    reloadSeconds: config.main.keys.reload_seconds,
-  });
+  const keyring = createKeyring(store.keys, keyringOptions(config));
   await keyring.ensureKeys(now());
 
   const detailsTypes = new Map<string, Map<string, ValidateFunction>>();

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../config/load.ts';
-import { systemClock } from '../deps.ts';
+import { keyringOptions, systemClock } from '../deps.ts';
 import { createKeyring, signingAlgs, type SigningAlg } from '../passports/keys.ts';
 import { databaseUrlFor, openStore } from '../store/open.ts';
 import { configOption, reportConfigError, wholeNumber } from './serve.ts';
@@ -14,10 +14,7 @@ async function withKeyring<T>(flags: { config: string; dataDir?: string; databas
   }
   const store = openStore(databaseUrlFor(config.main.data_dir, config.main.database_url));
   try {
-    const keyring = createKeyring(store.keys, {
-      retentionSeconds: config.main.passports.max_ttl_seconds + config.main.client_assertions.clock_skew_seconds,
-      reloadSeconds: 0.05,
-    });
+    const keyring = createKeyring(store.keys, { ...keyringOptions(config), reloadSeconds: 0.05 });
     await keyring.ensureKeys(systemClock());
     return await run(keyring, config.main.keys.activation_delay_seconds);
   } finally {
