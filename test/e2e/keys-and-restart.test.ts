@@ -14,12 +14,15 @@ const api = 'https://api.demo.example';
 const run = promisify(execFile);
 const cli = resolve(import.meta.dirname, '../../src/cli/bin.js');
 
-async function rotate(server: TestConsulate, activateIn: number): Promise<string[]> {
+/** Runs the CLI; returns the new kids and when they start signing (the CLI's own clock decides). */
+async function rotate(server: TestConsulate, activateIn: number): Promise<{ kids: string[]; activatesAt: number }> {
   const { stdout } = await run(process.execPath, [cli, 'keys', 'rotate', '--config', server.configDir, '--data-dir', server.dataDir, '--activate-in', String(activateIn)], {
     env: { PATH: process.env.PATH, ...fixtureEnv() },
     timeout: 20_000,
   });
-  return stdout.trim().split('\n').map((line) => line.split(/\s+/)[1] as string);
+  const lines = stdout.trim().split('\n');
+  const activatesAt = Date.parse(/signs from (\S+)/.exec(lines[0] ?? '')?.[1] ?? '') / 1000;
+  return { kids: lines.map((line) => line.split(/\s+/)[1] as string), activatesAt };
 }
 
 const issue = async (server: TestConsulate) => {
@@ -52,14 +55,15 @@ describe('signing keys', () => {
     const before = await issue(server);
     const oldKid = decodeProtectedHeader(before).kid as string;
 
-    const [newEsKid, newRsKid] = await rotate(server, 100);
+    const { kids: [newEsKid, newRsKid], activatesAt } = await rotate(server, 100);
+    expect(activatesAt).toBeGreaterThan(clock.now());
     // 1. Published at once, not yet signing.
     await new Promise((r) => setTimeout(r, 100)); // the server re-reads keys every 50 ms in tests
     expect(await jwksKids(server)).toEqual(expect.arrayContaining([oldKid, newEsKid, newRsKid]));
     expect(decodeProtectedHeader(await issue(server)).kid).toBe(oldKid);
 
     // 2. After the activation delay the new key signs; the old one stays published and valid.
-    clock.advance(101);
+    clock.set(activatesAt);
     const after = await issue(server);
     expect(decodeProtectedHeader(after).kid).toBe(newEsKid);
     expect(await jwksKids(server)).toContain(oldKid);
@@ -68,7 +72,7 @@ describe('signing keys', () => {
     await expect(jwtVerify(before, jwks, { issuer: server.issuer, currentDate: new Date(clock.now() * 1000) })).resolves.toBeTruthy();
 
     // 3. Once every Passport it signed has expired (max lifetime + skew), the old key leaves JWKS.
-    clock.advance(3600 + 30);
+    clock.set(activatesAt + 3600 + 30);
     expect(await jwksKids(server)).not.toContain(oldKid);
     expect(await jwksKids(server)).toContain(newEsKid);
   });
