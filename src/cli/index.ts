@@ -13,6 +13,7 @@ export async function runCli(argv: string[]): Promise<void> {
   const serve = program.command('serve').description('start the server (embedded SQLite by default; keys generated on first start)');
   configOption(serve);
   overrideOptions(serve);
+  serve.option('--demo', 'also start stand-in upstream IdPs for every upstream configured on a loopback http issuer (offline demo)');
   serve.action(serveCommand);
 
   const check = program.command('check').description('validate the config directory; exit 1 and list every problem as file:line:col  path  message');

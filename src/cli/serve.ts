@@ -2,6 +2,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { loadConfig } from '../config/load.ts';
 import type { Overrides } from '../config/overrides.ts';
 import { ConfigError, formatProblems } from '../config/problems.ts';
+import { startDemoUpstreams } from '../demo/start.ts';
 import { startServer } from '../main.ts';
 
 export const defaultConfigDir = () => process.env.CONSULATE_CONFIG_DIR ?? './config';
@@ -25,7 +26,7 @@ export function overrideOptions(command: Command): Command {
     .option('--database-url <url>', 'database URL, e.g. sqlite:./data/consulate.db (env CONSULATE_DATABASE_URL)');
 }
 
-type ServeFlags = { config: string; issuer?: string; host?: string; port?: number; dataDir?: string; databaseUrl?: string };
+type ServeFlags = { config: string; issuer?: string; host?: string; port?: number; dataDir?: string; databaseUrl?: string; demo?: boolean };
 
 export const toOverrides = (flags: ServeFlags): Overrides => ({
   ...(flags.issuer !== undefined ? { issuer: flags.issuer } : {}),
@@ -50,11 +51,23 @@ export async function serveCommand(flags: ServeFlags): Promise<void> {
   } catch (error) {
     reportConfigError(error);
   }
+  let demo: Awaited<ReturnType<typeof startDemoUpstreams>> | undefined;
+  if (flags.demo) {
+    try {
+      demo = await startDemoUpstreams(server.config, server.issuer);
+      server.deps.log.info({ issuers: demo.upstreams.map((u) => u.issuer) }, 'demo upstreams started');
+    } catch (error) {
+      await server.close();
+      process.stderr.write(`could not start the demo upstream IdPs: ${error instanceof Error ? error.message : String(error)}\n`);
+      process.exit(1);
+    }
+  }
+  const demoLines = demo?.upstreams.length ? `\nDemo upstream IdPs (stand-ins, offline):\n${demo.upstreams.map((u) => `  ${u.kind.padEnd(6)} ${u.issuer}   people: ${u.accounts.map((a) => a.username).join(', ')}`).join('\n')}\n  Sign in at ${server.issuer.replace(/\/$/, '')}/login\n` : '';
   const { welcome } = server.config.main;
-  process.stderr.write(`\nConsulate is running.\n  issuer:    ${server.issuer}\n  discovery: ${server.issuer.replace(/\/$/, '')}/.well-known/openid-configuration\n${welcome ? `\n${welcome.trimEnd()}\n` : ''}\n`);
+  process.stderr.write(`\nConsulate is running.\n  issuer:    ${server.issuer}\n  discovery: ${server.issuer.replace(/\/$/, '')}/.well-known/openid-configuration\n${welcome ? `\n${welcome.trimEnd()}\n` : ''}${demoLines}\n`);
   const stop = (signal: string) => {
     process.stderr.write(`\n${signal}: shutting down\n`);
-    server.close().then(
+    Promise.all([server.close(), demo?.close()]).then(
       () => process.exit(0),
       () => process.exit(1),
     );
@@ -66,7 +79,7 @@ export async function serveCommand(flags: ServeFlags): Promise<void> {
 export function checkCommand(flags: { config: string }): void {
   try {
     const config = loadConfig(flags.config);
-    process.stdout.write(`config OK: ${config.clients.size} client(s), ${config.resources.size} resource(s)\n`);
+    process.stdout.write(`config OK: ${config.clients.size} client(s), ${config.resources.size} resource(s), ${config.upstreams.size} upstream(s)\n`);
   } catch (error) {
     reportConfigError(error);
   }

@@ -100,4 +100,5 @@ export async function finishBrowserLogin(
   return { sessionId, returnTo: pending.returnTo, claims: login.claims };
 }
 
-export const callbackUri = (deps: Deps, upstreamId: string): string => `${deps.issuer.replace(/\/$/, '')}/callback/${encodeURIComponent(upstreamId)}`;
+export const callbackPath = (upstreamId: string): string => `/callback/${encodeURIComponent(upstreamId)}`;
+export const callbackUri = (deps: Deps, upstreamId: string): string => `${deps.issuer.replace(/\/$/, '')}${callbackPath(upstreamId)}`;

@@ -7,6 +7,7 @@ import { join, relative, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, describe, expect, it } from 'vitest';
 import { verifySecret } from '../../src/clients/secrets.ts';
+import { freePort } from './support/browser.ts';
 import { fixtureEnv, makeConfigDir } from './support/consulate.ts';
 
 const root = resolve(import.meta.dirname, '../..');
@@ -70,7 +71,7 @@ const problemLine = /^\S+:\d+:\d+  \S+  .+$/;
 describe('consulate check', () => {
   it('accepts the demo config: exit 0 and "config OK" with the counts', async () => {
     const result = await consulate(['check']);
-    expect(result).toEqual({ code: 0, signal: null, stdout: 'config OK: 2 client(s), 1 resource(s)\n', stderr: '' });
+    expect(result).toEqual({ code: 0, signal: null, stdout: 'config OK: 2 client(s), 1 resource(s), 3 upstream(s)\n', stderr: '' });
   });
 
   it('lists every problem of a broken config as file:line:col lines on stderr and exits 1', async () => {
@@ -243,19 +244,24 @@ describe('consulate keys', () => {
 
 /** Resolves with the "listening" JSON log line `serve` writes to stdout once it accepts requests. */
 function listeningLine(child: ChildProcess): Promise<{ url: string; issuer: string }> {
+  return logLine(child, 'listening') as Promise<{ url: string; issuer: string }>;
+}
+
+/** Resolves with the first JSON log line on stdout whose msg is `msg`. */
+function logLine(child: ChildProcess, msg: string): Promise<Record<string, unknown>> {
   return new Promise((resolveLine, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no "listening" log line within ${commandTimeoutMs} ms`)), commandTimeoutMs);
+    const timer = setTimeout(() => reject(new Error(`no "${msg}" log line within ${commandTimeoutMs} ms`)), commandTimeoutMs);
     createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
       if (!line.startsWith('{')) return;
-      const entry = JSON.parse(line) as { msg?: string; url: string; issuer: string };
-      if (entry.msg === 'listening') {
+      const entry = JSON.parse(line) as Record<string, unknown>;
+      if (entry.msg === msg) {
         clearTimeout(timer);
         resolveLine(entry);
       }
     });
     child.once('exit', (code) => {
       clearTimeout(timer);
-      reject(new Error(`serve exited (${code}) before listening`));
+      reject(new Error(`serve exited (${code}) before logging "${msg}"`));
     });
   });
 }
@@ -296,5 +302,40 @@ describe('consulate serve', () => {
     const result = await consulate(['serve', '--port', 'notaport', '--data-dir', tempDir()]);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain("option '--port <port>' argument 'notaport' is invalid. expected a whole number");
+  });
+
+  it('--demo starts a stand-in IdP for each loopback upstream, and the login goes to it', async () => {
+    const upstreamPort = await freePort();
+    const issuer = `http://127.0.0.1:${upstreamPort}/oauth2/default`;
+    const upstreamYaml = ['id: okta', 'kind: okta', `issuer: ${issuer}`, 'client_id: consulate-demo', 'client_secret: demo-secret-for-the-cli-test-0123'].join('\n');
+    const { configDir, dataDir } = makeConfigDir({ 'upstreams/okta.yaml': upstreamYaml }, tempDir());
+    const child = start(['serve', '--demo', '--config', configDir, '--port', '0', '--data-dir', dataDir], fixtureEnv());
+    const exited = finished(child, 30_000);
+    try {
+      const [listening, demo] = await Promise.all([listeningLine(child), logLine(child, 'demo upstreams started')]);
+      expect(demo.issuers).toEqual([issuer]);
+      const discovery = await fetch(`${issuer}/.well-known/openid-configuration`);
+      expect(discovery.status).toBe(200);
+      expect(((await discovery.json()) as { issuer: string }).issuer).toBe(issuer);
+      const login = await fetch(`${listening.url}/login/okta`, { redirect: 'manual' });
+      expect(login.status).toBe(303);
+      const authorize = new URL(login.headers.get('location') as string);
+      expect(authorize.origin).toBe(`http://127.0.0.1:${upstreamPort}`);
+      expect(authorize.searchParams.get('redirect_uri')).toBe(`${listening.url}/callback/okta`);
+      // The stand-in knows Consulate as its client: it starts its own login interaction instead of
+      // answering with an error (an unknown client or redirect_uri would be an error page or redirect).
+      const interaction = await fetch(authorize, { redirect: 'manual' });
+      expect(interaction.status).toBe(303);
+      const next = new URL(interaction.headers.get('location') as string, authorize);
+      expect(next.origin).toBe(`http://127.0.0.1:${upstreamPort}`);
+      expect(next.pathname).toContain('/interaction/');
+    } finally {
+      child.kill('SIGTERM');
+    }
+    const result = await exited;
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain('Demo upstream IdPs (stand-ins, offline):');
+    // Shut down with the server: the stand-in's port is free again.
+    await expect(fetch(`${issuer}/.well-known/openid-configuration`)).rejects.toThrow();
   });
 });
