@@ -39,6 +39,8 @@ import {
   type UpstreamKind,
 } from './upstream-accounts.ts';
 import { driveLogin, UpstreamBrowser, type UpstreamLoginOptions } from './upstream-browser.ts';
+import { consentPageHtml, escapeHtml, loginPageHtml, page, readForm, sendHtml, type InteractionDetails } from './upstream-pages.ts';
+import { shape } from './upstream-shapes.ts';
 
 export { DEFAULT_ENTRA_TENANT_ID, defaultAccounts, ENTRA_GROUPS, SCOPE_CLAIMS } from './upstream-accounts.ts';
 export type { UpstreamAccount, UpstreamKind } from './upstream-accounts.ts';
@@ -82,13 +84,6 @@ export type Upstream = {
 // --- the parts of oidc-provider we use (it ships no types; @types/oidc-provider is not installed) ---
 
 type KoaContext = { type: string; body: unknown };
-type InteractionDetails = {
-  uid: string;
-  prompt: { name: string; details: Record<string, unknown> };
-  params: Record<string, unknown>;
-  session?: { accountId?: string };
-  grantId?: string;
-};
 type GrantInstance = {
   addOIDCScope(scope: string): void;
   addOIDCClaims(claims: string[]): void;
@@ -186,88 +181,6 @@ function memoryAdapter() {
   };
 }
 
-/** Where the provider is mounted (path prefix stripped before oidc-provider sees a request) and its routes. */
-function shape(kind: UpstreamKind, base: string, tenantId: string) {
-  switch (kind) {
-    case 'entra':
-      // Entra's endpoints are not under its issuer path: mount at /<tid>, serve discovery at
-      // /<tid>/v2.0/.well-known/openid-configuration.
-      return {
-        issuer: `${base}/${tenantId}/v2.0`,
-        mount: `/${tenantId}`,
-        discoveryPath: `/${tenantId}/v2.0/.well-known/openid-configuration`,
-        routes: {
-          authorization: '/oauth2/v2.0/authorize',
-          token: '/oauth2/v2.0/token',
-          jwks: '/discovery/v2.0/keys',
-          userinfo: '/oidc/userinfo',
-          end_session: '/oauth2/v2.0/logout',
-        },
-      };
-    case 'okta':
-      return {
-        issuer: `${base}/oauth2/default`,
-        mount: '/oauth2/default',
-        discoveryPath: '/oauth2/default/.well-known/openid-configuration',
-        routes: {
-          authorization: '/v1/authorize',
-          token: '/v1/token',
-          jwks: '/v1/keys',
-          userinfo: '/v1/userinfo',
-          revocation: '/v1/revoke',
-          introspection: '/v1/introspect',
-          end_session: '/v1/logout',
-        },
-      };
-    case 'auth0':
-      return {
-        issuer: `${base}/`,
-        mount: '',
-        discoveryPath: '/.well-known/openid-configuration',
-        routes: {
-          authorization: '/authorize',
-          token: '/oauth/token',
-          jwks: '/.well-known/jwks.json',
-          userinfo: '/userinfo',
-          revocation: '/oauth/revoke',
-          end_session: '/oidc/logout',
-        },
-      };
-    case 'oidc':
-      return { issuer: base, mount: '', discoveryPath: '/.well-known/openid-configuration', routes: {} };
-  }
-}
-
-const TITLES: Record<UpstreamKind, string> = {
-  entra: 'Sign in to your account (Microsoft Entra ID stand-in)',
-  okta: 'Sign In (Okta stand-in)',
-  auth0: 'Log in (Auth0 stand-in)',
-  oidc: 'Sign in (OpenID provider stand-in)',
-};
-
-const escapeHtml = (s: string): string =>
-  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
-
-function page(title: string, body: string): string {
-  return `<!DOCTYPE html><html><head><meta charset="utf-8"><title>${escapeHtml(title)}</title></head><body><h1>${escapeHtml(title)}</h1>${body}</body></html>`;
-}
-
-function sendHtml(res: ServerResponse, status: number, html: string): void {
-  res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
-  res.end(html);
-}
-
-async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > 64 * 1024) throw new Error('form too large');
-    chunks.push(chunk as Buffer);
-  }
-  return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
-}
-
 export async function startUpstream(options: UpstreamOptions): Promise<Upstream> {
   const { kind } = options;
   const tenantId = options.tenantId ?? DEFAULT_ENTRA_TENANT_ID;
@@ -348,34 +261,8 @@ export async function startUpstream(options: UpstreamOptions): Promise<Upstream>
   provider.on('server_error', (_ctx, error) => console.error(`${kind} upstream stand-in server_error:`, error));
   const handle = provider.callback();
 
-  const loginPage = (details: InteractionDetails, error?: string) => {
-    const requestedAcr = typeof details.params.acr_values === 'string' ? details.params.acr_values.split(' ')[0] : undefined;
-    const hint = typeof details.params.login_hint === 'string' ? details.params.login_hint : '';
-    return page(
-      TITLES[kind],
-      `${error ? `<p role="alert" data-error>${escapeHtml(error)}</p>` : ''}
-<form method="post" action="${escapeHtml(`${interactionPath}${details.uid}`)}">
-<input type="hidden" name="prompt" value="login">
-<label>Username <input type="text" name="username" value="${escapeHtml(hint)}" autofocus></label>
-<label>Password <input type="password" name="password" value=""></label>
-<label>Authentication level <input type="text" name="acr" value="${escapeHtml(requestedAcr ?? '')}"></label>
-<button type="submit">Sign in</button>
-</form>`,
-    );
-  };
-
-  const consentPage = (details: InteractionDetails) => {
-    const scopes = (details.prompt.details.missingOIDCScope as string[] | undefined) ?? [];
-    return page(
-      TITLES[kind],
-      `<p>${escapeHtml(String(details.params.client_id))} wants: ${scopes.map(escapeHtml).join(', ')}</p>
-<form method="post" action="${escapeHtml(`${interactionPath}${details.uid}`)}">
-<input type="hidden" name="prompt" value="consent">
-<button type="submit" name="decision" value="allow">Accept</button>
-<button type="submit" name="decision" value="deny">Cancel</button>
-</form>`,
-    );
-  };
+  const loginPage = (details: InteractionDetails, error?: string) => loginPageHtml(kind, interactionPath, details, error);
+  const consentPage = (details: InteractionDetails) => consentPageHtml(kind, interactionPath, details);
 
   async function interaction(req: IncomingMessage, res: ServerResponse, uid: string): Promise<void> {
     let details: InteractionDetails;
@@ -393,7 +280,7 @@ export async function startUpstream(options: UpstreamOptions): Promise<Upstream>
     if (req.method === 'GET') {
       if (name === 'login') sendHtml(res, 200, loginPage(details));
       else if (name === 'consent') sendHtml(res, 200, consentPage(details));
-      else sendHtml(res, 501, page('Error', `<p data-error>prompt ${escapeHtml(name)} not implemented</p>`));
+      else sendHtml(res, 501, page('Error', `<p data-error>prompt ${escapeHtml(name)} is not offered by this stand-in</p>`));
       return;
     }
     if (req.method !== 'POST') {
