@@ -57,7 +57,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   server.on('request', getRequestListener(app.fetch));
   const purge = setInterval(() => {
     const now = deps.now();
-    Promise.all([store.replay.purgeExpired(now), store.revocations.purgeExpired(now), store.logins.purgeExpired(now)]).catch((err) => log.warn({ err }, 'purge failed'));
+    Promise.all([store.replay.purgeExpired(now), store.revocations.purgeExpired(now), store.logins.purgeExpired(now), store.authorizations.purgeExpired(now), store.families.purgeExpired(now)]).catch((err) => log.warn({ err }, 'purge failed'));
   }, 60_000);
   purge.unref();
 

@@ -69,7 +69,11 @@ export async function authenticateClient(request: ClientAuthRequest, config: Con
     if (!result.ok) throw clientAuthFailed(`assertion_${result.reason}`, false, realm);
     return { client: result.client, method: 'private_key_jwt' };
   }
-  throw clientAuthFailed('no_client_authentication', false, realm);
+  // A public client (RFC 6749 §2.1) names itself; what protects it is PKCE and, later, DPoP.
+  const publicId = params.get('client_id');
+  const publicClient = publicId === undefined ? undefined : config.clients.get(publicId);
+  if (publicClient?.token_endpoint_auth_method === 'none') return { client: publicClient, method: 'none' };
+  throw clientAuthFailed(publicClient ? 'method_not_registered' : 'no_client_authentication', false, realm);
 }
 
 function checkSecret(

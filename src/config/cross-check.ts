@@ -1,6 +1,7 @@
 // Checks what one file cannot check alone: unique ids, references between clients and resources,
 // credentials that fit the auth method, RAR schemas that compile, lifetimes within bounds.
 import { compileDetailsSchema } from '../oauth/authorization-details.ts';
+import { isMultiTenantAuthority } from '../federation/entra-tenants.ts';
 import type { Located } from './load.ts';
 import type { ConfigProblem } from './problems.ts';
 import type { ClientConfig, MainConfig, ResourceConfig, UpstreamConfig } from './schema.ts';
@@ -42,12 +43,22 @@ export function crossCheck(config: {
     if (method === 'private_key_jwt') {
       if (!client.jwks === !client.jwks_uri) problems.push(at.problem(['token_endpoint_auth_method'], 'private_key_jwt needs exactly one of jwks or jwks_uri'));
       if (client.secret_hash) problems.push(at.problem(['secret_hash'], 'a private_key_jwt client has no secret'));
+    } else if (method === 'none') {
+      if (client.secret_hash || client.jwks || client.jwks_uri) problems.push(at.problem(['token_endpoint_auth_method'], 'a public client (none) has no secret and no keys'));
+      if (client.grant_types.includes('client_credentials')) problems.push(at.problem(['grant_types'], 'a public client (none) cannot use client_credentials'));
     } else {
       if (!client.secret_hash) problems.push(at.problem(['token_endpoint_auth_method'], `${method} needs secret_hash`));
       else if (!secretHashFormat.test(client.secret_hash)) {
         problems.push(at.problem(['secret_hash'], 'not a secret hash: use `consulate secret generate` or `consulate secret hash` (sha256:… or scrypt:…)'));
       }
       if (client.jwks || client.jwks_uri) problems.push(at.problem(['jwks'], `${method} clients have no keys`));
+    }
+
+    if (client.grant_types.includes('authorization_code') && client.redirect_uris.length === 0) {
+      problems.push(at.problem(['redirect_uris'], 'a client using authorization_code needs at least one redirect URI'));
+    }
+    if (client.grant_types.includes('refresh_token') && !client.grant_types.includes('authorization_code')) {
+      problems.push(at.problem(['grant_types'], 'refresh_token is issued only with authorization_code'));
     }
 
     for (const [uri, grant] of Object.entries(client.resources)) {
@@ -84,8 +95,14 @@ function checkUpstreams(upstreams: Located<UpstreamConfig>[], problems: ConfigPr
     if (seen) problems.push(at.problem(['id'], `upstream ${upstream.id} is defined twice (also in ${seen})`));
     ids.set(upstream.id, at.file);
     if (!upstream.scopes.includes('openid')) problems.push(at.problem(['scopes'], 'must include openid'));
-    if (upstream.issuer.includes('{tenantid}')) {
-      problems.push(at.problem(['issuer'], 'multi-tenant issuer templates are not supported yet: configure one upstream per tenant'));
+    // A template is not an issuer: discovery happens at the authority, which announces the template.
+    if (/\{tenantid\}|%7Btenantid%7D/i.test(upstream.issuer)) {
+      problems.push(at.problem(['issuer'], upstream.kind === 'entra'
+        ? 'give the multi-tenant authority (…/organizations/v2.0 or …/common/v2.0), not the {tenantid} issuer template its discovery document announces'
+        : 'an issuer template ({tenantid}) is understood only for kind entra, at its multi-tenant authority'));
+    }
+    if (upstream.allowed_tenants && !isMultiTenantAuthority(upstream.kind, upstream.issuer)) {
+      problems.push(at.problem(['allowed_tenants'], 'only for kind entra with a multi-tenant authority issuer (…/organizations/v2.0 or …/common/v2.0)'));
     }
     upstream.email_domains.forEach((domain, i) => {
       const owner = domains.get(domain.toLowerCase());

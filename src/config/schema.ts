@@ -55,6 +55,18 @@ export const mainConfigSchema = z
       })
       .prefault({})
       .describe('Passport (RFC 9068 access token) settings.'),
+    authorization: z
+      .strictObject({
+        code_ttl_seconds: seconds('Lifetime of an authorization code.', 60, 600),
+        par_ttl_seconds: seconds('Lifetime of a pushed authorization request (request_uri, RFC 9126).', 60, 600),
+        request_ttl_seconds: seconds('How long a person has to log in and consent before an authorization request expires.', 1800, 3600),
+        id_token_ttl_seconds: seconds('Lifetime of ID tokens.', 300, 3600),
+        refresh_ttl_seconds: seconds('Lifetime of each refresh token (rotated on every use).', 14 * 86400, 365 * 86400),
+        refresh_family_max_seconds: seconds('Longest time refresh tokens can be chained from one login before the person must log in again.', 30 * 86400, 365 * 86400),
+        session_ttl_seconds: seconds('Lifetime of a browser session at Consulate.', 8 * 3600, 30 * 86400),
+      })
+      .prefault({})
+      .describe('Browser flows: /authorize, codes, ID tokens, refresh tokens, sessions.'),
     keys: z
       .strictObject({
         activation_delay_seconds: z
@@ -95,16 +107,31 @@ export const mainConfigSchema = z
 
 const jwk = z.looseObject({ kty: z.string(), kid: z.string().optional(), alg: z.string().optional(), use: z.string().optional() });
 
-export const authMethods = ['client_secret_basic', 'client_secret_post', 'private_key_jwt'] as const;
+export const authMethods = ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'] as const;
 export type AuthMethod = (typeof authMethods)[number];
 
-export const clientGrantTypes = ['client_credentials'] as const;
+export const clientGrantTypes = ['client_credentials', 'authorization_code', 'refresh_token'] as const;
+
+/** Redirect URIs: absolute, no fragment (RFC 6749 §3.1.2); http only for loopback (RFC 8252 §7.3), or a private-use scheme (§7.1). */
+const redirectUri = z.string().max(2000).refine((value) => {
+  try {
+    const url = new URL(value);
+    if (url.hash || value.includes('#') || url.username || url.password) return false;
+    if (url.protocol === 'https:') return true;
+    if (url.protocol === 'http:') return ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
+    return /^[a-z][a-z0-9+.-]*\.[a-z0-9+.-]+:$/.test(url.protocol);
+  } catch {
+    return false;
+  }
+}, 'must be an https URL (http only for loopback), or a private-use scheme like com.example.app:/callback, without fragment or userinfo');
 
 export const clientSchema = z
   .strictObject({
     client_id: z.string().min(1).max(200).regex(/^[\x21-\x7E]+$/, 'must be printable ASCII without spaces').describe('The client identifier.'),
     name: z.string().max(200).optional().describe('Human-readable name, shown on pages and in logs.'),
-    token_endpoint_auth_method: z.enum(authMethods).describe('The one way this client authenticates at the token, introspection and revocation endpoints.'),
+    token_endpoint_auth_method: z
+      .enum(authMethods)
+      .describe('The one way this client authenticates at the token, introspection and revocation endpoints; none for a public client (browser or native app: PKCE only).'),
     secret_hash: z
       .string()
       .optional()
@@ -112,6 +139,11 @@ export const clientSchema = z
     jwks: z.strictObject({ keys: z.array(jwk).min(1) }).optional().describe('Public keys for private_key_jwt.'),
     jwks_uri: httpsOrLoopbackUrl.optional().describe('URL of the public keys for private_key_jwt.'),
     grant_types: z.array(z.enum(clientGrantTypes)).default(['client_credentials']).describe('Grants this client may use (empty for a resource server that only introspects).'),
+    redirect_uris: z.array(redirectUri).default([]).describe('Where /authorize may send the browser back, matched exactly (for http://127.0.0.1 and http://[::1] any port, RFC 8252 §7.3).'),
+    post_logout_redirect_uris: z.array(redirectUri).default([]).describe('Where RP-initiated logout may send the browser afterwards, matched exactly.'),
+    require_par: z.boolean().default(false).describe('Accept authorization requests from this client only through PAR (RFC 9126).'),
+    skip_consent: z.boolean().default(false).describe('A first-party app: people are never asked to consent for it (prompt=consent still asks).'),
+    id_token_signed_response_alg: z.enum(['RS256', 'ES256']).default('RS256').describe('Algorithm of this client\'s ID tokens and JARM responses.'),
     resources: z
       .record(
         absoluteUri,
@@ -156,7 +188,9 @@ export const upstreamSchema = z
       .describe('Upstream id: used in callback URLs, provenance and mapping rules.'),
     kind: z.enum(upstreamKinds).describe('Preset: entra, okta, auth0, or a generic oidc provider.'),
     name: z.string().max(200).optional().describe('Shown on the login chooser.'),
-    issuer: httpsOrLoopbackUrl.describe('Issuer identifier of the upstream OpenID provider (exactly as in its discovery document).'),
+    issuer: httpsOrLoopbackUrl.describe(
+      'Issuer identifier of the upstream OpenID provider (exactly as in its discovery document). For kind entra it may instead be the multi-tenant authority https://login.microsoftonline.com/organizations/v2.0 (or /common/v2.0), whose discovery document announces the {tenantid} issuer template.',
+    ),
     client_id: z.string().min(1).describe('Consulate\'s client id at the upstream.'),
     client_secret: z.string().min(1).describe('Consulate\'s client secret at the upstream; use a ${env:NAME} reference.'),
     client_auth_method: z.enum(['client_secret_basic', 'client_secret_post']).default('client_secret_basic').describe('How Consulate authenticates at the upstream token endpoint.'),
@@ -165,6 +199,11 @@ export const upstreamSchema = z
     link_verified_email: z.boolean().default(false).describe('Link a first login to an existing person with the same e-mail, only when this upstream asserts the e-mail is verified.'),
     userinfo: z.boolean().default(false).describe('Also fetch the userinfo endpoint after login.'),
     timeout_ms: z.number().int().min(100).max(30000).optional().describe('Timeout of each request to this upstream. Default: http.upstream_timeout_ms.'),
+    allowed_tenants: z
+      .array(z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, 'an Entra tenant id (a GUID)'))
+      .min(1)
+      .optional()
+      .describe('Entra multi-tenant authority only: tenant ids (tid) whose people may sign in. Absent: any tenant, so any Entra organisation (and, with /common, personal accounts) can sign in.'),
   })
   .describe('An upstream OpenID provider (config/upstreams/*.yaml, one per file).');
 

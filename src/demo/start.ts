@@ -2,6 +2,7 @@
 // loopback, on that issuer's port, with Consulate registered as its client. Offline, demo only.
 import type { Config } from '../config/load.ts';
 import { callbackPath } from '../federation/browser-login.ts';
+import { isMultiTenantAuthority } from '../federation/entra-tenants.ts';
 import { startUpstream, type Upstream } from './upstream-idp.ts';
 
 const loopback = new Set(['localhost', '127.0.0.1']);
@@ -13,11 +14,12 @@ export async function startDemoUpstreams(config: Config, issuer: string): Promis
       const url = new URL(upstream.issuer);
       if (url.protocol !== 'http:' || !loopback.has(url.hostname) || !url.port) continue;
       const tenantId = upstream.kind === 'entra' ? /^\/([^/]+)\/v2\.0\/?$/.exec(url.pathname)?.[1] : undefined;
+      const multiTenant = isMultiTenantAuthority(upstream.kind, upstream.issuer);
       started.push(
         await startUpstream({
           kind: upstream.kind,
           port: Number(url.port),
-          ...(tenantId ? { tenantId } : {}),
+          ...(multiTenant ? { multiTenant: { authority: tenantId as 'organizations' | 'common' } } : tenantId ? { tenantId } : {}),
           clients: [{ client_id: upstream.client_id, client_secret: upstream.client_secret, redirect_uris: [`${issuer.replace(/\/$/, '')}${callbackPath(upstream.id)}`] }],
         }),
       );

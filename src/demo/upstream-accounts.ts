@@ -9,6 +9,31 @@ export type UpstreamAccount = { id: string; username: string; claims: Record<str
 /** The Entra tenant used when `startUpstream({ kind: 'entra' })` gets no `tenantId`. */
 export const DEFAULT_ENTRA_TENANT_ID = 'b7e4c2a1-5d3f-4e8a-9c6b-1f2e3d4c5b6a';
 
+/** A second tenant, for the multi-tenant stand-in (an organisation other than Contoso). */
+export const FABRIKAM_ENTRA_TENANT_ID = '4d7a9c2e-81b3-4f60-a5d9-0c3e6f1b2a87';
+
+/** Default accounts per tenant of a multi-tenant Entra stand-in: Contoso's alice and bob, Fabrikam's carol. */
+export function defaultTenantAccounts(): Record<string, UpstreamAccount[]> {
+  return {
+    [DEFAULT_ENTRA_TENANT_ID]: defaultAccounts('entra'),
+    [FABRIKAM_ENTRA_TENANT_ID]: [
+      {
+        id: 'Hc5rP1wQ8tZ3mV6nB9xK2jL4dF7gS0aE1yU5iO8pR3q',
+        username: 'carol@fabrikam.example',
+        claims: {
+          oid: '7c9e6679-7425-40de-944b-e07fc1f90ae7',
+          tid: FABRIKAM_ENTRA_TENANT_ID,
+          preferred_username: 'carol@fabrikam.example',
+          name: 'Carol Clark',
+          email: 'carol@fabrikam.example',
+          xms_edov: true,
+          groups: [],
+        },
+      },
+    ],
+  };
+}
+
 /** Entra group object ids used by the default Entra accounts. */
 export const ENTRA_GROUPS = {
   engineering: '0f3c9a6e-2b1d-4c8e-9a7f-5d6e4b3a2c10',

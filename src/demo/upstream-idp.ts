@@ -25,28 +25,28 @@
 // Every client: response_types [code], PKCE S256 required, client_secret_basic or
 // client_secret_post (either works for every client), ID tokens RS256 with a key generated at
 // start, RFC 9207 `iss` in every authorization response, userinfo enabled.
-import { generateKeyPair, randomBytes, randomUUID } from 'node:crypto';
+//
+// Entra multi-tenant mode (`multiTenant`): one provider per tenant (issuer <url>/<tid>/v2.0,
+// endpoints under /<tid>) behind the authority <url>/organizations/v2.0, whose discovery document
+// announces <url>/{tenantid}/v2.0 (see upstream-tenants.ts). No RFC 9207 `iss` then, as at Entra.
+//
+// Tests can see and change token responses (`interceptTokenResponses`) and sign with the
+// stand-in's own key (`signingKey`), to play an upstream that misbehaves.
+import { generateKeyPair, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
-import {
-  ACR_VALUES,
-  amrFor,
-  claimsConfig,
-  DEFAULT_ENTRA_TENANT_ID,
-  defaultAccounts,
-  type UpstreamAccount,
-  type UpstreamKind,
-} from './upstream-accounts.ts';
+import { DEFAULT_ENTRA_TENANT_ID, defaultAccounts, defaultTenantAccounts, type UpstreamAccount, type UpstreamKind } from './upstream-accounts.ts';
 import { driveLogin, UpstreamBrowser, type UpstreamLoginOptions } from './upstream-browser.ts';
-import { consentPageHtml, escapeHtml, loginPageHtml, page, readForm, sendHtml, type InteractionDetails } from './upstream-pages.ts';
+import { escapeHtml, page, rewriteJsonBody, sendHtml } from './upstream-pages.ts';
+import { createStandInProvider, type StandInProvider, type UpstreamClient } from './upstream-provider.ts';
 import { shape } from './upstream-shapes.ts';
+import { createTenantAuthority, type TenantAuthority } from './upstream-tenants.ts';
 
-export { DEFAULT_ENTRA_TENANT_ID, defaultAccounts, ENTRA_GROUPS, SCOPE_CLAIMS } from './upstream-accounts.ts';
+export { DEFAULT_ENTRA_TENANT_ID, defaultAccounts, defaultTenantAccounts, ENTRA_GROUPS, FABRIKAM_ENTRA_TENANT_ID, SCOPE_CLAIMS } from './upstream-accounts.ts';
 export type { UpstreamAccount, UpstreamKind } from './upstream-accounts.ts';
 export { UpstreamBrowser, type UpstreamLoginOptions } from './upstream-browser.ts';
-
-export type UpstreamClient = { client_id: string; client_secret: string; redirect_uris: string[] };
+export type { UpstreamClient } from './upstream-provider.ts';
 
 export type UpstreamOptions = {
   kind: UpstreamKind;
@@ -55,22 +55,38 @@ export type UpstreamOptions = {
   accounts?: UpstreamAccount[];
   /** Entra only; default DEFAULT_ENTRA_TENANT_ID. */
   tenantId?: string;
+  /**
+   * Entra only: a multi-tenant authority in front of one provider per tenant. `tenants` maps each
+   * tenant id to the accounts that sign in there (default defaultTenantAccounts()); an account's
+   * `tid` claim defaults to its tenant but may be set to anything, to play a misbehaving IdP.
+   */
+  multiTenant?: { authority?: 'organizations' | 'common'; tenants?: Record<string, UpstreamAccount[]> };
   /** Default 0: any free port on 127.0.0.1. The demo uses fixed ports from its config. */
   port?: number;
 };
 
+export type TokenResponseRewrite = (body: Record<string, unknown>) => Record<string, unknown> | Promise<Record<string, unknown>>;
+
 export type Upstream = {
   kind: UpstreamKind;
-  /** Exactly what the ID token `iss` and the discovery document say. */
+  /** Exactly what the ID token `iss` and the discovery document say (multi-tenant: the {tenantid} template). */
   issuer: string;
   discoveryUrl: string;
   /** http://127.0.0.1:<port> */
   url: string;
-  /** Entra only. */
+  /** Entra only (multi-tenant: the first tenant). */
   tenantId?: string;
-  /** Live list: accounts pushed here can log in (their custom claims must exist at start to be released). */
+  /** Multi-tenant only: <url>/organizations/v2.0, what a relying party is configured with. */
+  authority?: string;
+  /** Multi-tenant only: the tenant ids served. */
+  tenants?: string[];
+  /** Live list: accounts pushed here can log in (their custom claims must exist at start to be released). Multi-tenant: a copy. */
   accounts: UpstreamAccount[];
   clients: UpstreamClient[];
+  /** The private JWK (RS256, with kid) that signs this upstream's ID tokens: for tests that forge tokens. */
+  signingKey: Readonly<Record<string, unknown>>;
+  /** Tests only: every successful token response passes through `rewrite` until it is unset. */
+  interceptTokenResponses(rewrite: TokenResponseRewrite | undefined): void;
   /**
    * Logs `username` in through the upstream's pages, answering consent, and returns the URL it
    * finally redirects to on the client's redirect_uri (code, state, iss — or error).
@@ -81,114 +97,20 @@ export type Upstream = {
   close(): Promise<void>;
 };
 
-// --- the parts of oidc-provider we use (it ships no types; @types/oidc-provider is not installed) ---
-
-type KoaContext = { type: string; body: unknown };
-type GrantInstance = {
-  addOIDCScope(scope: string): void;
-  addOIDCClaims(claims: string[]): void;
-  addResourceScope(indicator: string, scope: string): void;
-  save(): Promise<string>;
-};
-type OidcProvider = {
-  callback(): (req: IncomingMessage, res: ServerResponse) => void;
-  interactionDetails(req: IncomingMessage, res: ServerResponse): Promise<InteractionDetails>;
-  interactionFinished(req: IncomingMessage, res: ServerResponse, result: Record<string, unknown>, options?: { mergeWithLastSubmission?: boolean }): Promise<void>;
-  Grant: { new (init: { accountId: string; clientId: string }): GrantInstance; find(id: string): Promise<GrantInstance | undefined> };
-  on(event: string, listener: (...args: unknown[]) => void): void;
-};
-type ProviderConstructor = new (issuer: string, configuration: Record<string, unknown>) => OidcProvider;
-
-/** oidc-provider's notices ("Unsupported runtime" on Node 20, dev-only defaults) are noise here. */
-function quietly<T>(fn: () => T): T {
-  const { warn, info } = console;
-  const filter = (original: (...args: unknown[]) => void) => (...args: unknown[]) => {
-    if (typeof args[0] === 'string' && args[0].startsWith('oidc-provider ')) return;
-    original(...args);
-  };
-  console.warn = filter(warn);
-  console.info = filter(info);
-  try {
-    const result = fn();
-    if (result instanceof Promise) {
-      return result.finally(() => {
-        console.warn = warn;
-        console.info = info;
-      }) as T;
-    }
-    console.warn = warn;
-    console.info = info;
-    return result;
-  } catch (error) {
-    console.warn = warn;
-    console.info = info;
-    throw error;
-  }
-}
-
-let loading: Promise<ProviderConstructor> | undefined;
-function loadProvider(): Promise<ProviderConstructor> {
-  // A non-literal specifier keeps TypeScript from looking for types the package doesn't have.
-  const specifier: string = 'oidc-provider';
-  loading ??= quietly(() => import(specifier)).then((mod: { default: ProviderConstructor }) => mod.default);
-  return loading;
-}
-
-/** A per-provider in-memory store (oidc-provider's default adapter warns and is process-global). */
-function memoryAdapter() {
-  const store = new Map<string, { payload: Record<string, unknown>; expiresAt: number }>();
-  const uids = new Map<string, string>();
-  const userCodes = new Map<string, string>();
-  const get = (key: string) => {
-    const entry = store.get(key);
-    if (entry && entry.expiresAt <= Date.now()) {
-      store.delete(key);
-      return undefined;
-    }
-    return entry?.payload;
-  };
-  return class MemoryAdapter {
-    constructor(readonly model: string) {}
-    key(id: string) {
-      return `${this.model}:${id}`;
-    }
-    async upsert(id: string, payload: Record<string, unknown>, expiresIn?: number) {
-      store.set(this.key(id), { payload, expiresAt: expiresIn ? Date.now() + expiresIn * 1000 : Infinity });
-      if (this.model === 'Session' && typeof payload.uid === 'string') uids.set(payload.uid, id);
-      if (typeof payload.userCode === 'string') userCodes.set(payload.userCode, id);
-    }
-    async find(id: string) {
-      return get(this.key(id));
-    }
-    async findByUid(uid: string) {
-      const id = uids.get(uid);
-      return id === undefined ? undefined : get(this.key(id));
-    }
-    async findByUserCode(userCode: string) {
-      const id = userCodes.get(userCode);
-      return id === undefined ? undefined : get(this.key(id));
-    }
-    async consume(id: string) {
-      const payload = get(this.key(id));
-      if (payload) payload.consumed = Math.floor(Date.now() / 1000);
-    }
-    async destroy(id: string) {
-      store.delete(this.key(id));
-    }
-    async revokeByGrantId(grantId: string) {
-      for (const [key, entry] of store) if (entry.payload.grantId === grantId) store.delete(key);
-    }
-  };
-}
+/** One provider at a path prefix. */
+type Mount = { mount: string; discoveryPath: string; interactionPath: string; tokenPath: string; provider: StandInProvider; tenantId?: string };
 
 export async function startUpstream(options: UpstreamOptions): Promise<Upstream> {
   const { kind } = options;
-  const tenantId = options.tenantId ?? DEFAULT_ENTRA_TENANT_ID;
-  const accounts = options.accounts ?? defaultAccounts(kind, { tenantId });
-  if (kind === 'entra') for (const account of accounts) account.claims.tid ??= tenantId;
+  const multi = kind === 'entra' ? options.multiTenant : undefined;
+  const tenants = new Map(Object.entries(multi ? (multi.tenants ?? defaultTenantAccounts()) : {}));
+  const tenantId = multi ? ([...tenants.keys()][0] ?? DEFAULT_ENTRA_TENANT_ID) : (options.tenantId ?? DEFAULT_ENTRA_TENANT_ID);
+  if (!multi) tenants.set(tenantId, options.accounts ?? defaultAccounts(kind, { tenantId }));
+  if (kind === 'entra') for (const [tid, list] of tenants) for (const account of list) account.claims.tid ??= tid;
+  const allAccounts = [...tenants.values()].flat();
   const clients = options.clients.map((c) => ({ ...c, redirect_uris: [...c.redirect_uris] }));
+  const redirectUris = () => clients.flatMap((c) => c.redirect_uris);
 
-  const Provider = await loadProvider();
   const { privateKey } = await promisify(generateKeyPair)('rsa', { modulusLength: 2048 });
   const signingKey = { ...privateKey.export({ format: 'jwk' }), kid: `${kind}-${randomUUID().slice(0, 8)}`, alg: 'RS256', use: 'sig' };
 
@@ -202,181 +124,91 @@ export async function startUpstream(options: UpstreamOptions): Promise<Upstream>
   });
   const { port } = server.address() as AddressInfo;
   const url = `http://127.0.0.1:${port}`;
-  const { issuer, mount, discoveryPath, routes } = shape(kind, url, tenantId);
-  const interactionPath = `${mount}/interaction/`;
 
-  const findByUsername = (username: string) =>
-    accounts.find((a) => a.username.toLowerCase() === username.trim().toLowerCase());
+  const mounts: Mount[] = [];
+  for (const [tid, accounts] of tenants) {
+    const { issuer, mount, discoveryPath, routes } = shape(kind, url, tid);
+    const interactionPath = `${mount}/interaction/`;
+    const provider = await createStandInProvider({ kind, issuer, routes, interactionPath, clients, accounts, claimAccounts: allAccounts, signingKey });
+    mounts.push({ mount, discoveryPath, interactionPath, tokenPath: routes.token ?? '/token', provider, ...(kind === 'entra' ? { tenantId: tid } : {}) });
+  }
+  const single = shape(kind, url, tenantId);
 
-  const provider = quietly(
-    () =>
-      new Provider(issuer, {
-        clients: clients.map((c) => ({
-          client_id: c.client_id,
-          client_secret: c.client_secret,
-          redirect_uris: c.redirect_uris,
-          grant_types: ['authorization_code', 'refresh_token'],
-          response_types: ['code'],
-          // oidc-provider accepts client_secret_post for a client_secret_basic client and vice versa.
-          token_endpoint_auth_method: 'client_secret_basic',
-          id_token_signed_response_alg: 'RS256',
-        })),
-        jwks: { keys: [signingKey] },
-        cookies: { keys: [randomBytes(32).toString('base64url')] },
-        adapter: memoryAdapter(),
-        pkce: { required: () => true },
-        responseTypes: ['code'],
-        clientAuthMethods: ['client_secret_basic', 'client_secret_post'],
-        enabledJWA: { idTokenSigningAlgValues: ['RS256'] },
-        conformIdTokenClaims: false,
-        claims: claimsConfig(kind, accounts),
-        acrValues: ACR_VALUES[kind],
-        routes,
-        features: {
-          devInteractions: { enabled: false },
-          userinfo: { enabled: true },
-          // Entra has no revocation endpoint, PAR or DPoP; the others do.
-          revocation: { enabled: kind !== 'entra' },
-          pushedAuthorizationRequests: { enabled: kind !== 'entra' },
-          dPoP: { enabled: kind !== 'entra' },
-        },
-        interactions: { url: (_ctx: unknown, interaction: { uid: string }) => `${interactionPath}${interaction.uid}` },
-        ttl: { AccessToken: 3600, AuthorizationCode: 600, IdToken: 3600, Interaction: 3600, Session: 86_400, Grant: 86_400, RefreshToken: 86_400 },
-        clientBasedCORS: () => false,
-        async findAccount(_ctx: unknown, sub: string) {
-          const account = accounts.find((a) => a.id === sub);
-          if (!account) return undefined;
-          return { accountId: account.id, claims: async () => ({ ...account.claims, sub: account.id }) };
-        },
-        async renderError(ctx: KoaContext, out: Record<string, string>) {
-          ctx.type = 'html';
-          ctx.body = page(
-            'Error',
-            Object.entries(out).map(([k, v]) => `<p data-${escapeHtml(k)}>${escapeHtml(k)}: ${escapeHtml(String(v))}</p>`).join(''),
-          );
-        },
-      }),
-  );
-  // oidc-provider answers unexpected errors with a bare server_error; say why on stderr.
-  provider.on('server_error', (_ctx, error) => console.error(`${kind} upstream stand-in server_error:`, error));
-  const handle = provider.callback();
-
-  const loginPage = (details: InteractionDetails, error?: string) => loginPageHtml(kind, interactionPath, details, error);
-  const consentPage = (details: InteractionDetails) => consentPageHtml(kind, interactionPath, details);
-
-  async function interaction(req: IncomingMessage, res: ServerResponse, uid: string): Promise<void> {
-    let details: InteractionDetails;
-    try {
-      details = await provider.interactionDetails(req, res);
-    } catch (error) {
-      sendHtml(res, 400, page('Error', `<p data-error>${escapeHtml((error as Error).message)}</p>`));
-      return;
+  let tokenRewrite: TokenResponseRewrite | undefined;
+  let authority: TenantAuthority | undefined;
+  /** Hands a request to a provider; oidc-provider derives its mount (for every URL it prints) from originalUrl minus url. */
+  const forward = (target: Mount, req: IncomingMessage & { originalUrl?: string }, res: ServerResponse, inner: string) => {
+    const path = inner.split('?')[0];
+    if (tokenRewrite && req.method === 'POST' && path === target.tokenPath) rewriteJsonBody(res, tokenRewrite);
+    if (authority && target.tenantId) {
+      authority.watch(res, target.tenantId);
+      // A tenant's own discovery document must not promise the `iss` the multi-tenant mode drops.
+      if (path === '/.well-known/openid-configuration') rewriteJsonBody(res, ({ authorization_response_iss_parameter_supported: _, ...doc }) => doc);
     }
-    if (details.uid !== uid) {
-      sendHtml(res, 400, page('Error', '<p data-error>interaction mismatch</p>'));
-      return;
-    }
-    const { name } = details.prompt;
-    if (req.method === 'GET') {
-      if (name === 'login') sendHtml(res, 200, loginPage(details));
-      else if (name === 'consent') sendHtml(res, 200, consentPage(details));
-      else sendHtml(res, 501, page('Error', `<p data-error>prompt ${escapeHtml(name)} is not offered by this stand-in</p>`));
-      return;
-    }
-    if (req.method !== 'POST') {
-      res.writeHead(405, { allow: 'GET, POST' }).end();
-      return;
-    }
-    const form = await readForm(req);
-    if (form.get('prompt') !== name) {
-      sendHtml(res, 400, page('Error', '<p data-error>unexpected form for this step</p>'));
-      return;
-    }
-    if (name === 'login') {
-      const account = findByUsername(form.get('username') ?? '');
-      if (!account) {
-        sendHtml(res, 401, loginPage(details, 'We could not find an account with that username.'));
-        return;
-      }
-      const acr = form.get('acr')?.trim() || undefined;
-      const amrField = form.get('amr')?.trim();
-      const amr = amrField ? amrField.split(/\s+/) : amrFor(acr);
-      await provider.interactionFinished(
-        req,
-        res,
-        { login: { accountId: account.id, remember: true, amr, ...(acr ? { acr } : {}) } },
-        { mergeWithLastSubmission: false },
-      );
-      return;
-    }
-    // consent
-    if (form.get('decision') !== 'allow') {
-      await provider.interactionFinished(
-        req,
-        res,
-        { error: 'access_denied', error_description: 'The user declined to consent.' },
-        { mergeWithLastSubmission: false },
-      );
-      return;
-    }
-    const { grantId, session, params } = details;
-    const grant = grantId
-      ? await provider.Grant.find(grantId)
-      : new provider.Grant({ accountId: session!.accountId!, clientId: String(params.client_id) });
-    if (!grant) throw new Error('grant not found');
-    const missing = details.prompt.details;
-    if (Array.isArray(missing.missingOIDCScope)) grant.addOIDCScope(missing.missingOIDCScope.join(' '));
-    if (Array.isArray(missing.missingOIDCClaims)) grant.addOIDCClaims(missing.missingOIDCClaims as string[]);
-    if (missing.missingResourceScopes && typeof missing.missingResourceScopes === 'object') {
-      for (const [indicator, scopes] of Object.entries(missing.missingResourceScopes as Record<string, string[]>)) {
-        grant.addResourceScope(indicator, scopes.join(' '));
-      }
-    }
-    await provider.interactionFinished(req, res, { consent: { grantId: await grant.save() } }, { mergeWithLastSubmission: true });
+    req.originalUrl = `${target.mount}${inner}`;
+    req.url = inner;
+    target.provider.handle(req, res);
+  };
+  if (multi) {
+    authority = createTenantAuthority({
+      url,
+      authority: multi.authority ?? 'organizations',
+      tenants,
+      redirectUris,
+      forward: (tid, req, res, inner) => forward(mounts.find((m) => m.tenantId === tid) as Mount, req, res, inner),
+    });
   }
 
-  server.on('request', (req: IncomingMessage & { originalUrl?: string }, res: ServerResponse) => {
+  const fail = (res: ServerResponse) => (error: unknown) => {
+    if (!res.headersSent) sendHtml(res, 500, page('Error', `<p data-error>${escapeHtml(String(error))}</p>`));
+    else res.destroy();
+  };
+
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     const raw = req.url ?? '/';
     const q = raw.indexOf('?');
     const pathname = q === -1 ? raw : raw.slice(0, q);
     const query = q === -1 ? '' : raw.slice(q);
 
-    if (pathname.startsWith(interactionPath)) {
-      const uid = pathname.slice(interactionPath.length);
-      interaction(req, res, uid).catch((error: unknown) => {
-        if (!res.headersSent) sendHtml(res, 500, page('Error', `<p data-error>${escapeHtml(String(error))}</p>`));
-        else res.destroy();
-      });
+    if (authority?.handles(pathname)) {
+      authority.route(req, res, pathname, query).catch(fail(res));
       return;
     }
-
-    let inner: string | undefined;
-    if (pathname === discoveryPath) inner = `/.well-known/openid-configuration${query}`;
-    else if (pathname.startsWith(`${mount}/`) && !pathname.startsWith(`${mount}/.well-known/openid-configuration`)) {
-      inner = raw.slice(mount.length);
+    for (const target of mounts) {
+      if (pathname.startsWith(target.interactionPath)) {
+        target.provider.interaction(req, res, pathname.slice(target.interactionPath.length)).catch(fail(res));
+        return;
+      }
+      let inner: string | undefined;
+      if (pathname === target.discoveryPath) inner = `/.well-known/openid-configuration${query}`;
+      else if (pathname.startsWith(`${target.mount}/`) && !pathname.startsWith(`${target.mount}/.well-known/openid-configuration`)) {
+        inner = raw.slice(target.mount.length);
+      }
+      if (inner !== undefined) {
+        forward(target, req, res, inner);
+        return;
+      }
     }
-    if (inner === undefined) {
-      res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not_found"}');
-      return;
-    }
-    // oidc-provider derives its mount path (for every URL it prints) from originalUrl minus url.
-    req.originalUrl = `${mount}${inner}`;
-    req.url = inner;
-    handle(req, res);
+    res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not_found"}');
   });
 
   let closed: Promise<void> | undefined;
-  const discoveryUrl = `${issuer.replace(/\/$/, '')}/.well-known/openid-configuration`;
+  const issuer = authority?.issuer ?? single.issuer;
+  const discoveryUrl = `${(authority?.authority ?? single.issuer).replace(/\/$/, '')}/.well-known/openid-configuration`;
   return {
     kind,
     issuer,
     discoveryUrl,
     url,
     ...(kind === 'entra' ? { tenantId } : {}),
-    accounts,
+    ...(authority ? { authority: authority.authority, tenants: [...tenants.keys()] } : {}),
+    accounts: multi ? allAccounts : (tenants.get(tenantId) as UpstreamAccount[]),
     clients,
-    login: (authorizationUrl, username, loginOptions) =>
-      driveLogin(authorizationUrl, username, clients.flatMap((c) => c.redirect_uris), loginOptions),
+    signingKey: Object.freeze({ ...signingKey }),
+    interceptTokenResponses(rewrite) {
+      tokenRewrite = rewrite;
+    },
+    login: (authorizationUrl, username, loginOptions) => driveLogin(authorizationUrl, username, redirectUris(), loginOptions),
     newBrowser: () => new UpstreamBrowser(),
     close() {
       closed ??= new Promise<void>((resolve, reject) => {

@@ -1,6 +1,6 @@
 // The stand-in IdPs' own pages (login with username and authentication level, consent) and the
 // small HTTP helpers they use. Plain HTML, no scripts; demo and tests only.
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { IncomingMessage, type ServerResponse } from 'node:http';
 import type { UpstreamKind } from './upstream-accounts.ts';
 
 export type InteractionDetails = {
@@ -30,7 +30,7 @@ export function sendHtml(res: ServerResponse, status: number, html: string): voi
   res.end(html);
 }
 
-export async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
+export async function readBody(req: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
@@ -38,7 +38,59 @@ export async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
     if (size > 64 * 1024) throw new Error('form too large');
     chunks.push(chunk as Buffer);
   }
-  return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
+  return Buffer.concat(chunks);
+}
+
+export async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
+  return new URLSearchParams((await readBody(req)).toString('utf8'));
+}
+
+/** The same request with a body already read, for handing on to oidc-provider (which reads it again). */
+export function withBody(req: IncomingMessage, body: Buffer): IncomingMessage {
+  const copy = new IncomingMessage(req.socket);
+  // complete: a copy ended early would otherwise count as aborted and destroy the shared socket.
+  Object.assign(copy, { complete: true, method: req.method, url: req.url, headers: req.headers, rawHeaders: req.rawHeaders, httpVersion: req.httpVersion, httpVersionMajor: req.httpVersionMajor, httpVersionMinor: req.httpVersionMinor });
+  copy.push(body);
+  copy.push(null);
+  return copy;
+}
+
+/**
+ * Lets `rewrite` change a successful JSON response before it leaves (oidc-provider ends JSON
+ * responses with one res.end(body) and no explicit writeHead, so the length can still change).
+ */
+export function rewriteJsonBody(res: ServerResponse, rewrite: (body: Record<string, unknown>) => Record<string, unknown> | Promise<Record<string, unknown>>): void {
+  const end = res.end.bind(res) as (chunk?: unknown) => ServerResponse;
+  res.end = ((chunk?: unknown) => {
+    const json = res.statusCode === 200 && /json/.test(String(res.getHeader('content-type'))) && chunk !== undefined;
+    if (!json) return end(chunk);
+    Promise.resolve()
+      .then(() => rewrite(JSON.parse(Buffer.from(chunk as string | Buffer).toString('utf8')) as Record<string, unknown>))
+      .then((body) => {
+        const text = JSON.stringify(body);
+        if (!res.headersSent) res.setHeader('content-length', Buffer.byteLength(text));
+        end(text);
+      })
+      .catch((error: unknown) => {
+        console.error('stand-in response rewrite failed:', error);
+        res.destroy();
+      });
+    return res;
+  }) as ServerResponse['end'];
+}
+
+/** Entra's first page at a multi-tenant authority: who are you (so which tenant signs you in)? */
+export function homeRealmPageHtml(action: string, query: string, error?: string): string {
+  return page(
+    TITLES.entra,
+    `${error ? `<p role="alert" data-error>${escapeHtml(error)}</p>` : ''}
+<form method="post" action="${escapeHtml(action)}">
+<input type="hidden" name="prompt" value="login">
+<input type="hidden" name="query" value="${escapeHtml(query)}">
+<label>Username <input type="text" name="username" value="" autofocus></label>
+<button type="submit">Next</button>
+</form>`,
+  );
 }
 
 export function loginPageHtml(kind: UpstreamKind, interactionPath: string, details: InteractionDetails, error?: string): string {

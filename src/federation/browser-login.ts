@@ -8,7 +8,6 @@ import { UpstreamError } from './connector.ts';
 import { completeUpstreamLogin } from './login.ts';
 
 export const pendingLoginSeconds = 600;
-export const sessionSeconds = 8 * 3600;
 
 export const hashId = (value: string): string => createHash('sha256').update(value).digest('base64url');
 export const randomId = (): string => randomBytes(32).toString('base64url');
@@ -90,12 +89,13 @@ export async function finishBrowserLogin(
   const sessionId = randomId();
   await deps.store.logins.saveSession({
     idHash: hashId(sessionId),
+    sid: randomId(),
     sub: login.claims.sub,
     upstreamId,
     claims: login.claims,
     authTime: login.claims.auth_time ?? now,
     createdAt: now,
-    expiresAt: now + sessionSeconds,
+    expiresAt: now + deps.config.main.authorization.session_ttl_seconds,
   });
   return { sessionId, returnTo: pending.returnTo, claims: login.claims };
 }

@@ -1,7 +1,7 @@
 // Completing an upstream login: 1 the connector verifies the callback and ID token  2 the default
 // mapping turns upstream claims into canonical claims  3 step-up requirements (acr, max_age) are
 // checked against what the upstream returned  4 the account is linked to one local person
-// (atomically)  5 a receipt is written. Nothing is stored before every check has passed.
+// (atomically)  5 the latest claims are kept and a receipt is written. Nothing is stored before every check has passed.
 import { randomUUID } from 'node:crypto';
 import { uuidv7 } from '../audit/ids.ts';
 import type { CanonicalClaims } from '../claims/canonical.ts';
@@ -45,6 +45,8 @@ export async function completeUpstreamLogin(
     now,
   });
   // 5.
+  const claims = { ...canonical, sub: linked.sub };
+  await store.subjects.saveClaims(linked.sub, claims);
   await store.audit.append({
     id: uuidv7(),
     atMs: Date.now(),
@@ -52,5 +54,5 @@ export async function completeUpstreamLogin(
     subject: linked.sub,
     details: { upstream: upstream.id, orig_iss: canonical.orig_iss, orig_sub: canonical.orig_sub, linked_by: linked.linkedBy, acr: canonical.acr ?? null },
   });
-  return { claims: { ...canonical, sub: linked.sub }, linkedBy: linked.linkedBy };
+  return { claims, linkedBy: linked.linkedBy };
 }

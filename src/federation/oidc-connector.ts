@@ -1,9 +1,12 @@
 // The one OpenID implementation of the connector port, on openid-client: discovery, code flow
 // with PKCE S256, state, nonce, ID token validation (signature from the upstream JWKS, iss, aud,
 // exp, nonce, auth_time with max_age), the RFC 9207 iss check, optional userinfo; bounded timeouts.
+// Entra multi-tenant authorities (entra-tenants.ts) take the two-pass exchange of tenant-exchange.ts.
 import * as client from 'openid-client';
 import type { UpstreamConfig } from '../config/schema.ts';
 import { UpstreamError, type LoginChecks, type LoginRequest, type UpstreamConnector, type UpstreamIdentity } from './connector.ts';
+import { authorityDiscoveryUrl, isMultiTenantAuthority, issuerTemplate } from './entra-tenants.ts';
+import { exchangeAtTenant } from './tenant-exchange.ts';
 
 const loopback = new Set(['localhost', '127.0.0.1', '[::1]']);
 
@@ -13,14 +16,32 @@ export function createOidcConnector(upstream: UpstreamConfig, defaultTimeoutMs: 
   // Plain http is allowed only for loopback issuers (the demo and the tests' stand-in IdPs).
   const insecure = issuer.protocol === 'http:' && loopback.has(issuer.hostname);
   const auth = upstream.client_auth_method === 'client_secret_post' ? client.ClientSecretPost(upstream.client_secret) : client.ClientSecretBasic(upstream.client_secret);
+  const multiTenant = isMultiTenantAuthority(upstream.kind, upstream.issuer);
+  /** The multi-tenant exchange makes Configurations per login; they share the upstream's keys. */
+  let jwks: client.ExportedJWKSCache | undefined;
+  /** openid-client checks ID token signatures from the token endpoint only when asked (it trusts TLS otherwise). */
+  const configure = (config: client.Configuration): client.Configuration => {
+    config.timeout = timeoutSeconds;
+    client.enableNonRepudiationChecks(config);
+    if (insecure) client.allowInsecureRequests(config);
+    if (jwks) client.setJwksCache(config, jwks);
+    return config;
+  };
   let configuration: Promise<client.Configuration> | undefined;
 
   const discover = () => {
+    // At a multi-tenant authority the discovered issuer is a template, never the authority:
+    // discover from the document's URL (openid-client then skips its issuer comparison) and
+    // compare with the expected template here instead.
+    const where = multiTenant ? authorityDiscoveryUrl(upstream.issuer) : issuer;
     configuration ??= client
-      .discovery(issuer, upstream.client_id, undefined, auth, { timeout: timeoutSeconds, ...(insecure ? { execute: [client.allowInsecureRequests] } : {}) })
+      .discovery(where, upstream.client_id, undefined, auth, { timeout: timeoutSeconds, ...(insecure ? { execute: [client.allowInsecureRequests] } : {}) })
       .then((config) => {
-        config.timeout = timeoutSeconds;
-        return config;
+        const announced = config.serverMetadata().issuer;
+        if (multiTenant && announced !== issuerTemplate(upstream.issuer)) {
+          throw new UpstreamError('invalid_response', `multi-tenant authority announced issuer ${announced.slice(0, 200)}, not ${issuerTemplate(upstream.issuer)}`);
+        }
+        return configure(config);
       })
       .catch((error: unknown) => {
         configuration = undefined; // try again on the next login
@@ -50,18 +71,30 @@ export function createOidcConnector(upstream: UpstreamConfig, defaultTimeoutMs: 
     },
 
     async completeLogin(callbackUrl: URL, checks: LoginChecks): Promise<UpstreamIdentity> {
-      const config = await discover();
+      let config = await discover();
       const upstreamError = callbackUrl.searchParams.get('error');
       if (upstreamError) throw new UpstreamError('access_denied', `upstream answered ${upstreamError.slice(0, 64)}`);
+      const grantChecks = () => ({
+        pkceCodeVerifier: checks.codeVerifier,
+        expectedState: checks.state,
+        expectedNonce: checks.nonce,
+        idTokenExpected: true,
+        ...(checks.maxAge !== undefined ? { maxAge: checks.maxAge } : {}),
+      });
       let tokens;
       try {
-        tokens = await client.authorizationCodeGrant(config, callbackUrl, {
-          pkceCodeVerifier: checks.codeVerifier,
-          expectedState: checks.state,
-          expectedNonce: checks.nonce,
-          idTokenExpected: true,
-          ...(checks.maxAge !== undefined ? { maxAge: checks.maxAge } : {}),
-        });
+        if (multiTenant) {
+          ({ tokens, config } = await exchangeAtTenant(config, callbackUrl, grantChecks, {
+            clientId: upstream.client_id,
+            auth,
+            template: issuerTemplate(upstream.issuer),
+            allowedTenants: upstream.allowed_tenants,
+            configure,
+          }));
+          jwks = client.getJwksCache(config) ?? jwks;
+        } else {
+          tokens = await client.authorizationCodeGrant(config, callbackUrl, grantChecks());
+        }
       } catch (error) {
         throw wrap(error, 'code exchange');
       }
@@ -89,5 +122,6 @@ function wrap(error: unknown, step: string): UpstreamError {
   if (name === 'TimeoutError' || name === 'AbortError' || code === 'OAUTH_TIMEOUT') return new UpstreamError('timeout', `upstream ${step} timed out`, { cause: error });
   if (name === 'TypeError' && /fetch failed/i.test(error instanceof Error ? error.message : '')) return new UpstreamError('unreachable', `upstream ${step} unreachable`, { cause: error });
   if (error instanceof client.ResponseBodyError) return new UpstreamError('rejected', `upstream ${step} refused: ${error.error}`, { cause: error });
-  return new UpstreamError('invalid_response', `upstream ${step} failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  const cause = error instanceof Error && error.cause instanceof Error ? ` (${error.cause.message})` : '';
+  return new UpstreamError('invalid_response', `upstream ${step} failed: ${error instanceof Error ? error.message : String(error)}${cause}`, { cause: error });
 }

@@ -6,7 +6,7 @@ import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { timingSafeEqual } from 'node:crypto';
 import type { Deps } from '../deps.ts';
 import { UpstreamError } from '../federation/connector.ts';
-import { finishBrowserLogin, hashId, randomId, safeReturnTo, sessionSeconds, startBrowserLogin, upstreamForEmail } from '../federation/browser-login.ts';
+import { finishBrowserLogin, hashId, randomId, safeReturnTo, startBrowserLogin, upstreamForEmail } from '../federation/browser-login.ts';
 import { errorPage, Page, pageHeaders } from './pages.tsx';
 
 export const browserCookie = 'consulate_browser';
@@ -100,7 +100,7 @@ export function loginRoutes(deps: Deps): Hono {
   app.get('/callback/:upstream', async (c) => {
     try {
       const result = await finishBrowserLogin(deps, c.req.param('upstream'), new URL(c.req.url), getCookie(c, browserCookie));
-      setCookie(c, sessionCookie, result.sessionId, { ...cookieOptions, maxAge: sessionSeconds });
+      setCookie(c, sessionCookie, result.sessionId, { ...cookieOptions, maxAge: deps.config.main.authorization.session_ttl_seconds });
       pageHeaders(c);
       return c.redirect(result.returnTo, 303);
     } catch (error) {

@@ -13,8 +13,9 @@ export const jwksPath = '/jwks';
 export function serverMetadata(deps: Deps): Record<string, unknown> {
   const base = deps.issuer.replace(/\/$/, '');
   const resources = [...deps.config.resources.values()];
-  const authMeta = (prefix: string) => ({
-    [`${prefix}_auth_methods_supported`]: [...authMethods],
+  // Public clients (`none`) only reach the token endpoint; introspection and revocation need a credential.
+  const authMeta = (prefix: string, methods: readonly string[] = authMethods.filter((m) => m !== 'none')) => ({
+    [`${prefix}_auth_methods_supported`]: [...methods],
     [`${prefix}_auth_signing_alg_values_supported`]: assertionAlgorithms,
   });
   return {
@@ -25,7 +26,7 @@ export function serverMetadata(deps: Deps): Record<string, unknown> {
     revocation_endpoint: base + paths.revocation,
     grant_types_supported: supportedGrantTypes(),
     response_types_supported: [],
-    ...authMeta('token_endpoint'),
+    ...authMeta('token_endpoint', authMethods),
     ...authMeta('introspection_endpoint'),
     ...authMeta('revocation_endpoint'),
     scopes_supported: [...new Set(resources.flatMap((r) => Object.keys(r.scopes)))],

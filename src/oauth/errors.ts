@@ -3,6 +3,12 @@
 
 export type OAuthErrorCode =
   | 'invalid_request'
+  | 'invalid_request_uri'
+  | 'invalid_request_object'
+  | 'unsupported_response_type'
+  | 'login_required'
+  | 'consent_required'
+  | 'interaction_required'
   | 'invalid_client'
   | 'invalid_grant'
   | 'unauthorized_client'
@@ -28,6 +34,12 @@ export type OAuthErrorCode =
 
 const defaultStatus: Record<OAuthErrorCode, number> = {
   invalid_request: 400,
+  invalid_request_uri: 400,
+  invalid_request_object: 400,
+  unsupported_response_type: 400,
+  login_required: 400,
+  consent_required: 400,
+  interaction_required: 400,
   invalid_client: 401,
   invalid_grant: 400,
   unauthorized_client: 400,

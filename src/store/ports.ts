@@ -66,6 +66,9 @@ export type SubjectStore = {
   /** Finds or creates the person for an upstream account, atomically. */
   linkLogin(link: LoginLink): Promise<LinkedSubject>;
   accountsOf(sub: string): Promise<UpstreamAccountRecord[]>;
+  /** Keeps the canonical claims of the person's latest login (userinfo, refreshed ID tokens). */
+  saveClaims(sub: string, claims: Record<string, unknown>): Promise<void>;
+  claimsOf(sub: string): Promise<Record<string, unknown> | undefined>;
 };
 
 export type PendingLogin = {
@@ -80,7 +83,7 @@ export type PendingLogin = {
   expiresAt: number;
 };
 
-export type SessionRecord = { idHash: string; sub: string; upstreamId: string; claims: Record<string, unknown>; authTime: number; createdAt: number; expiresAt: number };
+export type SessionRecord = { idHash: string; sid: string; sub: string; upstreamId: string; claims: Record<string, unknown>; authTime: number; createdAt: number; expiresAt: number };
 
 export type LoginStore = {
   savePending(login: PendingLogin): Promise<void>;
@@ -92,6 +95,60 @@ export type LoginStore = {
   purgeExpired(now: number): Promise<number>;
 };
 
+export type PushedRequest = { idHash: string; clientId: string; params: Record<string, string | string[]>; expiresAt: number };
+
+/** A validated authorization request waiting for login or consent; `request` is the service's own shape. */
+export type PendingAuthorization = { idHash: string; browserHash: string; clientId: string; request: Record<string, unknown>; createdAt: number; expiresAt: number };
+
+/** What a code or refresh token stands for; the grant services own its shape. */
+export type IssuedGrant = Record<string, unknown>;
+
+export type CodeRecord = { codeHash: string; clientId: string; familyId: string; grant: IssuedGrant; expiresAt: number };
+
+export type TokenFamily = { id: string; clientId: string; sub: string; createdAt: number; expiresAt: number };
+
+export type RefreshRecord = { tokenHash: string; familyId: string; clientId: string; grant: IssuedGrant; createdAt: number; expiresAt: number };
+
+export type Redemption<T> = { status: 'first'; record: T } | { status: 'reused'; record: T } | { status: 'unknown' };
+
+export type AuthorizationStore = {
+  savePushed(request: PushedRequest): Promise<void>;
+  /** Returns and deletes the pushed request (single use); undefined when unknown or expired. */
+  takePushed(idHash: string, now: number): Promise<PushedRequest | undefined>;
+  saveRequest(request: PendingAuthorization): Promise<void>;
+  findRequest(idHash: string, now: number): Promise<PendingAuthorization | undefined>;
+  deleteRequest(idHash: string): Promise<void>;
+  saveCode(code: CodeRecord): Promise<void>;
+  /** Marks the code used, atomically: exactly one caller ever sees `first`. Expired codes are `unknown`. */
+  redeemCode(codeHash: string, now: number): Promise<Redemption<CodeRecord>>;
+  purgeExpired(now: number): Promise<number>;
+};
+
+export type FamilyStore = {
+  createFamily(family: TokenFamily): Promise<void>;
+  /** Records a Passport of the family; if the family is already revoked, the Passport is revoked at once. */
+  addPassport(familyId: string, jti: string, expiresAt: number, now: number): Promise<void>;
+  /** Revokes the family: its refresh tokens stop working and its Passports are revoked. */
+  revokeFamily(familyId: string, now: number): Promise<void>;
+  revokeFamiliesOf(sub: string, clientId: string, now: number): Promise<number>;
+  isRevoked(familyId: string, now: number): Promise<boolean>;
+  saveRefresh(token: RefreshRecord): Promise<void>;
+  /** Marks the refresh token used (rotation), atomically: exactly one caller sees `first`. */
+  rotateRefresh(tokenHash: string, now: number): Promise<Redemption<RefreshRecord>>;
+  findRefresh(tokenHash: string, now: number): Promise<RefreshRecord | undefined>;
+  purgeExpired(now: number): Promise<number>;
+};
+
+export type ConsentRecord = { sub: string; clientId: string; scopes: string[]; resources: string[]; detailsTypes: string[]; grantedAt: number };
+
+export type ConsentStore = {
+  find(sub: string, clientId: string): Promise<ConsentRecord | undefined>;
+  save(consent: ConsentRecord): Promise<void>;
+  list(sub: string): Promise<ConsentRecord[]>;
+  /** Forgets the consent; true when there was one. */
+  revoke(sub: string, clientId: string): Promise<boolean>;
+};
+
 export type Store = {
   readonly keys: KeyStore;
   readonly replay: ReplayStore;
@@ -99,6 +156,9 @@ export type Store = {
   readonly audit: AuditStore;
   readonly subjects: SubjectStore;
   readonly logins: LoginStore;
+  readonly authorizations: AuthorizationStore;
+  readonly families: FamilyStore;
+  readonly consents: ConsentStore;
   ping(): Promise<void>;
   close(): Promise<void>;
 };

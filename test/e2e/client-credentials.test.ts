@@ -43,7 +43,8 @@ describe('client credentials → Passport', () => {
     expect(oidc).toEqual(rfc8414);
     expect(oidc.issuer).toBe(server.issuer);
     expect(oidc.grant_types_supported).toEqual(['client_credentials']);
-    expect(oidc.token_endpoint_auth_methods_supported).toEqual(['client_secret_basic', 'client_secret_post', 'private_key_jwt']);
+    expect(oidc.token_endpoint_auth_methods_supported).toEqual(['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none']);
+    expect(oidc.introspection_endpoint_auth_methods_supported).toEqual(['client_secret_basic', 'client_secret_post', 'private_key_jwt']);
     expect(oidc.token_endpoint_auth_signing_alg_values_supported).not.toContain('HS256');
     expect(oidc.authorization_details_types_supported).toEqual(['tool']);
     expect(oidc).not.toHaveProperty('authorization_endpoint');

@@ -8,6 +8,9 @@ import { drizzle } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import type { Store } from '../ports.ts';
 import { createSqliteAuditStore } from './audit.ts';
+import { createSqliteAuthorizationStore } from './authorizations.ts';
+import { createSqliteConsentStore } from './consents.ts';
+import { createSqliteFamilyStore } from './families.ts';
 import { createSqliteKeyStore } from './keys.ts';
 import { createSqliteLoginStore } from './logins.ts';
 import { createSqliteSubjectStore } from './subjects.ts';
@@ -33,6 +36,9 @@ export function openSqliteStore(file: string): Store {
     audit: createSqliteAuditStore(db),
     subjects: createSqliteSubjectStore(db),
     logins: createSqliteLoginStore(db),
+    authorizations: createSqliteAuthorizationStore(db),
+    families: createSqliteFamilyStore(db),
+    consents: createSqliteConsentStore(db),
     async ping() {
       sqlite.prepare('select 1').get();
     },

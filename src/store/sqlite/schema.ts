@@ -54,6 +54,8 @@ export const subjects = sqliteTable(
   {
     sub: text('sub').primaryKey(),
     email: text('email'),
+    /** Canonical claims of the latest login, for userinfo and refreshed ID tokens. */
+    claims: text('claims'),
     createdAt: integer('created_at').notNull(),
     lastLoginAt: integer('last_login_at').notNull(),
   },
@@ -98,6 +100,8 @@ export const sessions = sqliteTable(
   'sessions',
   {
     idHash: text('id_hash').primaryKey(),
+    /** The public session id (`sid` in ID tokens); not the cookie and not derived from it. */
+    sid: text('sid').notNull().default(''),
     sub: text('sub').notNull(),
     upstreamId: text('upstream_id').notNull(),
     claims: text('claims').notNull(),
@@ -106,4 +110,97 @@ export const sessions = sqliteTable(
     expiresAt: integer('expires_at').notNull(),
   },
   (t) => [index('sessions_sub').on(t.sub), index('sessions_expires').on(t.expiresAt)],
+);
+
+/** Pushed authorization requests (RFC 9126): single use, bound to their client, short-lived. */
+export const pushedRequests = sqliteTable(
+  'pushed_requests',
+  {
+    idHash: text('id_hash').primaryKey(),
+    clientId: text('client_id').notNull(),
+    params: text('params').notNull(),
+    expiresAt: integer('expires_at').notNull(),
+  },
+  (t) => [index('pushed_requests_expires').on(t.expiresAt)],
+);
+
+/** Validated authorization requests waiting for login or consent, bound to the browser. */
+export const authorizationRequests = sqliteTable(
+  'authorization_requests',
+  {
+    idHash: text('id_hash').primaryKey(),
+    browserHash: text('browser_hash').notNull(),
+    clientId: text('client_id').notNull(),
+    request: text('request').notNull(),
+    createdAt: integer('created_at').notNull(),
+    expiresAt: integer('expires_at').notNull(),
+  },
+  (t) => [index('authorization_requests_expires').on(t.expiresAt)],
+);
+
+/** Authorization codes, hashed; `used_at` makes them single use. */
+export const authorizationCodes = sqliteTable(
+  'authorization_codes',
+  {
+    codeHash: text('code_hash').primaryKey(),
+    clientId: text('client_id').notNull(),
+    familyId: text('family_id').notNull(),
+    grant: text('grant').notNull(),
+    expiresAt: integer('expires_at').notNull(),
+    usedAt: integer('used_at'),
+  },
+  (t) => [index('authorization_codes_expires').on(t.expiresAt)],
+);
+
+/** Everything issued from one authorization code; revoked as a whole on code or refresh reuse. */
+export const tokenFamilies = sqliteTable(
+  'token_families',
+  {
+    id: text('id').primaryKey(),
+    clientId: text('client_id').notNull(),
+    sub: text('sub').notNull(),
+    createdAt: integer('created_at').notNull(),
+    expiresAt: integer('expires_at').notNull(),
+    revokedAt: integer('revoked_at'),
+  },
+  (t) => [index('token_families_sub_client').on(t.sub, t.clientId), index('token_families_expires').on(t.expiresAt)],
+);
+
+export const familyPassports = sqliteTable(
+  'family_passports',
+  {
+    familyId: text('family_id').notNull(),
+    jti: text('jti').notNull(),
+    expiresAt: integer('expires_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.familyId, t.jti] }), index('family_passports_expires').on(t.expiresAt)],
+);
+
+/** Refresh tokens, hashed; a rotated one keeps its row (used_at) so that its reuse is detected. */
+export const refreshTokens = sqliteTable(
+  'refresh_tokens',
+  {
+    tokenHash: text('token_hash').primaryKey(),
+    familyId: text('family_id').notNull(),
+    clientId: text('client_id').notNull(),
+    grant: text('grant').notNull(),
+    createdAt: integer('created_at').notNull(),
+    expiresAt: integer('expires_at').notNull(),
+    usedAt: integer('used_at'),
+  },
+  (t) => [index('refresh_tokens_family').on(t.familyId), index('refresh_tokens_expires').on(t.expiresAt)],
+);
+
+/** What a person has consented to for a client; revocable. */
+export const consentGrants = sqliteTable(
+  'consent_grants',
+  {
+    sub: text('sub').notNull(),
+    clientId: text('client_id').notNull(),
+    scopes: text('scopes').notNull(),
+    resources: text('resources').notNull(),
+    detailsTypes: text('details_types').notNull(),
+    grantedAt: integer('granted_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.sub, t.clientId] })],
 );

@@ -46,6 +46,13 @@ export function createSqliteSubjectStore(db: SqliteDb): SubjectStore {
     async linkLogin(input) {
       return link.immediate(input);
     },
+    async saveClaims(sub, claims) {
+      db.update(subjects).set({ claims: JSON.stringify(claims) }).where(eq(subjects.sub, sub)).run();
+    },
+    async claimsOf(sub) {
+      const row = db.select({ claims: subjects.claims }).from(subjects).where(eq(subjects.sub, sub)).get();
+      return row?.claims ? (JSON.parse(row.claims) as Record<string, unknown>) : undefined;
+    },
     async accountsOf(sub) {
       return db
         .select()

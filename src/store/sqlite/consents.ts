@@ -1,0 +1,41 @@
+// Consent remembered per person and client: what was granted, so the page is not shown again.
+import { and, eq } from 'drizzle-orm';
+import type { ConsentRecord, ConsentStore } from '../ports.ts';
+import type { SqliteDb } from './open.ts';
+import { consentGrants } from './schema.ts';
+
+const toRecord = (row: typeof consentGrants.$inferSelect): ConsentRecord => ({
+  sub: row.sub,
+  clientId: row.clientId,
+  scopes: JSON.parse(row.scopes) as string[],
+  resources: JSON.parse(row.resources) as string[],
+  detailsTypes: JSON.parse(row.detailsTypes) as string[],
+  grantedAt: row.grantedAt,
+});
+
+export function createSqliteConsentStore(db: SqliteDb): ConsentStore {
+  const key = (sub: string, clientId: string) => and(eq(consentGrants.sub, sub), eq(consentGrants.clientId, clientId));
+  return {
+    async find(sub, clientId) {
+      const row = db.select().from(consentGrants).where(key(sub, clientId)).get();
+      return row ? toRecord(row) : undefined;
+    },
+    async save(consent) {
+      const values = {
+        sub: consent.sub,
+        clientId: consent.clientId,
+        scopes: JSON.stringify(consent.scopes),
+        resources: JSON.stringify(consent.resources),
+        detailsTypes: JSON.stringify(consent.detailsTypes),
+        grantedAt: consent.grantedAt,
+      };
+      db.insert(consentGrants).values(values).onConflictDoUpdate({ target: [consentGrants.sub, consentGrants.clientId], set: values }).run();
+    },
+    async list(sub) {
+      return db.select().from(consentGrants).where(eq(consentGrants.sub, sub)).all().map(toRecord);
+    },
+    async revoke(sub, clientId) {
+      return db.delete(consentGrants).where(key(sub, clientId)).run().changes > 0;
+    },
+  };
+}
