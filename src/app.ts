@@ -3,10 +3,14 @@ import { Hono } from 'hono';
 import { requestId } from 'hono/request-id';
 import type { Deps } from './deps.ts';
 import { createErrorHandler, notFound } from './http/errors.ts';
+import { authorizeRoutes } from './http/authorize-routes.tsx';
+import { logoutRoutes } from './http/logout-routes.tsx';
 import { healthRoutes } from './http/health-routes.ts';
 import { loginRoutes } from './http/login-routes.tsx';
 import { metadataRoutes } from './http/metadata-routes.ts';
 import { oauthRoutes } from './http/oauth-routes.ts';
+import { userinfoRoutes } from './http/userinfo-routes.ts';
+import { parRoutes } from './http/par-routes.ts';
 
 export function createApp(deps: Deps, options: { isShuttingDown?: () => boolean } = {}): Hono {
   const app = new Hono();
@@ -24,7 +28,11 @@ export function createApp(deps: Deps, options: { isShuttingDown?: () => boolean 
   app.notFound(notFound);
   app.route('/', metadataRoutes(deps));
   app.route('/', oauthRoutes(deps));
+  app.route('/', userinfoRoutes(deps));
+  app.route('/', parRoutes(deps));
   app.route('/', loginRoutes(deps));
+  app.route('/', authorizeRoutes(deps));
+  app.route('/', logoutRoutes(deps));
   app.route('/', healthRoutes(deps, options.isShuttingDown ?? (() => false)));
   return app;
 }

@@ -2,6 +2,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { loadConfig } from '../config/load.ts';
 import type { Overrides } from '../config/overrides.ts';
 import { ConfigError, formatProblems } from '../config/problems.ts';
+import { startDemoApp, type DemoApp } from '../demo/demo-app.tsx';
 import { startDemoUpstreams } from '../demo/start.ts';
 import { startServer } from '../main.ts';
 
@@ -52,22 +53,29 @@ export async function serveCommand(flags: ServeFlags): Promise<void> {
     reportConfigError(error);
   }
   let demo: Awaited<ReturnType<typeof startDemoUpstreams>> | undefined;
+  let demoApp: DemoApp | undefined;
   if (flags.demo) {
     try {
       demo = await startDemoUpstreams(server.config, server.issuer);
       server.deps.log.info({ issuers: demo.upstreams.map((u) => u.issuer) }, 'demo upstreams started');
+      const demoClient = server.config.clients.get('demo-app');
+      if (demoClient?.redirect_uris.length) {
+        demoApp = await startDemoApp({ issuer: server.issuer, client: demoClient });
+        server.deps.log.info({ url: demoApp.url }, 'demo app started');
+      }
     } catch (error) {
+      await Promise.all([demo?.close(), demoApp?.close()]);
       await server.close();
       process.stderr.write(`could not start the demo upstream IdPs: ${error instanceof Error ? error.message : String(error)}\n`);
       process.exit(1);
     }
   }
-  const demoLines = demo?.upstreams.length ? `\nDemo upstream IdPs (stand-ins, offline):\n${demo.upstreams.map((u) => `  ${u.kind.padEnd(6)} ${u.issuer}   people: ${u.accounts.map((a) => a.username).join(', ')}`).join('\n')}\n  Sign in at ${server.issuer.replace(/\/$/, '')}/login\n` : '';
+  const demoLines = demo?.upstreams.length ? `\nDemo upstream IdPs (stand-ins, offline):\n${demo.upstreams.map((u) => `  ${u.kind.padEnd(6)} ${u.issuer}   people: ${u.accounts.map((a) => a.username).join(', ')}`).join('\n')}\n  Sign in at ${server.issuer.replace(/\/$/, '')}/login${demoApp ? `, or open the demo app: ${demoApp.url}` : ''}\n` : '';
   const { welcome } = server.config.main;
   process.stderr.write(`\nConsulate is running.\n  issuer:    ${server.issuer}\n  discovery: ${server.issuer.replace(/\/$/, '')}/.well-known/openid-configuration\n${welcome ? `\n${welcome.trimEnd()}\n` : ''}${demoLines}\n`);
   const stop = (signal: string) => {
     process.stderr.write(`\n${signal}: shutting down\n`);
-    Promise.all([server.close(), demo?.close()]).then(
+    Promise.all([server.close(), demo?.close(), demoApp?.close()]).then(
       () => process.exit(0),
       () => process.exit(1),
     );

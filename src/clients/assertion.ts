@@ -1,7 +1,7 @@
 // private_key_jwt (RFC 7523 §3, OpenID Connect Core §9): a JWT signed with the client's key,
 // iss = sub = client_id, aud = our issuer, exp bounded, jti used once (recorded in the database,
 // so a replay fails across restarts and nodes). Asymmetric algorithms only.
-import { createLocalJWKSet, createRemoteJWKSet, decodeJwt, errors, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import { createLocalJWKSet, createRemoteJWKSet, decodeJwt, decodeProtectedHeader, errors, jwtVerify, type JWTVerifyGetKey } from 'jose';
 import type { Config } from '../config/load.ts';
 import type { ClientConfig } from '../config/schema.ts';
 import type { ReplayStore } from '../store/ports.ts';
@@ -42,11 +42,15 @@ export function createClientKeySets(timeoutMs: number): ClientKeySets {
 
 export async function verifyClientAssertion(assertion: string, clientIdParam: string | undefined, config: Config, context: AssertionContext): Promise<AssertionCheck> {
   let clientId: unknown;
+  let typ: string | undefined;
   try {
     clientId = decodeJwt(assertion).sub;
+    typ = decodeProtectedHeader(assertion).typ;
   } catch {
     return { ok: false, reason: 'malformed' };
   }
+  // A JWT typed for another purpose (a request object, a Passport) is never a client assertion.
+  if (typ !== undefined && !/^(JWT|client-authentication\+jwt)$/i.test(typ)) return { ok: false, reason: 'bad_claims' };
   if (typeof clientId !== 'string') return { ok: false, reason: 'malformed' };
   if (clientIdParam !== undefined && clientIdParam !== clientId) return { ok: false, reason: 'client_id_mismatch' };
   const client = config.clients.get(clientId);

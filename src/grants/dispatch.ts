@@ -6,10 +6,12 @@ import { authenticateClient, type AuthenticatedClient, type ClientAuthRequest } 
 import { uuidv7 } from '../audit/ids.ts';
 import type { Deps } from '../deps.ts';
 import { isOAuthError, OAuthError } from '../oauth/errors.ts';
+import { authorizationCodeGrant } from './authorization-code.ts';
 import { clientCredentialsGrant } from './client-credentials.ts';
+import { refreshTokenGrant } from './refresh-token.ts';
 import type { Grant, TokenResponse } from './types.ts';
 
-const grants: ReadonlyMap<string, Grant> = new Map([clientCredentialsGrant].map((grant) => [grant.grantType, grant]));
+const grants: ReadonlyMap<string, Grant> = new Map([authorizationCodeGrant, refreshTokenGrant, clientCredentialsGrant].map((grant) => [grant.grantType, grant]));
 
 export const supportedGrantTypes = (): string[] => [...grants.keys()];
 

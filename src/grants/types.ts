@@ -13,6 +13,10 @@ export type TokenResponse = {
   scope?: string;
   authorization_details?: AuthorizationDetail[];
   issued_token_type?: string;
+  /** Person grants with the openid scope (OIDC Core §3.1.3.3, §12.2). */
+  id_token?: string;
+  /** Person grants, for clients allowed the refresh_token grant; a new one at every refresh. */
+  refresh_token?: string;
 };
 
 export type GrantContext = {

@@ -3,39 +3,22 @@
 // Secure when the issuer is https; every POST carries a CSRF token bound to the browser cookie.
 import { Hono, type Context } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
-import { timingSafeEqual } from 'node:crypto';
 import type { Deps } from '../deps.ts';
 import { UpstreamError } from '../federation/connector.ts';
-import { finishBrowserLogin, hashId, randomId, safeReturnTo, startBrowserLogin, upstreamForEmail } from '../federation/browser-login.ts';
+import { finishBrowserLogin, hashId, safeReturnTo, startBrowserLogin, upstreamForEmail } from '../federation/browser-login.ts';
+import { browserCookie, browserKit, currentSession, sessionCookie } from './browser.ts';
 import { errorPage, Page, pageHeaders } from './pages.tsx';
-
-export const browserCookie = 'consulate_browser';
-export const sessionCookie = 'consulate_session';
 
 export function loginRoutes(deps: Deps): Hono {
   const app = new Hono();
-  const secure = deps.issuer.startsWith('https:');
-  const cookieOptions = { httpOnly: true, secure, sameSite: 'Lax' as const, path: '/' };
-
-  const browserId = (c: Context): string => {
-    const existing = getCookie(c, browserCookie);
-    if (existing && /^[A-Za-z0-9_-]{43}$/.test(existing)) return existing;
-    const id = randomId();
-    setCookie(c, browserCookie, id, cookieOptions);
-    return id;
-  };
-  const csrfToken = (id: string) => hashId(`csrf:${id}`);
-  const csrfOk = (c: Context, token: unknown) => {
-    const id = getCookie(c, browserCookie);
-    if (!id || typeof token !== 'string') return false;
-    const expected = Buffer.from(csrfToken(id));
-    const given = Buffer.from(token);
-    return expected.length === given.length && timingSafeEqual(expected, given);
-  };
+  const kit = browserKit(deps);
+  const { secure, cookieOptions } = kit;
+  const browserId = (c: Context) => kit.browserId(c);
+  const csrfOk = kit.csrfOk;
 
   const chooser = (c: Context, returnTo: string, error?: string, status: 200 | 400 = 200) => {
     pageHeaders(c);
-    const id = browserId(c);
+    const csrf = kit.csrfFor(c);
     const upstreams = [...deps.config.upstreams.values()];
     return c.html(
       <Page title="Sign in">
@@ -45,7 +28,7 @@ export function loginRoutes(deps: Deps): Hono {
           </p>
         ) : null}
         <form method="post" action="/login">
-          <input type="hidden" name="csrf" value={csrfToken(id)} />
+          <input type="hidden" name="csrf" value={csrf} />
           <input type="hidden" name="return_to" value={returnTo} />
           <label for="email">Work e-mail</label>
           <input id="email" name="email" type="email" autocomplete="username" required />
@@ -93,7 +76,7 @@ export function loginRoutes(deps: Deps): Hono {
       pageHeaders(c);
       return c.redirect(url.href, 303);
     } catch (error) {
-      return upstreamFailure(c, error);
+      return upstreamFailurePage(deps, c, error);
     }
   });
 
@@ -104,7 +87,7 @@ export function loginRoutes(deps: Deps): Hono {
       pageHeaders(c);
       return c.redirect(result.returnTo, 303);
     } catch (error) {
-      return upstreamFailure(c, error);
+      return upstreamFailurePage(deps, c, error);
     }
   });
 
@@ -120,7 +103,7 @@ export function loginRoutes(deps: Deps): Hono {
           {claims.email ? ` (${claims.email})` : ''} through {deps.config.upstreams.get(session.upstreamId)?.name ?? session.upstreamId}.
         </p>
         <form method="post" action="/logout">
-          <input type="hidden" name="csrf" value={csrfToken(browserId(c))} />
+          <input type="hidden" name="csrf" value={kit.csrfFor(c)} />
           <button type="submit">Sign out</button>
         </form>
       </Page>,
@@ -136,18 +119,14 @@ export function loginRoutes(deps: Deps): Hono {
     return c.redirect('/login', 303);
   });
 
-  function upstreamFailure(c: Context, error: unknown): Response | Promise<Response> {
-    if (!(error instanceof UpstreamError)) throw error;
-    deps.log.warn({ req_id: c.get('requestId'), reason: error.reason, detail: error.message }, 'upstream login failed');
-    if (error.reason === 'timeout') return errorPage(c, 504, 'Sign-in unavailable', 'Your organisation\'s sign-in service did not answer in time. Please try again in a moment.');
-    if (error.reason === 'unreachable') return errorPage(c, 502, 'Sign-in unavailable', 'Your organisation\'s sign-in service cannot be reached right now. Please try again later.');
-    return errorPage(c, 400, 'Sign-in failed', 'Sign-in could not be completed. Please start again.');
-  }
-
   return app;
 }
 
-export async function currentSession(deps: Deps, c: Context) {
-  const id = getCookie(c, sessionCookie);
-  return id ? deps.store.logins.findSession(hashId(id), deps.now()) : undefined;
+/** An upstream that failed, timed out or sent something wrong: a clear page, details only in the log. */
+export function upstreamFailurePage(deps: Deps, c: Context, error: unknown): Response | Promise<Response> {
+  if (!(error instanceof UpstreamError)) throw error;
+  deps.log.warn({ req_id: c.get('requestId'), reason: error.reason, detail: error.message }, 'upstream login failed');
+  if (error.reason === 'timeout') return errorPage(c, 504, 'Sign-in unavailable', 'Your organisation\'s sign-in service did not answer in time. Please try again in a moment.');
+  if (error.reason === 'unreachable') return errorPage(c, 502, 'Sign-in unavailable', 'Your organisation\'s sign-in service cannot be reached right now. Please try again later.');
+  return errorPage(c, 400, 'Sign-in failed', 'Sign-in could not be completed. Please start again.');
 }

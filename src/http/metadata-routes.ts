@@ -4,9 +4,16 @@ import { Hono, type Context } from 'hono';
 import { assertionAlgorithms } from '../clients/assertion.ts';
 import { authMethods } from '../config/schema.ts';
 import type { Deps } from '../deps.ts';
+import { prompts, responseModes } from '../authorize/request.ts';
 import { supportedGrantTypes } from '../grants/dispatch.ts';
+import { identityScopeClaims } from '../oauth/identity-scopes.ts';
+import { signingAlgs } from '../passports/keys.ts';
+import { authorizePaths } from './authorize-routes.tsx';
 import { methodNotAllowed } from './errors.ts';
+import { endSessionPath } from './logout-routes.tsx';
+import { parPath } from './par-routes.ts';
 import { paths } from './oauth-routes.ts';
+import { userinfoPath } from './userinfo-routes.ts';
 
 export const jwksPath = '/jwks';
 
@@ -25,12 +32,30 @@ export function serverMetadata(deps: Deps): Record<string, unknown> {
     introspection_endpoint: base + paths.introspection,
     revocation_endpoint: base + paths.revocation,
     grant_types_supported: supportedGrantTypes(),
-    response_types_supported: [],
+    // The browser flow: authorization code with PKCE S256 only, PAR, request objects, JARM.
+    authorization_endpoint: base + authorizePaths.authorize,
+    pushed_authorization_request_endpoint: base + parPath,
+    end_session_endpoint: base + endSessionPath,
+    require_pushed_authorization_requests: false,
+    response_types_supported: ['code'],
+    response_modes_supported: [...responseModes],
+    code_challenge_methods_supported: ['S256'],
+    authorization_response_iss_parameter_supported: true,
+    authorization_signing_alg_values_supported: [...signingAlgs],
+    request_parameter_supported: true,
+    request_uri_parameter_supported: false,
+    request_object_signing_alg_values_supported: assertionAlgorithms,
+    prompt_values_supported: [...prompts],
     ...authMeta('token_endpoint', authMethods),
     ...authMeta('introspection_endpoint'),
     ...authMeta('revocation_endpoint'),
     scopes_supported: [...new Set(resources.flatMap((r) => Object.keys(r.scopes)))],
     authorization_details_types_supported: [...new Set(resources.flatMap((r) => Object.keys(r.authorization_details_types)))],
+    // OpenID Connect: ID tokens and userinfo (Discovery §3).
+    userinfo_endpoint: base + userinfoPath,
+    id_token_signing_alg_values_supported: ['RS256', 'ES256'],
+    subject_types_supported: ['public'],
+    claims_supported: [...new Set([...Object.values(identityScopeClaims).flat(), 'iss', 'aud', 'exp', 'iat', 'auth_time', 'nonce', 'acr', 'amr', 'sid', 'azp', 'at_hash'])],
   };
 }
 

@@ -1,9 +1,13 @@
-// Introspection (RFC 7662) and revocation (RFC 7009) of Passports.
+// Introspection (RFC 7662) and revocation (RFC 7009) of Passports, and revocation of refresh tokens.
 // A caller sees a token only if it was issued to it or is meant for a resource it may introspect
 // (RFC 7662 §4: anything else is simply inactive). Revoking writes a receipt.
+// The two kinds cannot be confused: a Passport is a JWS (dots), a refresh token is one base64url
+// string, so the shape decides and token_type_hint is not needed (RFC 7009 §2.1 lets it be ignored).
+// Refresh tokens introspect as inactive: the store does not say whether one was already rotated.
 import { uuidv7 } from '../audit/ids.ts';
 import type { AuthenticatedClient } from '../clients/authenticate.ts';
 import type { Deps } from '../deps.ts';
+import { hashId } from '../federation/browser-login.ts';
 import { OAuthError } from '../oauth/errors.ts';
 import type { PassportClaims } from './mint.ts';
 import { verifyPassport } from './verify.ts';
@@ -28,6 +32,7 @@ export async function introspectToken(deps: Deps, caller: AuthenticatedClient, t
 
 export async function revokeToken(deps: Deps, caller: AuthenticatedClient, token: string): Promise<void> {
   const now = deps.now();
+  if (!token.includes('.')) return revokeRefreshToken(deps, caller, token, now);
   const check = await verifyPassport(token, deps.keyring, deps.issuer, now);
   // RFC 7009 §2.2: an invalid, expired or unknown token is not an error.
   if (!check.ok) return;
@@ -44,5 +49,22 @@ export async function revokeToken(deps: Deps, caller: AuthenticatedClient, token
     subject: claims.sub,
     tokenJti: claims.jti,
     details: { aud: claims.aud, issued_receipt: claims.receipt },
+  });
+}
+
+/** RFC 7009 §2.1: revoking a refresh token also revokes what its grant issued: the whole family. */
+async function revokeRefreshToken(deps: Deps, caller: AuthenticatedClient, token: string, now: number): Promise<void> {
+  const record = await deps.store.families.findRefresh(hashId(token), now);
+  if (!record) return;
+  if (record.clientId !== caller.client.client_id) throw new OAuthError('unauthorized_client', 'the token was not issued to this client');
+  if (await deps.store.families.isRevoked(record.familyId, now)) return;
+  await deps.store.families.revokeFamily(record.familyId, now);
+  await deps.store.audit.append({
+    id: uuidv7(),
+    atMs: Date.now(),
+    event: 'family.revoked',
+    clientId: caller.client.client_id,
+    subject: typeof record.grant.sub === 'string' ? record.grant.sub : undefined,
+    details: { reason: 'refresh_token_revoked', family: record.familyId },
   });
 }

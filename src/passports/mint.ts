@@ -12,6 +12,10 @@ export type PassportClaims = {
   azp: string;
   scope?: string;
   authorization_details?: AuthorizationDetail[];
+  /** Person grants only (RFC 9068 §2.2.1): when and how the person authenticated. */
+  auth_time?: number;
+  acr?: string;
+  amr?: string[];
   jti: string;
   iat: number;
   exp: number;
@@ -26,6 +30,8 @@ export type PassportRequest = {
   audience: string;
   scopes: readonly string[];
   authorizationDetails?: readonly AuthorizationDetail[] | undefined;
+  /** Set for a person's Passport; absent for a client's own. */
+  authentication?: { authTime: number; acr?: string | undefined; amr?: readonly string[] | undefined } | undefined;
   ttlSeconds: number;
   receipt: string;
   now: number;
@@ -40,6 +46,7 @@ export async function mintPassport(keyring: Keyring, alg: SigningAlg, request: P
     azp: request.clientId,
     ...(request.scopes.length ? { scope: request.scopes.join(' ') } : {}),
     ...(request.authorizationDetails?.length ? { authorization_details: [...request.authorizationDetails] } : {}),
+    ...authenticationClaims(request.authentication),
     jti: randomUUID(),
     iat: request.now,
     exp: request.now + request.ttlSeconds,
@@ -47,4 +54,9 @@ export async function mintPassport(keyring: Keyring, alg: SigningAlg, request: P
   };
   const key = await keyring.signingKey(alg, request.now);
   return { token: signJwt(key, 'at+jwt', claims), claims };
+}
+
+function authenticationClaims(authn: PassportRequest['authentication']): Pick<PassportClaims, 'auth_time' | 'acr' | 'amr'> {
+  if (!authn) return {};
+  return { auth_time: authn.authTime, ...(authn.acr ? { acr: authn.acr } : {}), ...(authn.amr?.length ? { amr: [...authn.amr] } : {}) };
 }

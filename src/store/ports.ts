@@ -119,6 +119,8 @@ export type AuthorizationStore = {
   findRequest(idHash: string, now: number): Promise<PendingAuthorization | undefined>;
   deleteRequest(idHash: string): Promise<void>;
   saveCode(code: CodeRecord): Promise<void>;
+  /** Reads a code without marking it used (used or not); undefined when unknown or expired. */
+  findCode(codeHash: string, now: number): Promise<CodeRecord | undefined>;
   /** Marks the code used, atomically: exactly one caller ever sees `first`. Expired codes are `unknown`. */
   redeemCode(codeHash: string, now: number): Promise<Redemption<CodeRecord>>;
   purgeExpired(now: number): Promise<number>;

@@ -71,7 +71,7 @@ const problemLine = /^\S+:\d+:\d+  \S+  .+$/;
 describe('consulate check', () => {
   it('accepts the demo config: exit 0 and "config OK" with the counts', async () => {
     const result = await consulate(['check']);
-    expect(result).toEqual({ code: 0, signal: null, stdout: 'config OK: 2 client(s), 1 resource(s), 3 upstream(s)\n', stderr: '' });
+    expect(result).toEqual({ code: 0, signal: null, stdout: 'config OK: 3 client(s), 1 resource(s), 3 upstream(s)\n', stderr: '' });
   });
 
   it('lists every problem of a broken config as file:line:col lines on stderr and exits 1', async () => {

@@ -9,7 +9,7 @@ export function createSqliteAuthorizationStore(db: SqliteDb): AuthorizationStore
   const redeem = db.$client.transaction((codeHash: string, now: number) => {
     const row = db.select().from(authorizationCodes).where(eq(authorizationCodes.codeHash, codeHash)).get();
     if (!row || row.expiresAt <= now) return { status: 'unknown' as const };
-    const record: CodeRecord = { codeHash: row.codeHash, clientId: row.clientId, familyId: row.familyId, grant: JSON.parse(row.grant) as IssuedGrant, expiresAt: row.expiresAt };
+    const record = toCodeRecord(row);
     const won = db
       .update(authorizationCodes)
       .set({ usedAt: now })
@@ -44,6 +44,10 @@ export function createSqliteAuthorizationStore(db: SqliteDb): AuthorizationStore
     async saveCode(code) {
       db.insert(authorizationCodes).values({ ...code, grant: JSON.stringify(code.grant), usedAt: null }).run();
     },
+    async findCode(codeHash, now) {
+      const row = db.select().from(authorizationCodes).where(eq(authorizationCodes.codeHash, codeHash)).get();
+      return row && row.expiresAt > now ? toCodeRecord(row) : undefined;
+    },
     async redeemCode(codeHash, now) {
       return redeem.immediate(codeHash, now);
     },
@@ -56,4 +60,8 @@ export function createSqliteAuthorizationStore(db: SqliteDb): AuthorizationStore
       );
     },
   };
+}
+
+function toCodeRecord(row: typeof authorizationCodes.$inferSelect): CodeRecord {
+  return { codeHash: row.codeHash, clientId: row.clientId, familyId: row.familyId, grant: JSON.parse(row.grant) as IssuedGrant, expiresAt: row.expiresAt };
 }

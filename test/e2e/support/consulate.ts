@@ -13,6 +13,7 @@ export const secrets = {
   'agent-post': 'post-secret',
   'demo-api': 'resource-server-secret-0123456789abcdefghijklmno',
   'reports-api': 'reports-server-secret-0123456789abcdefghijklmnop',
+  'web-app': 'web-app-secret-0123456789abcdefghijklmnopqrstuvwxyz',
 } as const;
 
 export const fixtureEnv = (): NodeJS.ProcessEnv => ({
@@ -20,6 +21,7 @@ export const fixtureEnv = (): NodeJS.ProcessEnv => ({
   AGENT_POST_SECRET_HASH: hashSecret(secrets['agent-post']),
   DEMO_API_SECRET_HASH: hashSecret(secrets['demo-api']),
   REPORTS_API_SECRET_HASH: hashSecret(secrets['reports-api']),
+  WEB_APP_SECRET_HASH: hashSecret(secrets['web-app']),
 });
 
 export type TestConsulate = RunningServer & {

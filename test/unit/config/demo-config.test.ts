@@ -8,9 +8,9 @@ const demoDir = resolve(import.meta.dirname, '../../../config');
 describe('the demo config', () => {
   const config = loadConfig(demoDir, { env: {} });
 
-  it('loads with its two clients and one resource', () => {
+  it('loads with its three clients and one resource', () => {
     expect(config.dir).toBe(demoDir);
-    expect([...config.clients.keys()].sort()).toEqual(['demo-agent', 'demo-api']);
+    expect([...config.clients.keys()].sort()).toEqual(['demo-agent', 'demo-api', 'demo-app']);
     expect([...config.resources.keys()]).toEqual(['https://api.demo.example']);
     expect(config.main.issuer).toBe('http://localhost:8080');
     expect(config.main.listen).toEqual({ host: '127.0.0.1', port: 8080 });
@@ -19,6 +19,8 @@ describe('the demo config', () => {
     expect(config.main.keys.activation_delay_seconds).toBe(600);
     expect(config.clients.get('demo-api')?.grant_types).toEqual([]);
     expect(config.clients.get('demo-agent')?.resources['https://api.demo.example']?.scopes).toEqual(['read-data', 'write-data']);
+    // The demo app: a public browser client on a loopback redirect URI.
+    expect(config.clients.get('demo-app')).toMatchObject({ token_endpoint_auth_method: 'none', grant_types: ['authorization_code', 'refresh_token'], redirect_uris: ['http://127.0.0.1:8090/callback'] });
   });
 
   it('is deeply frozen', () => {

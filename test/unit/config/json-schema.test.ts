@@ -39,7 +39,7 @@ describe('demo YAML against the committed JSON Schemas', () => {
   ];
 
   it('there are demo files of every kind', () => {
-    expect(demoFiles.map(([, kind]) => kind).sort()).toEqual(['client', 'client', 'main', 'resource']);
+    expect(demoFiles.map(([, kind]) => kind).sort()).toEqual(['client', 'client', 'client', 'main', 'resource']);
   });
 
   it.each(demoFiles)('%s is valid', (file, kind) => {

@@ -1,0 +1,162 @@
+// The authorization request after validation: kept server-side (bound to the browser that made
+// it) while the person logs in, steps up and consents; then a code or an error goes back.
+// Order of decisions (OIDC Core §3.1.2.3–§3.1.2.4): login (prompt, session) → step-up (acr_values,
+// max_age) → consent → code. prompt=none turns every interaction into an error instead.
+import { uuidv7 } from '../audit/ids.ts';
+import type { ClientConfig } from '../config/schema.ts';
+import type { Deps } from '../deps.ts';
+import { hashId, randomId, startBrowserLogin, upstreamForEmail } from '../federation/browser-login.ts';
+import type { PersonGrant } from '../grants/person-grant.ts';
+import { OAuthError } from '../oauth/errors.ts';
+import type { SessionRecord } from '../store/ports.ts';
+import { issueCode } from './code.ts';
+import { consentCovers, rememberConsent } from './consent.ts';
+import { AuthorizePageError, type AuthorizationRequest, type Target } from './request.ts';
+
+/** `staleSid`: with prompt=login, the session the request arrived with, which must not count. */
+export type Pending = { id: string; request: AuthorizationRequest & { staleSid?: string }; createdAt: number; client: ClientConfig };
+
+/** What the browser sees next. */
+export type Next =
+  | { kind: 'redirect'; location: string }
+  | { kind: 'consent'; pending: Pending; session: SessionRecord }
+  | { kind: 'answer'; target: Target; client: ClientConfig; result: { code: string } | { error: OAuthError } };
+
+export const continuePath = (id: string, steppedUp = false): string => `/authorize/continue?id=${encodeURIComponent(id)}${steppedUp ? '&stepped_up=1' : ''}`;
+
+export async function beginAuthorization(deps: Deps, request: AuthorizationRequest, browserId: string, session: SessionRecord | undefined): Promise<string> {
+  const id = randomId();
+  const now = deps.now();
+  const staleSid = request.prompt.includes('login') ? session?.sid : undefined;
+  await deps.store.authorizations.saveRequest({
+    idHash: hashId(id),
+    browserHash: hashId(browserId),
+    clientId: request.clientId,
+    request: { ...request, ...(staleSid ? { staleSid } : {}) },
+    createdAt: now,
+    expiresAt: now + deps.config.main.authorization.request_ttl_seconds,
+  });
+  return id;
+}
+
+export async function findPending(deps: Deps, id: string | undefined, browserId: string): Promise<Pending> {
+  const record = id && id.length <= 64 ? await deps.store.authorizations.findRequest(hashId(id), deps.now()) : undefined;
+  // Another browser's request id is as good as none: the request stays with whoever started it.
+  if (!record || record.browserHash !== hashId(browserId)) {
+    throw new AuthorizePageError('Request expired', 'This sign-in request has expired or was started in another browser. Please go back to the application and start again.', 'unknown_request');
+  }
+  const client = deps.config.clients.get(record.clientId);
+  if (!client) throw new AuthorizePageError('Unknown application', 'This application is no longer registered.', 'client_gone');
+  return { id: id as string, request: record.request as unknown as AuthorizationRequest, createdAt: record.createdAt, client };
+}
+
+export type Browser = { browserId: string; session: SessionRecord | undefined; steppedUp: boolean };
+
+export async function continueAuthorization(deps: Deps, pending: Pending, { browserId, session, steppedUp }: Browser): Promise<Next> {
+  const { request, createdAt } = pending;
+  const promptNone = request.prompt.includes('none');
+  const requirements = { acrValues: request.acrValues?.join(' '), maxAge: request.maxAge };
+
+  // 1. Login: none yet, or prompt=login and this is still the session the request came with.
+  if (!session || (request.staleSid !== undefined && session.sid === request.staleSid)) {
+    if (promptNone) return finish(deps, pending, { error: new OAuthError('login_required', 'the person is not signed in') });
+    const upstream = session?.upstreamId ?? (request.loginHint ? upstreamForEmail(deps, request.loginHint) : undefined);
+    if (!upstream) return { kind: 'redirect', location: `/login?return_to=${encodeURIComponent(continuePath(pending.id))}` };
+    const url = await startBrowserLogin(deps, upstream, {
+      browserId,
+      returnTo: continuePath(pending.id, true),
+      ...definedOnly(requirements),
+      ...(request.prompt.includes('login') ? { prompt: 'login' as const } : {}),
+      ...(request.loginHint ? { loginHint: request.loginHint } : {}),
+    });
+    return { kind: 'redirect', location: url.href };
+  }
+
+  // 2. Step-up: the session must meet acr_values and max_age (judged at the time of the request,
+  // so that a login made for this request always counts). A login made for this request that
+  // still falls short ends the request rather than looping.
+  if (!meetsRequirements(session, request, createdAt)) {
+    if (promptNone) return finish(deps, pending, { error: new OAuthError('login_required', 'the session does not meet acr_values or max_age') });
+    if (steppedUp && session.createdAt >= createdAt) {
+      return finish(deps, pending, { error: new OAuthError('access_denied', 'the upstream login did not meet acr_values or max_age') });
+    }
+    const url = await startBrowserLogin(deps, session.upstreamId, { browserId, returnTo: continuePath(pending.id, true), prompt: 'login', ...definedOnly(requirements) });
+    return { kind: 'redirect', location: url.href };
+  }
+
+  // 3. Consent.
+  if (await needsConsent(deps, pending, session)) {
+    if (promptNone) return finish(deps, pending, { error: new OAuthError('consent_required', 'the person has not consented') });
+    return { kind: 'consent', pending, session };
+  }
+
+  // 4. The code.
+  return grant(deps, pending, session);
+}
+
+/** The consent page's answer. */
+export async function decideConsent(deps: Deps, pending: Pending, session: SessionRecord, allow: boolean): Promise<Next> {
+  if (!allow) return finish(deps, pending, { error: new OAuthError('access_denied', 'the person declined') });
+  await rememberConsent(deps, session.sub, pending.request);
+  return grant(deps, pending, session);
+}
+
+async function needsConsent(deps: Deps, pending: Pending, session: SessionRecord): Promise<boolean> {
+  if (pending.request.prompt.includes('consent')) return true;
+  if (pending.client.skip_consent) return false;
+  const remembered = await deps.store.consents.find(session.sub, pending.client.client_id);
+  return !consentCovers(remembered, pending.request);
+}
+
+function meetsRequirements(session: SessionRecord, request: AuthorizationRequest, createdAt: number): boolean {
+  const acr = typeof session.claims.acr === 'string' ? session.claims.acr : undefined;
+  if (request.acrValues?.length && !(acr && request.acrValues.includes(acr))) return false;
+  if (request.maxAge !== undefined && session.authTime + request.maxAge < createdAt) return false;
+  return true;
+}
+
+async function grant(deps: Deps, pending: Pending, session: SessionRecord): Promise<Next> {
+  const { request } = pending;
+  const claims = session.claims;
+  const personGrant: PersonGrant = {
+    sub: session.sub,
+    clientId: request.clientId,
+    identityScopes: request.identityScopes,
+    resource: request.resource,
+    resourceScopes: request.resourceScopes,
+    authorizationDetails: request.authorizationDetails,
+    nonce: request.nonce,
+    redirectUri: request.redirectUri,
+    codeChallenge: request.codeChallenge,
+    authTime: session.authTime,
+    acr: typeof claims.acr === 'string' ? claims.acr : undefined,
+    amr: Array.isArray(claims.amr) ? (claims.amr as string[]) : undefined,
+    sid: session.sid,
+    claims,
+  };
+  const code = await issueCode(deps, personGrant);
+  await deps.store.audit.append({
+    id: uuidv7(),
+    atMs: Date.now(),
+    event: 'authorization.granted',
+    clientId: request.clientId,
+    subject: session.sub,
+    details: {
+      scope: [...request.identityScopes, ...request.resourceScopes].join(' '),
+      resource: request.resource ?? null,
+      authorization_details_types: request.authorizationDetails?.map((d) => d.type) ?? [],
+    },
+  });
+  return finish(deps, pending, { code });
+}
+
+/** Every request ends once: with a code or an error, and its record goes. */
+async function finish(deps: Deps, pending: Pending, result: { code: string } | { error: OAuthError }): Promise<Next> {
+  await deps.store.authorizations.deleteRequest(hashId(pending.id));
+  const { clientId, redirectUri, responseMode, state } = pending.request;
+  return { kind: 'answer', target: { clientId, redirectUri, responseMode, state }, client: pending.client, result };
+}
+
+function definedOnly<T extends Record<string, unknown>>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

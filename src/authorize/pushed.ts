@@ -1,0 +1,111 @@
+// Pushed authorization requests (RFC 9126) and the first step of /authorize.
+// A push is validated exactly as /authorize validates, then stored hashed and bound to the
+// client; its request_uri works once. At /authorize, a request_uri or request object replaces
+// the browser's parameters. Errors about a request_uri are pages, never redirects: until the
+// pushed request is found, there is no verified redirect_uri to send them to (RFC 9126 §4).
+import type { ClientConfig } from '../config/schema.ts';
+import type { Deps } from '../deps.ts';
+import { hashId, randomId } from '../federation/browser-login.ts';
+import { isOAuthError, OAuthError } from '../oauth/errors.ts';
+import { repeatableParams, type Params } from '../oauth/params.ts';
+import { paramsFrom, readRequestObject } from './request-object.ts';
+import { AuthorizePageError, resolveTarget, validateRequest } from './request.ts';
+
+export const requestUriPrefix = 'urn:ietf:params:oauth:request_uri:';
+
+/** Client authentication travels with the push (RFC 9126 §2.1) but is not part of the request. */
+const authenticationParams = new Set(['client_secret', 'client_assertion', 'client_assertion_type']);
+
+/** The JSON answer of RFC 9126 §2.2 for what /authorize would refuse as a page (§2.3). */
+const pushErrors: ReadonlyMap<string, [OAuthError['code'], string]> = new Map([
+  ['client_without_authorization_code', ['unauthorized_client', 'this client may not use the authorization code flow']],
+  ['redirect_uri_mismatch', ['invalid_request', 'redirect_uri is missing or not registered for this client']],
+  ['state_too_long', ['invalid_request', 'state is too long']],
+]);
+
+export async function pushAuthorizationRequest(deps: Deps, client: ClientConfig, params: Params): Promise<{ request_uri: string; expires_in: number }> {
+  if (params.get('request_uri') !== undefined) throw new OAuthError('invalid_request', 'request_uri must not be pushed');
+  const clientId = params.get('client_id');
+  if (clientId !== undefined && clientId !== client.client_id) throw new OAuthError('invalid_request', 'client_id does not match the authenticated client');
+  const jwt = params.get('request');
+  const request = jwt === undefined ? withClientId(params, client.client_id) : await readRequestObject(deps, client, jwt);
+  try {
+    validateRequest(deps, client, request, resolveTarget(client, request));
+  } catch (error) {
+    if (!(error instanceof AuthorizePageError)) throw error;
+    const [code, description] = pushErrors.get(error.reason) ?? ['invalid_request', error.detail];
+    throw new OAuthError(code, description, { reason: error.reason });
+  }
+
+  const id = randomId();
+  const ttl = deps.config.main.authorization.par_ttl_seconds;
+  await deps.store.authorizations.savePushed({ idHash: hashId(id), clientId: client.client_id, params: toRecord(request), expiresAt: deps.now() + ttl });
+  return { request_uri: requestUriPrefix + id, expires_in: ttl };
+}
+
+/**
+ * The parameters /authorize works with, for a client found by the outer client_id:
+ * the pushed ones for a request_uri (used up, even when presented by another client, so that a
+ * leaked request_uri dies on first misuse), the request object's for `request`, else the outer ones.
+ * Every error is an AuthorizePageError: nothing here may be redirected.
+ */
+export async function resolveAuthorizeParams(deps: Deps, client: ClientConfig, params: Params): Promise<Params> {
+  if (params.get('client_id') !== client.client_id) throw new AuthorizePageError('Invalid request', 'The request does not name this application.', 'client_id_mismatch');
+  const requestUri = params.get('request_uri');
+  const jwt = params.get('request');
+  if (requestUri !== undefined && jwt !== undefined) throw new AuthorizePageError('Invalid request', 'The application sent a request in two forms at once.', 'request_and_request_uri');
+  if (requestUri !== undefined) return takePushedParams(deps, client, requestUri);
+  if (client.require_par) {
+    throw new AuthorizePageError('Invalid request', 'This application must start sign-in from its own server. Go back to the application and try again.', 'par_required');
+  }
+  if (jwt === undefined) return params;
+  try {
+    return await readRequestObject(deps, client, jwt);
+  } catch (error) {
+    if (!isOAuthError(error)) throw error;
+    const page = new AuthorizePageError('Invalid request', 'The application sent a request that could not be verified.', 'invalid_request_object');
+    page.cause = error; // which check failed, for the log
+    throw page;
+  }
+}
+
+async function takePushedParams(deps: Deps, client: ClientConfig, requestUri: string): Promise<Params> {
+  const expired = () => new AuthorizePageError('Request expired', 'This sign-in request has expired or was already used. Go back to the application and try again.', 'invalid_request_uri');
+  const id = requestUri.startsWith(requestUriPrefix) ? requestUri.slice(requestUriPrefix.length) : '';
+  if (!/^[A-Za-z0-9_-]{43}$/.test(id)) throw expired();
+  const pushed = await deps.store.authorizations.takePushed(hashId(id), deps.now());
+  if (!pushed) throw expired();
+  if (pushed.clientId !== client.client_id) {
+    deps.log.warn({ client_id: client.client_id, pushed_by: pushed.clientId }, 'request_uri presented by another client; it is used up');
+    throw expired();
+  }
+  return fromRecord(pushed.params, client.client_id);
+}
+
+function withClientId(params: Params, clientId: string): Params {
+  const values = new Map<string, string[]>();
+  for (const name of params.names()) if (!authenticationParams.has(name)) values.set(name, params.all(name));
+  values.set('client_id', [clientId]);
+  return paramsFrom(values);
+}
+
+function toRecord(params: Params): Record<string, string | string[]> {
+  const record: Record<string, string | string[]> = Object.create(null) as Record<string, string | string[]>;
+  for (const name of params.names()) {
+    if (name === '__proto__' || authenticationParams.has(name)) continue;
+    const all = params.all(name);
+    record[name] = repeatableParams.has(name) ? all : (all[0] as string);
+  }
+  return record;
+}
+
+function fromRecord(record: Record<string, string | string[]>, clientId: string): Params {
+  const values = new Map<string, string[]>();
+  for (const [name, value] of Object.entries(record)) {
+    if (name === '__proto__') continue;
+    const list = (Array.isArray(value) ? value : [value]).filter((v): v is string => typeof v === 'string' && v !== '');
+    if (list.length) values.set(name, list);
+  }
+  values.set('client_id', [clientId]);
+  return paramsFrom(values);
+}

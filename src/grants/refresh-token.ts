@@ -1,0 +1,66 @@
+// refresh_token (RFC 6749 §6, OIDC Core §12): rotation with reuse detection. Every use returns a
+// new refresh token of the same family; presenting a used one revokes the family (RFC 9700 §4.14.2).
+// Everything a client can get wrong is checked before the token is marked used, so that a refused
+// request does not spend it and a retry is not mistaken for a reuse.
+import { hashId } from '../federation/browser-login.ts';
+import { OAuthError } from '../oauth/errors.ts';
+import { parseScope } from '../oauth/params.ts';
+import { fromIssuedGrant, type PersonGrant } from './person-grant.ts';
+import { familyExpiresAtOf, issuePersonTokens, passportTarget, revokeOnReuse } from './person-tokens.ts';
+import type { Grant } from './types.ts';
+
+const invalidGrant = (reason: string) => new OAuthError('invalid_grant', 'the refresh token is invalid, expired, revoked, or was issued to another client', { reason });
+
+/** RFC 6749 §6: the scope may only narrow; absent, it is the whole grant. */
+function narrow(grant: PersonGrant, requested: readonly string[]): PersonGrant {
+  if (requested.length === 0) return grant;
+  const granted = new Set([...grant.identityScopes, ...grant.resourceScopes]);
+  const refused = requested.filter((scope) => !granted.has(scope));
+  if (refused.length) throw new OAuthError('invalid_scope', `scope not granted: ${refused.slice(0, 5).join(' ').slice(0, 200)}`);
+  return {
+    ...grant,
+    identityScopes: grant.identityScopes.filter((scope) => requested.includes(scope)),
+    resourceScopes: grant.resourceScopes.filter((scope) => requested.includes(scope)),
+  };
+}
+
+export const refreshTokenGrant: Grant = {
+  grantType: 'refresh_token',
+  params: ['refresh_token', 'scope'],
+  async handle({ deps, client: { client }, params, now, receipt }) {
+    const token = params.get('refresh_token');
+    if (token === undefined) throw new OAuthError('invalid_request', 'refresh_token is required');
+    const tokenHash = hashId(token);
+    const { families } = deps.store;
+
+    // 1. Checks that change nothing: whose token, which scopes, whether the family still lives.
+    const found = await families.findRefresh(tokenHash, now);
+    if (!found) throw invalidGrant('unknown_refresh_token');
+    if (found.clientId !== client.client_id) throw invalidGrant('refresh_token_of_another_client');
+    const grant = fromIssuedGrant(found.grant);
+    const issued = narrow(grant, parseScope(params.get('scope')));
+    const target = passportTarget(deps, client, issued);
+    if (await families.isRevoked(found.familyId, now)) throw invalidGrant('family_revoked');
+
+    // 2. Rotation, decided by the store: exactly one use is `first`; any later one is a reuse.
+    const rotation = await families.rotateRefresh(tokenHash, now);
+    if (rotation.status === 'unknown') throw invalidGrant('unknown_refresh_token');
+    if (rotation.status === 'reused') throw await revokeOnReuse(deps, 'refresh_token', rotation.record.familyId, client.client_id, grant.sub, now);
+
+    // 3. Issue: claims of the person's latest login, authentication facts of the original one.
+    const claims = (await deps.store.subjects.claimsOf(grant.sub)) ?? grant.claims;
+    return issuePersonTokens({
+      deps,
+      client,
+      issued,
+      grant,
+      target,
+      familyId: found.familyId,
+      familyExpiresAt: familyExpiresAtOf(found.grant, found.expiresAt),
+      claims,
+      grantType: 'refresh_token',
+      receipt,
+      now,
+    });
+  },
+};

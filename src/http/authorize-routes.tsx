@@ -1,0 +1,134 @@
+// The authorization endpoint (GET and POST, RFC 6749 §3.1), its continuation after login, the
+// consent form, and the account page. Anything wrong before the redirect URI is known to be the
+// client's own is a page, never a redirect (RFC 6749 §4.1.2.1).
+import { Hono, type Context } from 'hono';
+import { continueAuthorization, decideConsent, findPending, beginAuthorization, type Next } from '../authorize/flow.ts';
+import { resolveAuthorizeParams } from '../authorize/pushed.ts';
+import { AuthorizePageError, resolveTarget, validateRequest } from '../authorize/request.ts';
+import { authorizationAnswer } from '../authorize/response.ts';
+import type { Deps } from '../deps.ts';
+import { UpstreamError } from '../federation/connector.ts';
+import { isOAuthError } from '../oauth/errors.ts';
+import { parseFormParams, type Params } from '../oauth/params.ts';
+import { accountPage, consentPage, formPostPage } from './authorize-pages.tsx';
+import { browserKit, currentSession } from './browser.ts';
+import { readForm } from './form.ts';
+import { upstreamFailurePage } from './login-routes.tsx';
+import { errorPage, pageHeaders } from './pages.tsx';
+
+export const authorizePaths = { authorize: '/authorize', continue: '/authorize/continue', consent: '/authorize/consent', account: '/account' } as const;
+
+export function authorizeRoutes(deps: Deps): Hono {
+  const app = new Hono();
+  const kit = browserKit(deps);
+  const maxBytes = deps.config.main.http.max_body_bytes;
+
+  async function authorize(c: Context, read: () => Promise<Params>): Promise<Response> {
+    return guarded(c, async () => {
+      const params = await read();
+      const clientId = params.get('client_id');
+      const client = clientId === undefined ? undefined : deps.config.clients.get(clientId);
+      if (!client) throw new AuthorizePageError('Unknown application', 'The application that sent you here is not registered.', 'unknown_client');
+      const resolved = await resolveAuthorizeParams(deps, client, params);
+      const target = resolveTarget(client, resolved);
+      let request;
+      try {
+        request = validateRequest(deps, client, resolved, target);
+      } catch (error) {
+        if (!isOAuthError(error)) throw error;
+        return answer(c, { kind: 'answer', target, client, result: { error } });
+      }
+      const browserId = kit.browserId(c);
+      const session = await currentSession(deps, c);
+      const id = await beginAuthorization(deps, request, browserId, session);
+      const pending = await findPending(deps, id, browserId);
+      return answer(c, await continueAuthorization(deps, pending, { browserId, session, steppedUp: false }));
+    });
+  }
+
+  app.get(authorizePaths.authorize, (c) => authorize(c, async () => parseFormParams(new URL(c.req.url).search.slice(1))));
+  app.post(authorizePaths.authorize, (c) => authorize(c, () => readForm(c, maxBytes)));
+
+  app.get(authorizePaths.continue, (c) =>
+    guarded(c, async () => {
+      const browserId = kit.browserId(c);
+      const pending = await findPending(deps, c.req.query('id'), browserId);
+      const session = await currentSession(deps, c);
+      return answer(c, await continueAuthorization(deps, pending, { browserId, session, steppedUp: c.req.query('stepped_up') === '1' }));
+    }),
+  );
+
+  app.post(authorizePaths.consent, (c) =>
+    guarded(c, async () => {
+      const form = await c.req.parseBody();
+      if (!kit.csrfOk(c, form.csrf)) return errorPage(c, 403, 'Form expired', 'This form has expired or was not sent by this browser. Please go back to the application and start again.');
+      const pending = await findPending(deps, typeof form.id === 'string' ? form.id : undefined, kit.browserId(c));
+      const session = await currentSession(deps, c);
+      // Signed out (or the session expired) between page and answer: start from login again.
+      if (!session) return answer(c, await continueAuthorization(deps, pending, { browserId: kit.browserId(c), session, steppedUp: false }));
+      return answer(c, await decideConsent(deps, pending, session, form.decision === 'allow'));
+    }),
+  );
+
+  app.get(authorizePaths.account, async (c) => {
+    const session = await currentSession(deps, c);
+    if (!session) return c.redirect(`/login?return_to=${encodeURIComponent(authorizePaths.account)}`, 303);
+    return accountPage(c, deps, { csrf: kit.csrfFor(c), who: who(session.claims, session.sub), consents: await deps.store.consents.list(session.sub) });
+  });
+
+  // Withdrawing consent also ends what was issued under it: refresh tokens and their Passports.
+  app.post(`${authorizePaths.account}/consents/revoke`, async (c) => {
+    const form = await c.req.parseBody();
+    if (!kit.csrfOk(c, form.csrf)) return errorPage(c, 403, 'Form expired', 'This form has expired or was not sent by this browser.');
+    const session = await currentSession(deps, c);
+    if (!session) return c.redirect(`/login?return_to=${encodeURIComponent(authorizePaths.account)}`, 303);
+    const clientId = typeof form.client_id === 'string' ? form.client_id : '';
+    const revoked = await deps.store.consents.revoke(session.sub, clientId);
+    if (revoked) await deps.store.families.revokeFamiliesOf(session.sub, clientId, deps.now());
+    const client = deps.config.clients.get(clientId);
+    return accountPage(c, deps, {
+      csrf: kit.csrfFor(c),
+      who: who(session.claims, session.sub),
+      consents: await deps.store.consents.list(session.sub),
+      notice: revoked ? `Access of ${client?.name ?? clientId} withdrawn.` : undefined,
+    });
+  });
+
+  async function answer(c: Context, next: Next): Promise<Response> {
+    pageHeaders(c);
+    if (next.kind === 'redirect') return c.redirect(next.location, 303);
+    if (next.kind === 'consent') {
+      const { pending, session } = next;
+      return consentPage(c, deps, { id: pending.id, csrf: kit.csrfFor(c), client: pending.client, request: pending.request, who: who(session.claims, session.sub) });
+    }
+    const delivered = await authorizationAnswer(deps, next.client, next.target, next.result);
+    if ('error' in next.result) deps.log.info({ req_id: c.get('requestId'), client_id: next.client.client_id, error: next.result.error.code }, 'authorization refused');
+    if (delivered.kind === 'form_post') return formPostPage(c, delivered.action, delivered.fields);
+    return c.redirect(delivered.location, 303);
+  }
+
+  async function guarded(c: Context, run: () => Promise<Response>): Promise<Response> {
+    try {
+      return await run();
+    } catch (error) {
+      if (error instanceof AuthorizePageError) {
+        deps.log.info({ req_id: c.get('requestId'), reason: error.reason }, 'authorization request refused');
+        return errorPage(c, 400, error.title, error.detail);
+      }
+      if (error instanceof UpstreamError) return upstreamFailurePage(deps, c, error);
+      // Before the redirect URI is known good, an OAuth error (a repeated parameter, a body too large) is a page too.
+      if (isOAuthError(error) && error.status < 500) {
+        deps.log.info({ req_id: c.get('requestId'), error: error.code }, 'authorization request refused');
+        return errorPage(c, 400, 'Invalid request', error.description ?? 'The application sent an invalid request.');
+      }
+      throw error;
+    }
+  }
+
+  return app;
+}
+
+function who(claims: Record<string, unknown>, sub: string): string {
+  for (const name of ['name', 'email']) if (typeof claims[name] === 'string' && claims[name]) return claims[name] as string;
+  return sub;
+}

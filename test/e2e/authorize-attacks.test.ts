@@ -1,0 +1,190 @@
+// Requests an attacker (or a broken client) sends to /authorize and the consent form: each ends on
+// an error page that never redirects, or — once the redirect URI is known good — on an error at it.
+import { createHash, randomBytes } from 'node:crypto';
+import * as client from 'openid-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cookieJar, freePort } from './support/browser.ts';
+import { discover } from './support/clients.ts';
+import { secrets, startConsulate, type TestConsulate } from './support/consulate.ts';
+import { drive, hiddenFields, redirectParams } from './support/authorize.ts';
+import { startUpstream, type Upstream } from './support/upstreams.ts';
+
+const redirectUri = 'https://app.example.test/callback';
+const verifier = randomBytes(32).toString('base64url');
+const challenge = createHash('sha256').update(verifier).digest('base64url');
+
+describe('/authorize under attack', () => {
+  let server: TestConsulate;
+  let okta: Upstream;
+  const alice = 'alice@example.com';
+
+  beforeAll(async () => {
+    const port = await freePort();
+    okta = await startUpstream({ kind: 'okta', clients: [{ client_id: 'consulate', client_secret: 'attack-test-secret-0123456789abcd', redirect_uris: [`http://127.0.0.1:${port}/callback/okta`] }] });
+    server = await startConsulate({
+      port,
+      env: { OKTA_SECRET: 'attack-test-secret-0123456789abcd' },
+      files: { 'upstreams/okta.yaml': ['id: okta', 'kind: okta', `issuer: ${okta.issuer}`, 'client_id: consulate', 'client_secret: ${env:OKTA_SECRET}', 'email_domains: [example.com]'].join('\n') },
+    });
+  }, 60_000);
+  afterAll(async () => {
+    await server?.stop();
+    await okta?.close();
+  });
+
+  const authorizeUrl = (params: Record<string, string | undefined>) => {
+    const url = new URL(`${server.url}/authorize`);
+    const all: Record<string, string | undefined> = { client_id: 'web-app', response_type: 'code', redirect_uri: redirectUri, scope: 'openid read-data', state: 'st-1', code_challenge: challenge, code_challenge_method: 'S256', ...params };
+    for (const [name, value] of Object.entries(all)) if (value !== undefined) url.searchParams.set(name, value);
+    return url;
+  };
+
+  const expectPage = async (url: URL | string) => {
+    const response = await fetch(url, { redirect: 'manual' });
+    expect(response.status).toBe(400);
+    expect(response.headers.get('location')).toBeNull();
+    expect(response.headers.get('content-type')).toContain('text/html');
+    expect(response.headers.get('cache-control')).toBe('no-store');
+    return response.text();
+  };
+
+  const expectRedirectError = async (url: URL, error: string) => {
+    const response = await fetch(url, { redirect: 'manual' });
+    expect(response.status).toBe(303);
+    const location = new URL(response.headers.get('location')!);
+    expect(`${location.origin}${location.pathname}`).toBe(redirectUri);
+    expect(Object.fromEntries(location.searchParams)).toMatchObject({ error, state: 'st-1', iss: server.issuer });
+    expect(location.searchParams.get('code')).toBeNull();
+  };
+
+  it.each([
+    ['a trailing slash', `${redirectUri}/`],
+    ['an added query', `${redirectUri}?next=/admin`],
+    ['userinfo before the host (@)', 'https://app.example.test@evil.example/callback'],
+    ['a fragment', `${redirectUri}#frag`],
+    ['path traversal', 'https://app.example.test/callback/../evil'],
+    ['encoded path traversal', 'https://app.example.test/callback/%2e%2e/evil'],
+    ['another port', 'https://app.example.test:8443/callback'],
+    ['another scheme', 'http://app.example.test/callback'],
+    ['a different case in the host', 'https://APP.example.test/callback'],
+  ])('redirect_uri with %s: error page, no redirect', async (_name, uri) => {
+    const html = await expectPage(authorizeUrl({ redirect_uri: uri }));
+    expect(html).toContain('Invalid return address');
+    expect(html).not.toContain('evil.example');
+  });
+
+  it('a missing redirect_uri, an unknown client, no client_id: error pages', async () => {
+    await expectPage(authorizeUrl({ redirect_uri: undefined }));
+    expect(await expectPage(authorizeUrl({ client_id: 'nobody' }))).toContain('Unknown application');
+    await expectPage(authorizeUrl({ client_id: undefined }));
+    // A client that may not use the browser flow at all.
+    await expectPage(authorizeUrl({ client_id: 'agent-basic' }));
+  });
+
+  it('a repeated parameter is an error page (the redirect URI may be the repeated one)', async () => {
+    const url = authorizeUrl({});
+    url.searchParams.append('redirect_uri', 'https://evil.example/cb');
+    await expectPage(url);
+  });
+
+  it('loopback redirect URIs: any port (RFC 8252 §7.3), but nothing else may differ', async () => {
+    const spa = (uri: string) => authorizeUrl({ client_id: 'spa', redirect_uri: uri, scope: 'openid' });
+    const ok = await fetch(spa('http://127.0.0.1:53123/spa/callback'), { redirect: 'manual' });
+    expect(ok.status).toBe(303);
+    expect(new URL(ok.headers.get('location')!, server.url).pathname).toBe('/login');
+    await expectPage(spa('http://127.0.0.1:53123/spa/callback/'));
+    await expectPage(spa('http://localhost:53123/spa/callback'));
+    await expectPage(spa('http://[::1]:53123/spa/callback'));
+  });
+
+  it('PKCE: missing challenge, method plain, a malformed challenge → invalid_request at the redirect URI', async () => {
+    await expectRedirectError(authorizeUrl({ code_challenge: undefined, code_challenge_method: undefined }), 'invalid_request');
+    await expectRedirectError(authorizeUrl({ code_challenge: verifier, code_challenge_method: 'plain' }), 'invalid_request');
+    await expectRedirectError(authorizeUrl({ code_challenge_method: undefined }), 'invalid_request');
+    await expectRedirectError(authorizeUrl({ code_challenge: 'short' }), 'invalid_request');
+  });
+
+  it('response_type other than code, unknown scope, foreign resource, bad prompt, bad max_age, bad authorization_details', async () => {
+    await expectRedirectError(authorizeUrl({ response_type: 'token' }), 'unsupported_response_type');
+    await expectRedirectError(authorizeUrl({ response_type: undefined }), 'invalid_request');
+    await expectRedirectError(authorizeUrl({ scope: 'openid admin-action' }), 'invalid_scope');
+    await expectRedirectError(authorizeUrl({ resource: 'https://elsewhere.example' }), 'invalid_target');
+    await expectRedirectError(authorizeUrl({ prompt: 'none login' }), 'invalid_request');
+    await expectRedirectError(authorizeUrl({ prompt: 'select_account' }), 'invalid_request');
+    await expectRedirectError(authorizeUrl({ max_age: '-1' }), 'invalid_request');
+    await expectRedirectError(authorizeUrl({ authorization_details: '[{"type":"tool"}]' }), 'invalid_authorization_details');
+    await expectRedirectError(authorizeUrl({ response_mode: 'fragment' }), 'invalid_request');
+  });
+
+  it('a client that requires PAR cannot send a plain authorization request', async () => {
+    const stop = await startConsulate({
+      files: { 'clients/par-only.yaml': ['client_id: par-only', 'token_endpoint_auth_method: none', 'grant_types: [authorization_code]', 'require_par: true', `redirect_uris: [${redirectUri}]`].join('\n') },
+    });
+    try {
+      const url = new URL(`${stop.url}/authorize`);
+      for (const [k, v] of Object.entries({ client_id: 'par-only', response_type: 'code', redirect_uri: redirectUri, scope: 'openid', code_challenge: challenge, code_challenge_method: 'S256' })) url.searchParams.set(k, v);
+      const response = await fetch(url, { redirect: 'manual' });
+      expect(response.status).toBe(400);
+      expect(response.headers.get('location')).toBeNull();
+    } finally {
+      await stop.stop();
+    }
+  });
+
+  it('consent POST without the CSRF token, or with another browser\'s, is refused and issues nothing', async () => {
+    const jar = cookieJar();
+    const outcome = await drive(server, okta, jar, authorizeUrl({ login_hint: alice }), { username: alice, consent: 'leave' });
+    const fields = hiddenFields(outcome.page!.html);
+    const post = (body: Record<string, string>) =>
+      jar.fetch(`${server.url}/authorize/consent`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(body) });
+    const granted = async () => (await server.deps.store.audit.list()).filter((r) => r.event === 'authorization.granted').length;
+    const before = await granted();
+
+    const withoutToken = await post({ id: fields.id!, decision: 'allow' });
+    expect(withoutToken.status).toBe(403);
+    expect(withoutToken.headers.get('location')).toBeNull();
+    const otherBrowser = cookieJar();
+    await otherBrowser.fetch(`${server.url}/login`);
+    const foreign = await post({ id: fields.id!, decision: 'allow', csrf: `${fields.csrf!.slice(0, -1)}A` });
+    expect(foreign.status).toBe(403);
+    expect(await granted()).toBe(before);
+
+    // The real form still works afterwards.
+    const ok = await post({ ...fields, decision: 'allow' });
+    expect(ok.status).toBe(303);
+    expect(new URL(ok.headers.get('location')!).searchParams.get('code')).toBeTruthy();
+    expect(await granted()).toBe(before + 1);
+  });
+
+  it('the account page lists consents; withdrawing one ends its refresh tokens', async () => {
+    const jar = cookieJar();
+    const config = await discover(server, 'web-app', client.ClientSecretBasic(secrets['web-app']));
+    const url = authorizeUrl({ login_hint: alice, state: 'acct' });
+    const outcome = await drive(server, okta, jar, url, { username: alice });
+    const tokens = await client.authorizationCodeGrant(config, new URL(outcome.location!), { pkceCodeVerifier: verifier, expectedState: 'acct' });
+    expect(tokens.refresh_token).toBeTruthy();
+
+    const page = await (await jar.fetch(`${server.url}/account`)).text();
+    expect(page).toContain('Example Web App');
+    const fields = hiddenFields(page);
+    const revoked = await jar.fetch(`${server.url}/account/consents/revoke`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ csrf: fields.csrf!, client_id: 'web-app' }),
+    });
+    expect(revoked.status).toBe(200);
+    expect(await revoked.text()).toContain('withdrawn');
+    await expect(client.refreshTokenGrant(config, tokens.refresh_token!)).rejects.toMatchObject({ error: 'invalid_grant' });
+    expect(await server.deps.store.consents.find(tokens.claims()!.sub, 'web-app')).toBeUndefined();
+
+    // Next time the person is asked again.
+    const again = await drive(server, okta, jar, authorizeUrl({ login_hint: alice }), { username: alice, consent: 'leave' });
+    expect(again.consentShown).toBe(true);
+  });
+
+  it('the redirect after consent carries iss even for errors, so a mix-up is detectable (RFC 9207)', async () => {
+    const jar = cookieJar();
+    const params = redirectParams(await drive(server, okta, jar, authorizeUrl({ login_hint: alice, prompt: 'consent' }), { username: alice, consent: 'deny' }), redirectUri);
+    expect(params.get('iss')).toBe(server.issuer);
+  });
+});
