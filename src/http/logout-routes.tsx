@@ -63,13 +63,7 @@ export function logoutRoutes(deps: Deps): Hono {
   }
 
   async function handle(c: Context, params: Params): Promise<Response> {
-    let checked;
-    try {
-      checked = await checkRequest(params);
-    } catch (error) {
-      if (error instanceof LogoutRequestError) return errorPage(c, 400, 'Invalid sign-out request', error.message);
-      throw error;
-    }
+    const checked = await checkRequest(params);
     const session = await currentSession(deps, c);
     // Nothing to end, or the hint names this very session: no need to ask.
     if (!session || (checked.hintSid !== undefined && checked.hintSid === session.sid)) return endSession(c, session, checked.back, 'rp');
@@ -97,22 +91,17 @@ export function logoutRoutes(deps: Deps): Hono {
     guard(c, async () => {
       const params = await readForm(c, maxBytes);
       if (!kit.csrfOk(c, params.get('csrf'))) return errorPage(c, 403, 'Sign-out expired', 'This form has expired or was not sent by this browser.');
-      let checked;
-      try {
-        checked = await checkRequest(params);
-      } catch (error) {
-        if (error instanceof LogoutRequestError) return errorPage(c, 400, 'Invalid sign-out request', error.message);
-        throw error;
-      }
+      const checked = await checkRequest(params);
       return endSession(c, await currentSession(deps, c), checked.back, 'rp_confirmed');
     }),
   );
 
-  /** A malformed request (repeated parameter, wrong content type) is a page here, not JSON. */
+  /** A refused or malformed request (repeated parameter, wrong content type) is a page here, not JSON. */
   async function guard(c: Context, run: () => Promise<Response>): Promise<Response> {
     try {
       return await run();
     } catch (error) {
+      if (error instanceof LogoutRequestError) return errorPage(c, 400, 'Invalid sign-out request', error.message);
       if (error instanceof Error && 'status' in error && typeof (error as { status: unknown }).status === 'number' && (error as { status: number }).status < 500) {
         return errorPage(c, 400, 'Invalid sign-out request', 'The application sent an invalid request.');
       }

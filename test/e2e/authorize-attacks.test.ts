@@ -3,11 +3,11 @@
 import { createHash, randomBytes } from 'node:crypto';
 import * as client from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cookieJar, freePort } from './support/browser.ts';
+import { cookieJar } from './support/browser.ts';
 import { discover } from './support/clients.ts';
 import { secrets, startConsulate, type TestConsulate } from './support/consulate.ts';
-import { drive, hiddenFields, redirectParams } from './support/authorize.ts';
-import { startUpstream, type Upstream } from './support/upstreams.ts';
+import { drive, hiddenFields, redirectParams, startWithOkta } from './support/authorize.ts';
+import type { Upstream } from './support/upstreams.ts';
 
 const redirectUri = 'https://app.example.test/callback';
 const verifier = randomBytes(32).toString('base64url');
@@ -18,18 +18,12 @@ describe('/authorize under attack', () => {
   let okta: Upstream;
   const alice = 'alice@example.com';
 
+  let stop: () => Promise<void>;
   beforeAll(async () => {
-    const port = await freePort();
-    okta = await startUpstream({ kind: 'okta', clients: [{ client_id: 'consulate', client_secret: 'attack-test-secret-0123456789abcd', redirect_uris: [`http://127.0.0.1:${port}/callback/okta`] }] });
-    server = await startConsulate({
-      port,
-      env: { OKTA_SECRET: 'attack-test-secret-0123456789abcd' },
-      files: { 'upstreams/okta.yaml': ['id: okta', 'kind: okta', `issuer: ${okta.issuer}`, 'client_id: consulate', 'client_secret: ${env:OKTA_SECRET}', 'email_domains: [example.com]'].join('\n') },
-    });
+    ({ server, okta, stop } = await startWithOkta());
   }, 60_000);
   afterAll(async () => {
-    await server?.stop();
-    await okta?.close();
+    await stop?.();
   });
 
   const authorizeUrl = (params: Record<string, string | undefined>) => {

@@ -3,11 +3,11 @@
 // requests that must end on an error page rather than at a redirect.
 import * as client from 'openid-client';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { cookieJar, freePort } from './support/browser.ts';
+import { cookieJar } from './support/browser.ts';
 import { discover } from './support/clients.ts';
-import { secrets, startConsulate, type TestConsulate } from './support/consulate.ts';
-import { drive, redirectParams, type Jar } from './support/authorize.ts';
-import { startUpstream, type Upstream } from './support/upstreams.ts';
+import { secrets, type TestConsulate } from './support/consulate.ts';
+import { drive, redirectParams, startWithOkta, type Jar } from './support/authorize.ts';
+import type { Upstream } from './support/upstreams.ts';
 
 const redirectUri = 'https://app.example.test/callback';
 const api = 'https://api.demo.example';
@@ -19,22 +19,13 @@ describe('/authorize with a real relying party', () => {
   let jar: Jar;
   const alice = 'alice@example.com';
 
+  let stop: () => Promise<void>;
   beforeAll(async () => {
-    const port = await freePort();
-    const base = `http://127.0.0.1:${port}`;
-    okta = await startUpstream({ kind: 'okta', clients: [{ client_id: 'consulate', client_secret: 'authorize-test-secret-0123456789ab', redirect_uris: [`${base}/callback/okta`] }] });
-    server = await startConsulate({
-      port,
-      env: { OKTA_SECRET: 'authorize-test-secret-0123456789ab' },
-      files: {
-        'upstreams/okta.yaml': ['id: okta', 'kind: okta', 'name: Example Corp (Okta)', `issuer: ${okta.issuer}`, 'client_id: consulate', 'client_secret: ${env:OKTA_SECRET}', 'scopes: [openid, profile, email, groups]', 'email_domains: [example.com]'].join('\n'),
-      },
-    });
+    ({ server, okta, stop } = await startWithOkta());
     config = await discover(server, 'web-app', client.ClientSecretBasic(secrets['web-app']));
   }, 60_000);
   afterAll(async () => {
-    await server?.stop();
-    await okta?.close();
+    await stop?.();
   });
   beforeEach(() => {
     jar = cookieJar();

@@ -30,10 +30,10 @@ describe('bad input at the token endpoint', () => {
   const token = (form: Record<string, string | string[]>, headers: Record<string, string> = { authorization: basic }) =>
     postForm(server, '/token', { grant_type: 'client_credentials', ...form }, headers);
 
-  const assertion = (claims: Record<string, unknown> = {}, alg = 'RS256', signWith: unknown = key.privateKey) => {
+  const assertion = (claims: Record<string, unknown> = {}, alg = 'RS256', signWith: unknown = key.privateKey, typ?: string) => {
     const now = Math.floor(Date.now() / 1000);
     return new SignJWT({ jti: randomUUID(), ...claims })
-      .setProtectedHeader({ alg, kid: key.kid })
+      .setProtectedHeader({ alg, kid: key.kid, ...(typ ? { typ } : {}) })
       .setIssuer((claims.iss as string) ?? 'agent-jwt')
       .setSubject((claims.sub as string) ?? 'agent-jwt')
       .setAudience((claims.aud as string) ?? server.issuer)
@@ -95,6 +95,14 @@ describe('bad input at the token endpoint', () => {
       expectError(await withAssertion(none), 401, 'invalid_client');
       const publicBytes = new TextEncoder().encode(JSON.stringify(key.jwk));
       expectError(await withAssertion(await assertion({}, 'HS256', publicBytes)), 401, 'invalid_client');
+    });
+
+    it('a JWT typed for another purpose (a request object, a Passport) is not a client assertion', async () => {
+      expectError(await withAssertion(await assertion({}, 'RS256', key.privateKey, 'oauth-authz-req+jwt')), 401, 'invalid_client');
+      expectError(await withAssertion(await assertion({}, 'RS256', key.privateKey, 'at+jwt')), 401, 'invalid_client');
+      const typed = await withAssertion(await assertion({}, 'RS256', key.privateKey, 'JWT'));
+      expect(typed.status).toBe(200);
+      issuedTokens.push(typed.body.access_token as string);
     });
 
     it('an assertion signed by another key is refused', async () => {

@@ -3,10 +3,10 @@
 // which shows the ID token and the Passport it received; then a refresh and a sign-out.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDemoApp, type DemoApp } from '../../src/demo/demo-app.tsx';
-import { freePort } from './support/browser.ts';
+import { startWithOkta } from './support/authorize.ts';
 import { launchChromium } from './support/chromium.ts';
-import { startConsulate, type TestConsulate } from './support/consulate.ts';
-import { startUpstream, type Upstream } from './support/upstreams.ts';
+import type { TestConsulate } from './support/consulate.ts';
+import type { Upstream } from './support/upstreams.ts';
 
 const demoAppClient = [
   'client_id: demo-app',
@@ -26,18 +26,9 @@ describe('the demo app in a real browser', () => {
   let app: DemoApp;
   let chromium: Awaited<ReturnType<typeof launchChromium>>;
 
+  let stop: () => Promise<void>;
   beforeAll(async () => {
-    const port = await freePort();
-    const base = `http://127.0.0.1:${port}`;
-    okta = await startUpstream({ kind: 'okta', clients: [{ client_id: 'consulate', client_secret: 'browser-authorize-secret-0123456789', redirect_uris: [`${base}/callback/okta`] }] });
-    server = await startConsulate({
-      port,
-      env: { OKTA_SECRET: 'browser-authorize-secret-0123456789' },
-      files: {
-        'clients/demo-app.yaml': demoAppClient,
-        'upstreams/okta.yaml': ['id: okta', 'kind: okta', 'name: Example Corp (Okta)', `issuer: ${okta.issuer}`, 'client_id: consulate', 'client_secret: ${env:OKTA_SECRET}', 'scopes: [openid, profile, email, groups]', 'email_domains: [example.com]'].join('\n'),
-      },
-    });
+    ({ server, okta, stop } = await startWithOkta({ files: { 'clients/demo-app.yaml': demoAppClient } }));
     // Port 0: the registered loopback redirect URI matches on any port (RFC 8252 §7.3).
     app = await startDemoApp({ issuer: server.issuer, client: server.config.clients.get('demo-app')!, port: 0 });
     chromium = await launchChromium();
@@ -45,8 +36,7 @@ describe('the demo app in a real browser', () => {
   afterAll(async () => {
     await chromium?.close();
     await app?.close();
-    await server?.stop();
-    await okta?.close();
+    await stop?.();
   });
 
   it('sign in → e-mail → upstream → consent → the demo app shows the tokens; refresh; sign out', async () => {

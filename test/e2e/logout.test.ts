@@ -2,11 +2,11 @@
 // post_logout_redirect_uris are followed; without a hint for this session the person confirms.
 import * as client from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cookieJar, freePort } from './support/browser.ts';
+import { cookieJar } from './support/browser.ts';
 import { discover } from './support/clients.ts';
-import { secrets, startConsulate, type TestConsulate } from './support/consulate.ts';
-import { drive, hiddenFields, type Jar } from './support/authorize.ts';
-import { startUpstream, type Upstream } from './support/upstreams.ts';
+import { secrets, type TestConsulate } from './support/consulate.ts';
+import { drive, hiddenFields, startWithOkta, type Jar } from './support/authorize.ts';
+import type { Upstream } from './support/upstreams.ts';
 
 const redirectUri = 'https://app.example.test/callback';
 const signedOut = 'https://app.example.test/signed-out';
@@ -17,19 +17,13 @@ describe('RP-initiated logout', () => {
   let config: client.Configuration;
   const alice = 'alice@example.com';
 
+  let stop: () => Promise<void>;
   beforeAll(async () => {
-    const port = await freePort();
-    okta = await startUpstream({ kind: 'okta', clients: [{ client_id: 'consulate', client_secret: 'logout-test-secret-0123456789abcd', redirect_uris: [`http://127.0.0.1:${port}/callback/okta`] }] });
-    server = await startConsulate({
-      port,
-      env: { OKTA_SECRET: 'logout-test-secret-0123456789abcd' },
-      files: { 'upstreams/okta.yaml': ['id: okta', 'kind: okta', `issuer: ${okta.issuer}`, 'client_id: consulate', 'client_secret: ${env:OKTA_SECRET}', 'email_domains: [example.com]'].join('\n') },
-    });
+    ({ server, okta, stop } = await startWithOkta());
     config = await discover(server, 'web-app', client.ClientSecretBasic(secrets['web-app']));
   }, 60_000);
   afterAll(async () => {
-    await server?.stop();
-    await okta?.close();
+    await stop?.();
   });
 
   /** A signed-in browser and the ID token the app got. */

@@ -1,10 +1,11 @@
 // Drives a person through /authorize like a browser: follows Consulate's redirects, logs in at the
 // stand-in upstream, fills the login and consent forms, and stops where the browser would leave
 // for the application (a redirect to it, or a form_post page) or at a page it cannot answer.
+import { randomBytes } from 'node:crypto';
 import { expect } from 'vitest';
-import type { TestConsulate } from './consulate.ts';
-import type { cookieJar } from './browser.ts';
-import type { Upstream, UpstreamLoginOptions } from './upstreams.ts';
+import { startConsulate, type TestConsulate } from './consulate.ts';
+import { freePort, type cookieJar } from './browser.ts';
+import { startUpstream, type Upstream, type UpstreamLoginOptions } from './upstreams.ts';
 
 export type Jar = ReturnType<typeof cookieJar>;
 
@@ -85,4 +86,21 @@ export function redirectParams(outcome: Outcome, redirectUri: string): URLSearch
   const url = new URL(outcome.location as string);
   expect(`${url.origin}${url.pathname}`).toBe(redirectUri);
   return url.searchParams;
+}
+
+/** A Consulate whose one upstream is a stand-in Okta (home realm example.com), on a port known in advance. */
+export async function startWithOkta(options: { files?: Record<string, string>; now?: () => number } = {}): Promise<{ server: TestConsulate; okta: Upstream; stop: () => Promise<void> }> {
+  const port = await freePort();
+  const secret = randomBytes(24).toString('base64url');
+  const okta = await startUpstream({ kind: 'okta', clients: [{ client_id: 'consulate', client_secret: secret, redirect_uris: [`http://127.0.0.1:${port}/callback/okta`] }] });
+  const upstreamYaml = ['id: okta', 'kind: okta', 'name: Example Corp (Okta)', `issuer: ${okta.issuer}`, 'client_id: consulate', 'client_secret: ${env:OKTA_SECRET}', 'scopes: [openid, profile, email, groups]', 'email_domains: [example.com]'];
+  const server = await startConsulate({ port, env: { OKTA_SECRET: secret }, files: { 'upstreams/okta.yaml': upstreamYaml.join('\n'), ...options.files }, ...(options.now ? { now: options.now } : {}) });
+  return {
+    server,
+    okta,
+    async stop() {
+      await server.stop();
+      await okta.close();
+    },
+  };
 }
