@@ -23,11 +23,15 @@ export function consentCovers(remembered: ConsentRecord | undefined, request: As
 export async function rememberConsent(deps: Deps, sub: string, request: Asked & { clientId: string }): Promise<void> {
   const previous = await deps.store.consents.find(sub, request.clientId);
   const union = (a: readonly string[] = [], b: readonly string[] = []) => [...new Set([...a, ...b])];
+  // The resource itself is remembered only when the page showed a standing permission there (its
+  // scopes, or "access it on your behalf"): details alone are transactional, and remembering the
+  // resource for them would later cover a scope-less request the person never saw.
+  const standing = request.resource !== undefined && (request.resourceScopes.length > 0 || !request.authorizationDetails?.length);
   await deps.store.consents.save({
     sub,
     clientId: request.clientId,
     scopes: union(previous?.scopes, askedScopes(request)),
-    resources: union(previous?.resources, request.resource ? [request.resource] : []),
+    resources: union(previous?.resources, standing ? [request.resource as string] : []),
     detailsTypes: union(previous?.detailsTypes, request.authorizationDetails?.map((d) => `${request.resource ?? ''} ${d.type}`)),
     grantedAt: deps.now(),
   });

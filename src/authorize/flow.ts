@@ -52,41 +52,14 @@ export async function findPending(deps: Deps, id: string | undefined, browserId:
 
 export type Browser = { browserId: string; session: SessionRecord | undefined; steppedUp: boolean };
 
-export async function continueAuthorization(deps: Deps, pending: Pending, { browserId, session, steppedUp }: Browser): Promise<Next> {
-  const { request, createdAt } = pending;
-  const promptNone = request.prompt.includes('none');
-  const requirements = { acrValues: request.acrValues?.join(' '), maxAge: request.maxAge };
-
-  // 1. Login: none yet, or prompt=login and this is still the session the request came with.
-  if (!session || (request.staleSid !== undefined && session.sid === request.staleSid)) {
-    if (promptNone) return finish(deps, pending, { error: new OAuthError('login_required', 'the person is not signed in') });
-    const upstream = session?.upstreamId ?? (request.loginHint ? upstreamForEmail(deps, request.loginHint) : undefined);
-    if (!upstream) return { kind: 'redirect', location: `/login?return_to=${encodeURIComponent(continuePath(pending.id))}` };
-    const url = await startBrowserLogin(deps, upstream, {
-      browserId,
-      returnTo: continuePath(pending.id, true),
-      ...definedOnly(requirements),
-      ...(request.prompt.includes('login') ? { prompt: 'login' as const } : {}),
-      ...(request.loginHint ? { loginHint: request.loginHint } : {}),
-    });
-    return { kind: 'redirect', location: url.href };
-  }
-
-  // 2. Step-up: the session must meet acr_values and max_age (judged at the time of the request,
-  // so that a login made for this request always counts). A login made for this request that
-  // still falls short ends the request rather than looping.
-  if (!meetsRequirements(session, request, createdAt)) {
-    if (promptNone) return finish(deps, pending, { error: new OAuthError('login_required', 'the session does not meet acr_values or max_age') });
-    if (steppedUp && session.createdAt >= createdAt) {
-      return finish(deps, pending, { error: new OAuthError('access_denied', 'the upstream login did not meet acr_values or max_age') });
-    }
-    const url = await startBrowserLogin(deps, session.upstreamId, { browserId, returnTo: continuePath(pending.id, true), prompt: 'login', ...definedOnly(requirements) });
-    return { kind: 'redirect', location: url.href };
-  }
+export async function continueAuthorization(deps: Deps, pending: Pending, browser: Browser): Promise<Next> {
+  const checked = await loginAndStepUp(deps, pending, browser);
+  if ('next' in checked) return checked.next;
+  const { session } = checked;
 
   // 3. Consent.
   if (await needsConsent(deps, pending, session)) {
-    if (promptNone) return finish(deps, pending, { error: new OAuthError('consent_required', 'the person has not consented') });
+    if (pending.request.prompt.includes('none')) return finish(deps, pending, { error: new OAuthError('consent_required', 'the person has not consented') });
     return { kind: 'consent', pending, session };
   }
 
@@ -94,11 +67,52 @@ export async function continueAuthorization(deps: Deps, pending: Pending, { brow
   return grant(deps, pending, session);
 }
 
-/** The consent page's answer. */
-export async function decideConsent(deps: Deps, pending: Pending, session: SessionRecord, allow: boolean): Promise<Next> {
+/** Steps 1 and 2: either the session that may have a code, or where the browser goes instead. */
+async function loginAndStepUp(deps: Deps, pending: Pending, { browserId, session, steppedUp }: Browser): Promise<{ next: Next } | { session: SessionRecord }> {
+  const { request, createdAt } = pending;
+  const promptNone = request.prompt.includes('none');
+  const requirements = { acrValues: request.acrValues?.join(' '), maxAge: request.maxAge };
+  const go = (location: string) => ({ next: { kind: 'redirect' as const, location } });
+  const end = async (error: OAuthError) => ({ next: await finish(deps, pending, { error }) });
+
+  // 1. Login: none yet, or prompt=login and this is still the session the request came with.
+  if (!session || (request.staleSid !== undefined && session.sid === request.staleSid)) {
+    if (promptNone) return end(new OAuthError('login_required', 'the person is not signed in'));
+    const upstream = session?.upstreamId ?? (request.loginHint ? upstreamForEmail(deps, request.loginHint) : undefined);
+    if (!upstream) return go(`/login?return_to=${encodeURIComponent(continuePath(pending.id))}`);
+    const url = await startBrowserLogin(deps, upstream, {
+      browserId,
+      returnTo: continuePath(pending.id, true),
+      ...definedOnly(requirements),
+      ...(request.prompt.includes('login') ? { prompt: 'login' as const } : {}),
+      ...(request.loginHint ? { loginHint: request.loginHint } : {}),
+    });
+    return go(url.href);
+  }
+
+  // 2. Step-up: the session must meet acr_values and max_age (judged at the time of the request,
+  // so that a login made for this request always counts). A login made for this request that
+  // still falls short ends the request rather than looping.
+  if (!meetsRequirements(session, request, createdAt)) {
+    if (promptNone) return end(new OAuthError('login_required', 'the session does not meet acr_values or max_age'));
+    if (steppedUp && session.createdAt >= createdAt) return end(new OAuthError('access_denied', 'the upstream login did not meet acr_values or max_age'));
+    const url = await startBrowserLogin(deps, session.upstreamId, { browserId, returnTo: continuePath(pending.id, true), prompt: 'login', ...definedOnly(requirements) });
+    return go(url.href);
+  }
+  return { session };
+}
+
+/**
+ * The consent page's answer. "Allow" passes login and step-up again: the form can be posted for a
+ * request that never reached consent (its id is in the sign-in page's return_to), or after the
+ * session changed, and must not skip prompt=login, acr_values or max_age.
+ */
+export async function decideConsent(deps: Deps, pending: Pending, browser: Browser, allow: boolean): Promise<Next> {
   if (!allow) return finish(deps, pending, { error: new OAuthError('access_denied', 'the person declined') });
-  await rememberConsent(deps, session.sub, pending.request);
-  return grant(deps, pending, session);
+  const checked = await loginAndStepUp(deps, pending, browser);
+  if ('next' in checked) return checked.next;
+  await rememberConsent(deps, checked.session.sub, pending.request);
+  return grant(deps, pending, checked.session);
 }
 
 async function needsConsent(deps: Deps, pending: Pending, session: SessionRecord): Promise<boolean> {
@@ -117,6 +131,8 @@ function meetsRequirements(session: SessionRecord, request: AuthorizationRequest
 
 async function grant(deps: Deps, pending: Pending, session: SessionRecord): Promise<Next> {
   const { request } = pending;
+  // Claim the request before the code exists: two answers racing for it get one code between them.
+  await claim(deps, pending);
   const claims = session.claims;
   const personGrant: PersonGrant = {
     sub: session.sub,
@@ -147,12 +163,22 @@ async function grant(deps: Deps, pending: Pending, session: SessionRecord): Prom
       authorization_details_types: request.authorizationDetails?.map((d) => d.type) ?? [],
     },
   });
-  return finish(deps, pending, { code });
+  return answer(pending, { code });
 }
 
 /** Every request ends once: with a code or an error, and its record goes. */
-async function finish(deps: Deps, pending: Pending, result: { code: string } | { error: OAuthError }): Promise<Next> {
-  await deps.store.authorizations.deleteRequest(hashId(pending.id));
+async function finish(deps: Deps, pending: Pending, result: { error: OAuthError }): Promise<Next> {
+  await claim(deps, pending);
+  return answer(pending, result);
+}
+
+async function claim(deps: Deps, pending: Pending): Promise<void> {
+  if (!(await deps.store.authorizations.deleteRequest(hashId(pending.id)))) {
+    throw new AuthorizePageError('Request expired', 'This sign-in request has already been answered. Please go back to the application.', 'request_already_answered');
+  }
+}
+
+function answer(pending: Pending, result: { code: string } | { error: OAuthError }): Next {
   const { clientId, redirectUri, responseMode, state } = pending.request;
   return { kind: 'answer', target: { clientId, redirectUri, responseMode, state }, client: pending.client, result };
 }

@@ -80,6 +80,8 @@ export async function verifyClientAssertion(assertion: string, clientIdParam: st
   const limit = context.maxLifetimeSeconds + context.clockSkewSeconds;
   if (exp - context.now > limit || (payload.iat !== undefined && exp - payload.iat > limit)) return { ok: false, reason: 'too_long_lived' };
   if (typeof payload.jti !== 'string' || payload.jti.length > 256) return { ok: false, reason: 'bad_claims' };
+  // An untyped request object (RFC 9101) travels through the browser; it must never double as a credential.
+  if ('response_type' in payload || 'redirect_uri' in payload) return { ok: false, reason: 'bad_claims' };
   const fresh = await context.replay.useOnce(`client_assertion:${clientId}`, payload.jti, exp + context.clockSkewSeconds, context.now);
   if (!fresh) return { ok: false, reason: 'replayed' };
   return { ok: true, client };

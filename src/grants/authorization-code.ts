@@ -44,7 +44,7 @@ export const authorizationCodeGrant: Grant = {
     if (params.get('redirect_uri') !== grant.redirectUri) throw invalidGrant('redirect_uri_mismatch');
     if (!verifyPkce(params.get('code_verifier'), grant.codeChallenge)) throw invalidGrant('pkce_verifier_mismatch');
 
-    // 4. The family may have been revoked meanwhile (logout, consent withdrawn).
+    // 4. The family may have been revoked meanwhile (consent withdrawn, a reuse detected).
     if (await families.isRevoked(record.familyId, now)) throw invalidGrant('family_revoked');
 
     // The family's end was stored with the code (authorize/code.ts).

@@ -58,15 +58,16 @@ export function authorizeRoutes(deps: Deps): Hono {
     }),
   );
 
+  // Forms are read like every other body: urlencoded only and bounded (hono's parseBody is neither).
   app.post(authorizePaths.consent, (c) =>
     guarded(c, async () => {
-      const form = await c.req.parseBody();
-      if (!kit.csrfOk(c, form.csrf)) return errorPage(c, 403, 'Form expired', 'This form has expired or was not sent by this browser. Please go back to the application and start again.');
-      const pending = await findPending(deps, typeof form.id === 'string' ? form.id : undefined, kit.browserId(c));
-      const session = await currentSession(deps, c);
+      const form = await readForm(c, maxBytes);
+      if (!kit.csrfOk(c, form.get('csrf'))) return errorPage(c, 403, 'Form expired', 'This form has expired or was not sent by this browser. Please go back to the application and start again.');
+      const browser = { browserId: kit.browserId(c), session: await currentSession(deps, c), steppedUp: false };
+      const pending = await findPending(deps, form.get('id'), browser.browserId);
       // Signed out (or the session expired) between page and answer: start from login again.
-      if (!session) return answer(c, await continueAuthorization(deps, pending, { browserId: kit.browserId(c), session, steppedUp: false }));
-      return answer(c, await decideConsent(deps, pending, session, form.decision === 'allow'));
+      if (!browser.session) return answer(c, await continueAuthorization(deps, pending, browser));
+      return answer(c, await decideConsent(deps, pending, browser, form.get('decision') === 'allow'));
     }),
   );
 
@@ -77,22 +78,26 @@ export function authorizeRoutes(deps: Deps): Hono {
   });
 
   // Withdrawing consent also ends what was issued under it: refresh tokens and their Passports.
-  app.post(`${authorizePaths.account}/consents/revoke`, async (c) => {
-    const form = await c.req.parseBody();
-    if (!kit.csrfOk(c, form.csrf)) return errorPage(c, 403, 'Form expired', 'This form has expired or was not sent by this browser.');
-    const session = await currentSession(deps, c);
-    if (!session) return c.redirect(`/login?return_to=${encodeURIComponent(authorizePaths.account)}`, 303);
-    const clientId = typeof form.client_id === 'string' ? form.client_id : '';
-    const revoked = await deps.store.consents.revoke(session.sub, clientId);
-    if (revoked) await deps.store.families.revokeFamiliesOf(session.sub, clientId, deps.now());
-    const client = deps.config.clients.get(clientId);
-    return accountPage(c, deps, {
-      csrf: kit.csrfFor(c),
-      who: who(session.claims, session.sub),
-      consents: await deps.store.consents.list(session.sub),
-      notice: revoked ? `Access of ${client?.name ?? clientId} withdrawn.` : undefined,
-    });
-  });
+  // Those go first: if that fails, the consent is still listed and withdrawing it again finishes
+  // the job (the other way round, a retry found no consent and left the tokens alive).
+  app.post(`${authorizePaths.account}/consents/revoke`, (c) =>
+    guarded(c, async () => {
+      const form = await readForm(c, maxBytes);
+      if (!kit.csrfOk(c, form.get('csrf'))) return errorPage(c, 403, 'Form expired', 'This form has expired or was not sent by this browser.');
+      const session = await currentSession(deps, c);
+      if (!session) return c.redirect(`/login?return_to=${encodeURIComponent(authorizePaths.account)}`, 303);
+      const clientId = form.get('client_id') ?? '';
+      await deps.store.families.revokeFamiliesOf(session.sub, clientId, deps.now());
+      const revoked = await deps.store.consents.revoke(session.sub, clientId);
+      const client = deps.config.clients.get(clientId);
+      return accountPage(c, deps, {
+        csrf: kit.csrfFor(c),
+        who: who(session.claims, session.sub),
+        consents: await deps.store.consents.list(session.sub),
+        notice: revoked ? `Access of ${client?.name ?? clientId} withdrawn.` : undefined,
+      });
+    }),
+  );
 
   async function answer(c: Context, next: Next): Promise<Response> {
     pageHeaders(c);

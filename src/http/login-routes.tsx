@@ -7,6 +7,7 @@ import type { Deps } from '../deps.ts';
 import { UpstreamError } from '../federation/connector.ts';
 import { finishBrowserLogin, hashId, safeReturnTo, startBrowserLogin, upstreamForEmail } from '../federation/browser-login.ts';
 import { browserCookie, browserKit, currentSession, sessionCookie } from './browser.ts';
+import { readForm } from './form.ts';
 import { errorPage, Page, pageHeaders } from './pages.tsx';
 
 export function loginRoutes(deps: Deps): Hono {
@@ -15,6 +16,7 @@ export function loginRoutes(deps: Deps): Hono {
   const { secure, cookieOptions } = kit;
   const browserId = (c: Context) => kit.browserId(c);
   const csrfOk = kit.csrfOk;
+  const maxBytes = deps.config.main.http.max_body_bytes;
 
   const chooser = (c: Context, returnTo: string, error?: string, status: 200 | 400 = 200) => {
     pageHeaders(c);
@@ -53,11 +55,12 @@ export function loginRoutes(deps: Deps): Hono {
 
   app.get('/login', (c) => chooser(c, safeReturnTo(c.req.query('return_to'))));
 
+  // Forms are read like every other body: urlencoded only and bounded (hono's parseBody is neither).
   app.post('/login', async (c) => {
-    const form = await c.req.parseBody();
-    if (!csrfOk(c, form.csrf)) return errorPage(c, 403, 'Sign-in expired', 'This form has expired or was not sent by this browser. Please start again.');
-    const returnTo = safeReturnTo(typeof form.return_to === 'string' ? form.return_to : undefined);
-    const email = typeof form.email === 'string' ? form.email.slice(0, 320) : '';
+    const form = await readForm(c, maxBytes);
+    if (!csrfOk(c, form.get('csrf'))) return errorPage(c, 403, 'Sign-in expired', 'This form has expired or was not sent by this browser. Please start again.');
+    const returnTo = safeReturnTo(form.get('return_to'));
+    const email = form.get('email')?.slice(0, 320) ?? '';
     const upstream = upstreamForEmail(deps, email);
     if (!upstream) return chooser(c, returnTo, 'No sign-in is configured for that e-mail domain. Choose your organisation below.', 400);
     return c.redirect(`/login/${encodeURIComponent(upstream)}?return_to=${encodeURIComponent(returnTo)}&login_hint=${encodeURIComponent(email)}`, 303);
@@ -83,6 +86,9 @@ export function loginRoutes(deps: Deps): Hono {
   app.get('/callback/:upstream', async (c) => {
     try {
       const result = await finishBrowserLogin(deps, c.req.param('upstream'), new URL(c.req.url), getCookie(c, browserCookie));
+      // The new session replaces the browser's old one (e.g. before a step-up): the old id must not live on.
+      const previous = getCookie(c, sessionCookie);
+      if (previous) await deps.store.logins.deleteSession(hashId(previous));
       setCookie(c, sessionCookie, result.sessionId, { ...cookieOptions, maxAge: deps.config.main.authorization.session_ttl_seconds });
       pageHeaders(c);
       return c.redirect(result.returnTo, 303);
@@ -111,8 +117,8 @@ export function loginRoutes(deps: Deps): Hono {
   });
 
   app.post('/logout', async (c) => {
-    const form = await c.req.parseBody();
-    if (!csrfOk(c, form.csrf)) return errorPage(c, 403, 'Sign-out expired', 'This form has expired or was not sent by this browser.');
+    const form = await readForm(c, maxBytes);
+    if (!csrfOk(c, form.get('csrf'))) return errorPage(c, 403, 'Sign-out expired', 'This form has expired or was not sent by this browser.');
     const id = getCookie(c, sessionCookie);
     if (id) await deps.store.logins.deleteSession(hashId(id));
     deleteCookie(c, sessionCookie, { path: '/', secure });

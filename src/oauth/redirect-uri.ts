@@ -6,7 +6,8 @@ const loopbackPrefix = /^http:\/\/(127\.0\.0\.1|\[::1\])(:\d{1,5})?(?=[/?]|$)/;
 export function matchRedirectUri(requested: string, registered: readonly string[]): boolean {
   if (registered.includes(requested)) return true;
   const asked = loopbackPrefix.exec(requested);
-  if (!asked) return false;
+  // Five digits allow 99999: such a URI matched, then failed to parse when the answer was sent (a 500).
+  if (!asked || (asked[2] !== undefined && Number(asked[2].slice(1)) > 65535)) return false;
   const rest = requested.slice(asked[0].length);
   return registered.some((candidate) => {
     const known = loopbackPrefix.exec(candidate);

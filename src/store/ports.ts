@@ -117,7 +117,8 @@ export type AuthorizationStore = {
   takePushed(idHash: string, now: number): Promise<PushedRequest | undefined>;
   saveRequest(request: PendingAuthorization): Promise<void>;
   findRequest(idHash: string, now: number): Promise<PendingAuthorization | undefined>;
-  deleteRequest(idHash: string): Promise<void>;
+  /** Deletes the pending request; true for exactly one caller (the one that answers it). */
+  deleteRequest(idHash: string): Promise<boolean>;
   saveCode(code: CodeRecord): Promise<void>;
   /** Reads a code without marking it used (used or not); undefined when unknown or expired. */
   findCode(codeHash: string, now: number): Promise<CodeRecord | undefined>;

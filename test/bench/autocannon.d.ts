@@ -18,6 +18,22 @@ declare module 'autocannon' {
       title?: string;
       /** A falsy return counts the response in `mismatches`. */
       verifyBody?: (body: string) => boolean;
+      /**
+       * Sent in turn by each connection. A `setupRequest` is called each time its request is built,
+       * which is just before it is sent (a connection's first one: when the connection is created).
+       */
+      requests?: RequestSpec[];
+    }
+    interface RequestParams {
+      method?: string;
+      path?: string;
+      headers?: Record<string, string>;
+      body?: string | Buffer;
+    }
+    interface RequestSpec extends RequestParams {
+      /** Returns the request to send; a falsy return is not handled well by autocannon 9 (it throws or restarts). */
+      setupRequest?: (request: RequestParams, context: Record<string, unknown>) => RequestParams;
+      onResponse?: (status: number, body: string, context: Record<string, unknown>) => void;
     }
     interface Stats {
       average: number;

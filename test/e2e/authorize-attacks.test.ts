@@ -2,6 +2,9 @@
 // an error page that never redirects, or — once the redirect URI is known good — on an error at it.
 import { createHash, randomBytes } from 'node:crypto';
 import * as client from 'openid-client';
+import { decideConsent, findPending } from '../../src/authorize/flow.ts';
+import { AuthorizePageError } from '../../src/authorize/request.ts';
+import { hashId } from '../../src/federation/browser-login.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cookieJar } from './support/browser.ts';
 import { discover } from './support/clients.ts';
@@ -150,6 +153,64 @@ describe('/authorize under attack', () => {
     expect(await granted()).toBe(before + 1);
   });
 
+  it('a consent POST for a request that still needs step-up issues nothing: login and step-up are decided again', async () => {
+    const jar = cookieJar();
+    const granted = async () => (await server.deps.store.audit.list()).filter((r) => r.event === 'authorization.granted').length;
+    const before = await granted();
+    // No session and no login_hint: the sign-in page, whose return_to names the pending request.
+    // The person signs in with a password only, then refuses to complete the step-up to mfa.
+    const outcome = await drive(server, okta, jar, authorizeUrl({ acr_values: 'mfa' }), { username: alice, upstreamOptions: { acr: 'pwd' } });
+    expect(outcome.page?.status).toBe(400);
+    const returnTo = new URL(outcome.hops[0]!).searchParams.get('return_to')!;
+    const id = new URL(returnTo, server.url).searchParams.get('id')!;
+    expect(id).toBeTruthy();
+    expect((await jar.fetch(`${server.url}/session`)).status).toBe(200); // the weaker session exists
+
+    const { csrf } = hiddenFields(await (await jar.fetch(`${server.url}/login`)).text());
+    const response = await jar.fetch(`${server.url}/authorize/consent`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ csrf: csrf!, id, decision: 'allow' }),
+    });
+    const location = response.headers.get('location') ?? '';
+    expect(location.startsWith(redirectUri)).toBe(false);
+    expect(location.startsWith(okta.url)).toBe(true); // back to the step-up, as /authorize/continue would
+    expect(new URL(location).searchParams.get('acr_values')).toBe('mfa');
+    expect(await granted()).toBe(before);
+  });
+
+  it('the consent and account forms are read only up to max_body_bytes, and only as a urlencoded form', async () => {
+    const jar = cookieJar();
+    await jar.fetch(`${server.url}/login`);
+    const limit = server.config.main.http.max_body_bytes;
+    for (const path of ['/authorize/consent', '/account/consents/revoke']) {
+      const huge = await jar.fetch(`${server.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `pad=${'a'.repeat(limit * 64)}` });
+      expect(huge.status).toBe(400);
+      expect(await huge.text()).toContain(`exceeds ${limit} bytes`);
+      const multipart = new FormData();
+      multipart.set('pad', 'a');
+      const other = await jar.fetch(`${server.url}${path}`, { method: 'POST', body: multipart });
+      expect(other.status).toBe(400);
+      expect(await other.text()).toContain('content type must be');
+    }
+  });
+
+  it('two answers to one consent page at once: exactly one code, the other an error page', async () => {
+    const jar = cookieJar();
+    const outcome = await drive(server, okta, jar, authorizeUrl({ login_hint: alice, prompt: 'consent' }), { username: alice, consent: 'leave' });
+    const { id } = hiddenFields(outcome.page!.html);
+    // Straight into the service, so that both answers are in flight together.
+    const browserId = jar.cookies.get('consulate_browser')!;
+    const session = await server.deps.store.logins.findSession(hashId(jar.cookies.get('consulate_session')!), server.deps.now());
+    const answer = async () => decideConsent(server.deps, await findPending(server.deps, id, browserId), { browserId, session, steppedUp: false }, true);
+    const results = await Promise.allSettled(Array.from({ length: 5 }, answer));
+    const codes = results.filter((r) => r.status === 'fulfilled' && r.value.kind === 'answer' && 'code' in r.value.result);
+    expect(codes).toHaveLength(1);
+    const refused = results.filter((r) => r.status === 'rejected');
+    expect(refused).toHaveLength(4);
+    for (const r of refused) expect((r as PromiseRejectedResult).reason).toBeInstanceOf(AuthorizePageError);
+  });
+
   it('the account page lists consents; withdrawing one ends its refresh tokens', async () => {
     const jar = cookieJar();
     const config = await discover(server, 'web-app', client.ClientSecretBasic(secrets['web-app']));
@@ -174,6 +235,30 @@ describe('/authorize under attack', () => {
     // Next time the person is asked again.
     const again = await drive(server, okta, jar, authorizeUrl({ login_hint: alice }), { username: alice, consent: 'leave' });
     expect(again.consentShown).toBe(true);
+  });
+
+  it('withdrawing consent that fails half-way can be retried, and the retry still ends the refresh tokens', async () => {
+    const jar = cookieJar();
+    const config = await discover(server, 'web-app', client.ClientSecretBasic(secrets['web-app']));
+    const outcome = await drive(server, okta, jar, authorizeUrl({ login_hint: alice, state: 'retry' }), { username: alice });
+    const tokens = await client.authorizationCodeGrant(config, new URL(outcome.location!), { pkceCodeVerifier: verifier, expectedState: 'retry' });
+    const { csrf } = hiddenFields(await (await jar.fetch(`${server.url}/account`)).text());
+    const withdraw = () =>
+      jar.fetch(`${server.url}/account/consents/revoke`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ csrf: csrf!, client_id: 'web-app' }) });
+
+    const families = server.deps.store.families;
+    const real = families.revokeFamiliesOf;
+    families.revokeFamiliesOf = async () => {
+      throw new Error('database is locked');
+    };
+    try {
+      expect((await withdraw()).status).toBe(500);
+    } finally {
+      families.revokeFamiliesOf = real;
+    }
+    expect((await withdraw()).status).toBe(200);
+    await expect(client.refreshTokenGrant(config, tokens.refresh_token!)).rejects.toMatchObject({ error: 'invalid_grant' });
+    expect(await server.deps.store.consents.find(tokens.claims()!.sub, 'web-app')).toBeUndefined();
   });
 
   it('the redirect after consent carries iss even for errors, so a mix-up is detectable (RFC 9207)', async () => {

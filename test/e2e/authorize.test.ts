@@ -2,6 +2,7 @@
 // stand-in Okta, consent, the code back with iss and state, every response mode, PAR, and the
 // requests that must end on an error page rather than at a redirect.
 import * as client from 'openid-client';
+import { hashId } from '../../src/federation/browser-login.ts';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { cookieJar } from './support/browser.ts';
 import { discover } from './support/clients.ts';
@@ -88,6 +89,18 @@ describe('/authorize with a real relying party', () => {
     expect(wider.page!.html).toContain('Change your data');
   });
 
+  it('allowing one tool call is no standing consent to the API: a later request for the API alone asks again', async () => {
+    const bob = 'bob@example.com'; // a person with no consent yet
+    const details = JSON.stringify([{ type: 'tool', tool: 'send_invoice', actions: ['call'] }]);
+    const once = await drive(server, okta, jar, (await start({ login_hint: bob, scope: 'openid', authorization_details: details })).url, { username: bob });
+    expect(once.consentShown).toBe(true);
+    expect(redirectParams(once, redirectUri).get('code')).toBeTruthy();
+
+    const later = await drive(server, okta, jar, (await start({ login_hint: bob, scope: 'openid' })).url, { username: bob, consent: 'leave' });
+    expect(later.consentShown).toBe(true);
+    expect(later.page!.html).toContain('Access it on your behalf');
+  });
+
   it('the consent page lists what is asked in words, including authorization details', async () => {
     const details = JSON.stringify([{ type: 'tool', tool: 'send_invoice', actions: ['call'] }]);
     const outcome = await drive(server, okta, jar, (await start({ authorization_details: details })).url, { username: alice, consent: 'leave' });
@@ -138,6 +151,7 @@ describe('/authorize with a real relying party', () => {
   it('step-up: acr_values the session lacks → back to the upstream with acr_values and prompt=login; the code carries the new acr', async () => {
     const { url: plain } = await start();
     await drive(server, okta, jar, plain, { username: alice, upstreamOptions: { acr: 'pwd' } });
+    const weakSession = jar.cookies.get('consulate_session')!;
     const seen: URL[] = [];
     const { url, verifier, state, nonce } = await start({ acr_values: 'mfa' });
     const outcome = await drive(server, okta, jar, url, { username: alice, onUpstream: (u) => seen.push(u), upstreamOptions: { acr: 'mfa' } });
@@ -145,6 +159,9 @@ describe('/authorize with a real relying party', () => {
     expect(seen[0]!.searchParams.get('prompt')).toBe('login');
     const tokens = await client.authorizationCodeGrant(config, new URL(outcome.location!), { pkceCodeVerifier: verifier, expectedState: state, expectedNonce: nonce });
     expect(tokens.claims()).toMatchObject({ acr: 'mfa', amr: ['pwd', 'mfa'] });
+    // The weaker session the step-up replaced is gone from the server, not just from the browser.
+    expect(jar.cookies.get('consulate_session')).not.toBe(weakSession);
+    expect(await server.deps.store.logins.findSession(hashId(weakSession), server.deps.now())).toBeUndefined();
   });
 
   it('step-up refused: an upstream that answers the step-up with a weaker acr gives an error page, and nothing is issued', async () => {

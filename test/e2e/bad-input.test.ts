@@ -100,6 +100,8 @@ describe('bad input at the token endpoint', () => {
     it('a JWT typed for another purpose (a request object, a Passport) is not a client assertion', async () => {
       expectError(await withAssertion(await assertion({}, 'RS256', key.privateKey, 'oauth-authz-req+jwt')), 401, 'invalid_client');
       expectError(await withAssertion(await assertion({}, 'RS256', key.privateKey, 'at+jwt')), 401, 'invalid_client');
+      // Nor is an untyped request object that happens to carry sub and jti.
+      expectError(await withAssertion(await assertion({ response_type: 'code', redirect_uri: 'https://app.example.test/callback' })), 401, 'invalid_client');
       const typed = await withAssertion(await assertion({}, 'RS256', key.privateKey, 'JWT'));
       expect(typed.status).toBe(200);
       issuedTokens.push(typed.body.access_token as string);

@@ -90,6 +90,19 @@ describe('federated browser login', () => {
     expect((await post({ csrf: 'forged', email: 'alice@contoso.example' })).status).toBe(403);
   });
 
+  it('the login and sign-out forms are read only up to max_body_bytes, and only as a urlencoded form', async () => {
+    const jar = cookieJar();
+    await jar.fetch(`${base}/login`);
+    const limit = server.config.main.http.max_body_bytes;
+    for (const path of ['/login', '/logout']) {
+      const huge = await jar.fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `pad=${'a'.repeat(limit * 64)}` });
+      expect(huge.status).toBe(413);
+      const multipart = new FormData();
+      multipart.set('pad', 'a');
+      expect((await jar.fetch(`${base}${path}`, { method: 'POST', body: multipart })).status).toBe(400);
+    }
+  });
+
   it('okta: a login ends in a session with canonical claims, provenance and a receipt', async () => {
     const { page, status } = await logIn(okta, 'okta', 'alice');
     expect(status).toBe(200);

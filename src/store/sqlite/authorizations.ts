@@ -39,7 +39,7 @@ export function createSqliteAuthorizationStore(db: SqliteDb): AuthorizationStore
       return row ? { ...row, request: JSON.parse(row.request) as Record<string, unknown> } : undefined;
     },
     async deleteRequest(idHash) {
-      db.delete(authorizationRequests).where(eq(authorizationRequests.idHash, idHash)).run();
+      return db.delete(authorizationRequests).where(eq(authorizationRequests.idHash, idHash)).run().changes === 1;
     },
     async saveCode(code) {
       db.insert(authorizationCodes).values({ ...code, grant: JSON.stringify(code.grant), usedAt: null }).run();

@@ -40,4 +40,10 @@ describe('redirect URI matching', () => {
     expect(matchRedirectUri('http://127.0.0.1.evil.example/native/cb', registered)).toBe(false);
     expect(matchRedirectUri('http://127.0.0.1:80@evil.example/native/cb', registered)).toBe(false);
   });
+
+  it('a loopback port outside 0-65535 is no URL at all: no match (it would fail only when redirecting)', () => {
+    expect(matchRedirectUri('http://127.0.0.1:65535/native/cb', registered)).toBe(true);
+    expect(matchRedirectUri('http://127.0.0.1:65536/native/cb', registered)).toBe(false);
+    expect(matchRedirectUri('http://[::1]:99999/v6', registered)).toBe(false);
+  });
 });

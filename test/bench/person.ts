@@ -1,0 +1,18 @@
+// Shared by run.ts and consulate-server.ts for the person-token targets (authorization_code and
+// refresh_token at POST /token): the client and grant they use, and the pool messages (child.ts ask/answer).
+// No side effects: consulate-server.ts starts a server at import time, so run.ts imports this instead.
+
+/** Confidential client of the fixture config (test/fixtures/config/clients/web-app.yaml). */
+export const personClient = 'web-app';
+export const personRedirectUri = 'https://app.example.test/callback';
+export const personResource = 'https://api.demo.example';
+/** Granted at "consent": identity scopes (ID token) and one resource scope (the Passport). */
+export const personIdentityScopes = ['openid', 'profile', 'email'];
+export const personResourceScopes = ['read-data'];
+/** The bench config's code lifetime (the most the schema allows), so a pool made before a long run stays valid. */
+export const codeTtlSeconds = 600;
+
+/** One pre-made authorization code and the PKCE verifier the client kept for it. */
+export type PooledCode = { code: string; verifier: string };
+export type PoolRequest = { make: 'codes' | 'refresh_tokens'; count: number };
+export type PoolReply = { codes?: PooledCode[]; refreshTokens?: string[]; ms: number };
