@@ -33,11 +33,12 @@ export const keyringOptions = (config: Config) => ({
   reloadSeconds: config.main.keys.reload_seconds,
 });
 
-export async function createDeps(options: { config: Config; issuer: string; store: Store; log: Logger; now?: Clock }): Promise<Deps> {
+/** `keyring`: a reload keeps the running one (its cache and timeline stay valid across configs). */
+export async function createDeps(options: { config: Config; issuer: string; store: Store; log: Logger; now?: Clock; keyring?: Keyring }): Promise<Deps> {
   const { config, store } = options;
   const now = options.now ?? systemClock;
-  const keyring = createKeyring(store.keys, keyringOptions(config));
-  await keyring.ensureKeys(now());
+  const keyring = options.keyring ?? createKeyring(store.keys, keyringOptions(config));
+  if (!options.keyring) await keyring.ensureKeys(now());
 
   const detailsTypes = new Map<string, Map<string, ValidateFunction>>();
   for (const resource of config.resources.values()) {

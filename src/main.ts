@@ -8,7 +8,9 @@ import { loadConfig, type Config } from './config/load.ts';
 import type { Overrides } from './config/overrides.ts';
 import { createDeps, type Clock, type Deps } from './deps.ts';
 import { createLogger, type Logger } from './log.ts';
+import { createReloader } from './reload.ts';
 import { databaseUrlFor, openStore } from './store/open.ts';
+import { uuidv7 } from './audit/ids.ts';
 
 export type StartOptions = {
   configDir: string;
@@ -22,8 +24,11 @@ export type RunningServer = {
   issuer: string;
   url: string;
   port: number;
-  deps: Deps;
-  config: Config;
+  /** The deps and config in force right now (a reload replaces them). */
+  readonly deps: Deps;
+  readonly config: Config;
+  /** Loads config/ again (as SIGHUP and the file watch do); true when the new config is in force. */
+  reload(trigger?: string): Promise<boolean>;
   close(): Promise<void>;
 };
 
@@ -53,8 +58,23 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     await store.close();
     throw error;
   }
-  const app = createApp(deps, { isShuttingDown: () => shuttingDown });
-  server.on('request', getRequestListener(app.fetch));
+  // Each request is served start to end by one app and its deps: a reload swaps the listener.
+  let listener = getRequestListener(createApp(deps, { isShuttingDown: () => shuttingDown }).fetch);
+  server.on('request', (req, res) => void listener(req, res));
+  const reloader = createReloader({
+    configDir: options.configDir,
+    env: options.env,
+    overrides: options.overrides,
+    log,
+    current: () => deps.config,
+    async apply(next, trigger) {
+      const nextDeps = await createDeps({ config: next, issuer, store, log, keyring: deps.keyring, ...(options.now ? { now: options.now } : {}) });
+      const nextListener = getRequestListener(createApp(nextDeps, { isShuttingDown: () => shuttingDown }).fetch);
+      await store.audit.append({ id: uuidv7(), atMs: Date.now(), event: 'config.reloaded', details: { trigger, clients: next.clients.size, resources: next.resources.size, upstreams: next.upstreams.size } });
+      deps = nextDeps;
+      listener = nextListener;
+    },
+  });
   const purge = setInterval(() => {
     const now = deps.now();
     Promise.all([store.replay.purgeExpired(now), store.revocations.purgeExpired(now), store.logins.purgeExpired(now), store.authorizations.purgeExpired(now), store.families.purgeExpired(now)]).catch((err) => log.warn({ err }, 'purge failed'));
@@ -66,6 +86,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     (closing ??= (async () => {
       shuttingDown = true;
       clearInterval(purge);
+      reloader.close();
       await new Promise<void>((resolveClose) => {
         const force = setTimeout(() => server.closeAllConnections(), 10_000);
         force.unref();
@@ -80,7 +101,19 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     })());
 
   log.info({ issuer, url }, 'listening');
-  return { issuer, url, port, deps, config, close };
+  return {
+    issuer,
+    url,
+    port,
+    get deps() {
+      return deps;
+    },
+    get config() {
+      return deps.config;
+    },
+    reload: (trigger = 'api') => reloader.reload(trigger),
+    close,
+  };
 }
 
 function listen(server: Server, port: number, host: string): Promise<void> {

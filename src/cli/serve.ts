@@ -80,6 +80,7 @@ export async function serveCommand(flags: ServeFlags): Promise<void> {
       () => process.exit(1),
     );
   };
+  process.on('SIGHUP', () => void server.reload('sighup'));
   process.once('SIGINT', () => stop('SIGINT'));
   process.once('SIGTERM', () => stop('SIGTERM'));
 }

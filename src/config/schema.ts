@@ -67,6 +67,13 @@ export const mainConfigSchema = z
       })
       .prefault({})
       .describe('Browser flows: /authorize, codes, ID tokens, refresh tokens, sessions.'),
+    reload: z
+      .strictObject({
+        watch: z.boolean().default(true).describe('Watch the config directory and apply valid changes without a restart (SIGHUP reloads too). Changes to issuer, listen, data_dir and database_url need a restart.'),
+        debounce_ms: z.number().int().min(10).max(10000).default(250).describe('Quiet time after the last change before a reload, so an editor\'s several writes count as one.'),
+      })
+      .prefault({})
+      .describe('Hot reload of config/.'),
     keys: z
       .strictObject({
         activation_delay_seconds: z
@@ -199,6 +206,10 @@ export const upstreamSchema = z
     link_verified_email: z.boolean().default(false).describe('Link a first login to an existing person with the same e-mail, only when this upstream asserts the e-mail is verified.'),
     userinfo: z.boolean().default(false).describe('Also fetch the userinfo endpoint after login.'),
     timeout_ms: z.number().int().min(100).max(30000).optional().describe('Timeout of each request to this upstream. Default: http.upstream_timeout_ms.'),
+    mapping: z
+      .string()
+      .optional()
+      .describe('Id of the claims mapping rule set (config/mappings/) for this upstream. Default: the built-in preset of its kind.'),
     allowed_tenants: z
       .array(z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, 'an Entra tenant id (a GUID)'))
       .min(1)
@@ -206,6 +217,45 @@ export const upstreamSchema = z
       .describe('Entra multi-tenant authority only: tenant ids (tid) whose people may sign in. Absent: any tenant, so any Entra organisation (and, with /common, personal accounts) can sign in.'),
   })
   .describe('An upstream OpenID provider (config/upstreams/*.yaml, one per file).');
+
+/** Claims a rule can never produce: protocol claims, provenance, and the upstream's authentication facts. */
+export const reservedClaims = ['iss', 'sub', 'aud', 'exp', 'iat', 'nbf', 'jti', 'act', 'cnf', 'azp', 'client_id', 'scope', 'nonce', 'sid', 'orig_iss', 'orig_sub', 'upstream', 'acr', 'amr', 'auth_time'] as const;
+
+export const claimTransforms = ['trim', 'lower', 'upper', 'unique', 'sort', 'first'] as const;
+
+const celExpression = z.string().min(1).max(2000).describe('A CEL expression over `claims` (the upstream claims), `tables` and `upstream` (id, kind, issuer).');
+const claimName = z.string().regex(/^[a-z][a-z0-9_]{0,63}$/, 'lowercase letters, digits and _ (a canonical claim name)');
+
+const claimRule = z.union([
+  celExpression,
+  z.strictObject({
+    expr: celExpression.optional().describe('The value. Absent: only `default`.'),
+    when: celExpression.optional().describe('A CEL condition (bool); when false the claim gets `default`, or is left out.'),
+    default: z.union([z.string(), z.number(), z.boolean(), z.array(z.union([z.string(), z.number(), z.boolean()]))]).optional().describe('Used when `when` is false or `expr` yields nothing (a missing claim, null).'),
+    transform: z.array(z.enum(claimTransforms)).default([]).describe('Applied in order after the value is computed: trim, lower, upper (strings or lists of strings), unique, sort, first (lists).'),
+  }),
+]);
+
+export const mappingSchema = z
+  .strictObject({
+    id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lowercase letters, digits and dashes').describe('Rule set id; an upstream names it with `mapping: <id>`.'),
+    description: z.string().max(500).optional(),
+    subject: celExpression.describe('CEL (string): the upstream claim(s) that identify the person, never a mutable one like email. Becomes orig_sub.'),
+    tables: z
+      .record(z.string().regex(/^[a-z][a-z0-9_]{0,63}$/, 'a table name'), z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.array(z.string())])))
+      .default({})
+      .describe('Lookup tables, e.g. upstream group id → role: `tables.group_roles[g]` in expressions.'),
+    claims: z.record(claimName, claimRule).default({}).describe('Canonical claim name → rule (a CEL expression, or {expr, when, default, transform}).'),
+    deny: z
+      .array(z.strictObject({ when: celExpression.describe('CEL (bool): the login is refused when true.'), reason: z.string().min(1).max(300).describe('Shown to the person and recorded.') }))
+      .default([])
+      .describe('Rules that refuse the login; checked in order on the upstream claims and the mapped claims (`canonical`).'),
+    require: z.array(claimName).default([]).describe('Canonical claims that must be present (not null, not an empty string or list) or the login is refused.'),
+  })
+  .describe('A claims mapping rule set (config/mappings/*.yaml, one per file).');
+
+export type MappingConfig = z.output<typeof mappingSchema>;
+export type ClaimRule = z.output<typeof claimRule>;
 
 export type MainConfig = z.output<typeof mainConfigSchema>;
 export type UpstreamConfig = z.output<typeof upstreamSchema>;

@@ -3,13 +3,14 @@
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { clientSchema, mainConfigSchema, resourceSchema, upstreamSchema } from './schema.ts';
+import { clientSchema, mainConfigSchema, mappingSchema, resourceSchema, upstreamSchema } from './schema.ts';
 
 export const jsonSchemas = (): Record<string, unknown> => ({
   'consulate.schema.json': z.toJSONSchema(mainConfigSchema, { target: 'draft-7', io: 'input', unrepresentable: 'any' }),
   'client.schema.json': z.toJSONSchema(clientSchema, { target: 'draft-7', io: 'input', unrepresentable: 'any' }),
   'resource.schema.json': z.toJSONSchema(resourceSchema, { target: 'draft-7', io: 'input', unrepresentable: 'any' }),
   'upstream.schema.json': z.toJSONSchema(upstreamSchema, { target: 'draft-7', io: 'input', unrepresentable: 'any' }),
+  'mapping.schema.json': z.toJSONSchema(mappingSchema, { target: 'draft-7', io: 'input', unrepresentable: 'any' }),
 });
 
 export const renderSchema = (schema: unknown): string => `${JSON.stringify(schema, null, 2)}\n`;

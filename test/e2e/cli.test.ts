@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, describe, expect, it } from 'vitest';
-import { verifySecret } from '../../src/clients/secrets.ts';
+import { hashSecret, verifySecret } from '../../src/clients/secrets.ts';
 import { freePort } from './support/browser.ts';
 import { fixtureEnv, makeConfigDir } from './support/consulate.ts';
 
@@ -289,6 +289,34 @@ describe('consulate serve', () => {
     expect(result.stderr).toContain('Consulate is running.');
     expect(result.stderr).toContain('SIGTERM: shutting down');
     expect(readdirSync(dataDir)).toContain('consulate.db');
+  });
+
+  it('SIGHUP reloads config/: a client added while running gets tokens (file watching off)', async () => {
+    const { configDir, dataDir } = makeConfigDir({ 'consulate.yaml': 'listen: { host: 127.0.0.1, port: 0 }\nreload: { watch: false }\n' }, tempDir());
+    const child = start(['serve', '--config', configDir, '--port', '0', '--data-dir', dataDir], fixtureEnv());
+    const exited = finished(child, 30_000);
+    try {
+      const { url } = await listeningLine(child);
+      const secret = 'sighup-agent-secret-0123456789abcdefghijklmnopqr';
+      const token = () =>
+        fetch(new URL('/token', url), {
+          method: 'POST',
+          headers: { authorization: `Basic ${Buffer.from(`sighup-agent:${secret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+          body: 'grant_type=client_credentials&resource=https%3A%2F%2Fapi.demo.example',
+        });
+      expect((await token()).status).toBe(401);
+      writeFileSync(join(configDir, 'clients/sighup-agent.yaml'), ['client_id: sighup-agent', 'token_endpoint_auth_method: client_secret_basic', `secret_hash: ${hashSecret(secret)}`, 'resources:', '  https://api.demo.example: { scopes: [read-data] }'].join('\n'));
+      // Watching is off: nothing changes until the signal.
+      await new Promise((r) => setTimeout(r, 300));
+      expect((await token()).status).toBe(401);
+      const reloaded = logLine(child, 'config reloaded');
+      child.kill('SIGHUP');
+      expect((await reloaded).trigger).toBe('sighup');
+      expect((await token()).status).toBe(200);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect((await exited).code).toBe(0);
   });
 
   it('refuses to start on a broken config: exit 1 with the problems', async () => {

@@ -68,7 +68,18 @@ export async function startConsulate(
     ...(options.now ? { now: options.now } : {}),
   });
   return {
-    ...server,
+    issuer: server.issuer,
+    url: server.url,
+    port: server.port,
+    // Getters, not copies: a reload replaces the server's deps and config.
+    get deps() {
+      return server.deps;
+    },
+    get config() {
+      return server.config;
+    },
+    reload: (trigger?: string) => server.reload(trigger),
+    close: () => server.close(),
     ...paths,
     get logs() {
       return raw.split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>);

@@ -1,0 +1,82 @@
+// Hot reload of config/: a change (file watch, SIGHUP, or a call) loads and checks the whole
+// directory again; only a config with no problem at all replaces the running one, in one swap
+// done by `apply`. Otherwise every problem is logged as `file:line:col  path  message` and the
+// running config stays in force. Settings that shape the listener or the store need a restart.
+import { watch, type FSWatcher } from 'node:fs';
+import { loadConfig, type Config } from './config/load.ts';
+import type { Overrides } from './config/overrides.ts';
+import { ConfigError, formatProblems } from './config/problems.ts';
+import type { Logger } from './log.ts';
+
+export type Reloader = {
+  /** Loads config/ again; true when the new config is in force. Never throws for a bad config. */
+  reload(trigger: string): Promise<boolean>;
+  close(): void;
+};
+
+const restartOnly = (config: Config) => JSON.stringify([config.main.issuer, config.main.listen, config.main.data_dir, config.main.database_url]);
+
+export function createReloader(options: {
+  configDir: string;
+  env?: NodeJS.ProcessEnv | undefined;
+  overrides?: Overrides | undefined;
+  log: Logger;
+  current: () => Config;
+  apply: (config: Config, trigger: string) => Promise<void>;
+}): Reloader {
+  const { log } = options;
+  let running: Promise<boolean> = Promise.resolve(true);
+  let watcher: FSWatcher | undefined;
+  let timer: NodeJS.Timeout | undefined;
+
+  async function load(trigger: string): Promise<boolean> {
+    let config: Config;
+    try {
+      config = loadConfig(options.configDir, { ...(options.env ? { env: options.env } : {}), ...(options.overrides ? { overrides: options.overrides } : {}) });
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      for (const problem of error.problems) log.error({ file: problem.file, line: problem.line, col: problem.col, trigger }, formatProblems([problem]));
+      log.error({ trigger, problems: error.problems.length }, 'config reload refused: the running config stays in force');
+      return false;
+    }
+    if (restartOnly(config) !== restartOnly(options.current())) log.warn({ trigger }, 'issuer, listen, data_dir and database_url changes take effect only after a restart');
+    await options.apply(config, trigger);
+    log.info({ trigger }, 'config reloaded');
+    return true;
+  }
+
+  const reloader: Reloader = {
+    // One reload at a time, in order: a burst of triggers cannot interleave two swaps.
+    reload(trigger) {
+      running = running.then(
+        () => load(trigger),
+        () => load(trigger),
+      );
+      return running.catch((error: unknown) => {
+        log.error({ err: error, trigger }, 'config reload failed: the running config stays in force');
+        return false;
+      });
+    },
+    close() {
+      clearTimeout(timer);
+      watcher?.close();
+    },
+  };
+
+  const { watch: enabled, debounce_ms } = options.current().main.reload;
+  if (enabled) {
+    try {
+      watcher = watch(options.configDir, { recursive: true, persistent: false }, (_event, name) => {
+        // Editors write temp and swap files next to the real one; only YAML counts.
+        if (name && !/\.ya?ml$/.test(String(name))) return;
+        clearTimeout(timer);
+        timer = setTimeout(() => void reloader.reload('watch'), debounce_ms);
+        timer.unref();
+      });
+      watcher.on('error', (error) => log.warn({ err: error }, 'config watch stopped; SIGHUP still reloads'));
+    } catch (error) {
+      log.warn({ err: error }, 'cannot watch the config directory; SIGHUP still reloads');
+    }
+  }
+  return reloader;
+}
