@@ -1,7 +1,9 @@
 // Composition root: the one place that wires config, store and services together.
 import type { ValidateFunction } from 'ajv';
 import { createClientKeySets, type ClientKeySets } from './clients/assertion.ts';
+import { compileRuleSet, type CompiledRuleSet } from './claims/engine.ts';
 import type { Config } from './config/load.ts';
+import { ruleSetIdOf } from './config/mappings.ts';
 import type { UpstreamConnector } from './federation/connector.ts';
 import { createOidcConnector } from './federation/oidc-connector.ts';
 import type { Logger } from './log.ts';
@@ -20,6 +22,8 @@ export type Deps = {
   /** Per resource, the validator of each authorization_details type it accepts. */
   readonly detailsTypes: ReadonlyMap<string, ReadonlyMap<string, ValidateFunction>>;
   readonly connectors: ReadonlyMap<string, UpstreamConnector>;
+  /** Per upstream id, its compiled claims mapping rule set. */
+  readonly mappings: ReadonlyMap<string, CompiledRuleSet>;
   readonly log: Logger;
   /** Epoch seconds. Tests pass a fixed clock. */
   readonly now: Clock;
@@ -59,7 +63,20 @@ export async function createDeps(options: { config: Config; issuer: string; stor
     clientKeySets: createClientKeySets(config.main.http.upstream_timeout_ms),
     detailsTypes,
     connectors: new Map([...config.upstreams.values()].map((u) => [u.id, createOidcConnector(u, config.main.http.upstream_timeout_ms)])),
+    mappings: compileMappings(config),
     log: options.log,
     now,
   };
+}
+
+/** Config loading already compiled every rule set once (that is where its errors are reported). */
+function compileMappings(config: Config): Map<string, CompiledRuleSet> {
+  const compiled = new Map<string, CompiledRuleSet>();
+  for (const upstream of config.upstreams.values()) {
+    const rules = config.mappings.get(ruleSetIdOf(upstream));
+    const result = rules ? compileRuleSet(rules) : undefined;
+    if (!result?.ok) throw new Error(`rule set of upstream ${upstream.id} does not compile`);
+    compiled.set(upstream.id, result.ruleSet);
+  }
+  return compiled;
 }

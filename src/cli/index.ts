@@ -1,6 +1,7 @@
-// The consulate command: serve, check, keys (rotate, list), secret (generate, hash).
+// The consulate command: serve, check, mapping explain, keys (rotate, list), secret (generate, hash).
 import { Command } from 'commander';
 import { registerKeysCommands } from './keys.ts';
+import { registerMappingCommands } from './mapping.ts';
 import { registerSecretCommands } from './secret.ts';
 import { checkCommand, configOption, overrideOptions, serveCommand } from './serve.ts';
 
@@ -20,6 +21,7 @@ export async function runCli(argv: string[]): Promise<void> {
   configOption(check);
   check.action(checkCommand);
 
+  registerMappingCommands(program);
   registerKeysCommands(program);
   registerSecretCommands(program);
   await program.parseAsync(argv);

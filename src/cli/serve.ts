@@ -88,7 +88,8 @@ export async function serveCommand(flags: ServeFlags): Promise<void> {
 export function checkCommand(flags: { config: string }): void {
   try {
     const config = loadConfig(flags.config);
-    process.stdout.write(`config OK: ${config.clients.size} client(s), ${config.resources.size} resource(s), ${config.upstreams.size} upstream(s)\n`);
+    const ruleSets = [...config.mappings.keys()].filter((id) => !id.startsWith('preset:')).length;
+    process.stdout.write(`config OK: ${config.clients.size} client(s), ${config.resources.size} resource(s), ${config.upstreams.size} upstream(s), ${ruleSets} mapping rule set(s) (fixtures passed)\n`);
   } catch (error) {
     reportConfigError(error);
   }

@@ -4,7 +4,7 @@ import { compileDetailsSchema } from '../oauth/authorization-details.ts';
 import { isMultiTenantAuthority } from '../federation/entra-tenants.ts';
 import type { Located } from './load.ts';
 import type { ConfigProblem } from './problems.ts';
-import type { ClientConfig, MainConfig, ResourceConfig, UpstreamConfig } from './schema.ts';
+import { reservedClaims, type ClientConfig, type MainConfig, type ResourceConfig, type UpstreamConfig } from './schema.ts';
 
 const secretHashFormat = /^(sha256:[A-Za-z0-9_-]{43}|scrypt:\d+:\d+:\d+:[A-Za-z0-9_-]{22,}:[A-Za-z0-9_-]{43,})$/;
 
@@ -54,6 +54,11 @@ export function crossCheck(config: {
       if (client.jwks || client.jwks_uri) problems.push(at.problem(['jwks'], `${method} clients have no keys`));
     }
 
+    for (const [index, name] of (client.claims ?? []).entries()) {
+      if ((reservedClaims as readonly string[]).includes(name) && name !== 'orig_iss' && name !== 'orig_sub') {
+        problems.push(at.problem(['claims', index], `${name} is a protocol claim: it is always set by Consulate and cannot be selected`));
+      }
+    }
     if (client.grant_types.includes('authorization_code') && client.redirect_uris.length === 0) {
       problems.push(at.problem(['redirect_uris'], 'a client using authorization_code needs at least one redirect URI'));
     }

@@ -7,7 +7,9 @@ import type { z } from 'zod';
 import { applyOverrides, type Overrides } from './overrides.ts';
 import { crossCheck } from './cross-check.ts';
 import { ConfigError, type ConfigProblem } from './problems.ts';
-import { clientSchema, mainConfigSchema, resourceSchema, upstreamSchema, type ClientConfig, type MainConfig, type ResourceConfig, type UpstreamConfig } from './schema.ts';
+import { fixtureFileSchema, type FixtureCase } from '../claims/engine.ts';
+import { checkMappings, presetFiles } from './mappings.ts';
+import { clientSchema, mainConfigSchema, mappingSchema, resourceSchema, upstreamSchema, type ClientConfig, type MainConfig, type MappingConfig, type ResourceConfig, type UpstreamConfig } from './schema.ts';
 import { readYamlSource, type YamlSource } from './yaml-source.ts';
 
 export type Located<T> = T & { readonly source: YamlSource };
@@ -18,6 +20,8 @@ export type Config = {
   readonly clients: ReadonlyMap<string, Located<ClientConfig>>;
   readonly resources: ReadonlyMap<string, Located<ResourceConfig>>;
   readonly upstreams: ReadonlyMap<string, Located<UpstreamConfig>>;
+  /** Claims mapping rule sets by id: the presets (`preset:<kind>`) and config/mappings/. */
+  readonly mappings: ReadonlyMap<string, Located<MappingConfig>>;
 };
 
 export type LoadOptions = { env?: NodeJS.ProcessEnv; overrides?: Overrides };
@@ -35,6 +39,22 @@ export function loadConfig(dir: string, options: LoadOptions = {}): Config {
   const clients = listYaml(join(root, 'clients')).map((file) => parseFile(file, show(file), clientSchema, env, problems));
   const resources = listYaml(join(root, 'resources')).map((file) => parseFile(file, show(file), resourceSchema, env, problems));
   const upstreams = listYaml(join(root, 'upstreams')).map((file) => parseFile(file, show(file), upstreamSchema, env, problems));
+  // Fixture files live next to their rule sets (<id>.fixtures.yaml); they are tests, not rule sets.
+  const mappingFiles = listYaml(join(root, 'mappings')).filter((file) => !/\.fixtures\.ya?ml$/.test(file));
+  const mappings = mappingFiles.map((file) => parseFile(file, show(file), mappingSchema, env, problems));
+  const fixtures = new Map<string, Located<{ cases: FixtureCase[] }>>();
+  mappingFiles.forEach((file, i) => {
+    const fixtureFile = file.replace(/\.ya?ml$/, '.fixtures.yaml');
+    const id = mappings[i]?.id;
+    if (id === undefined || !existsSync(fixtureFile)) return;
+    const parsed = parseFile(fixtureFile, show(fixtureFile), fixtureFileSchema.transform((cases) => ({ cases })), env, problems);
+    if (parsed) fixtures.set(id, parsed);
+  });
+  const presets = new Map<string, Located<MappingConfig>>();
+  for (const [id, file] of presetFiles()) {
+    const preset = parseFile(file, show(file), mappingSchema, env, problems);
+    if (preset) presets.set(id, Object.assign(preset, { id }));
+  }
 
   if (problems.length === 0 && main) {
     const located = {
@@ -44,6 +64,13 @@ export function loadConfig(dir: string, options: LoadOptions = {}): Config {
       upstreams: upstreams.filter((u): u is Located<UpstreamConfig> => u !== undefined),
     };
     problems.push(...crossCheck(located));
+    const mapped = checkMappings(
+      mappings.filter((m): m is Located<MappingConfig> => m !== undefined),
+      presets,
+      located.upstreams,
+      fixtures,
+    );
+    problems.push(...mapped.problems);
     if (problems.length === 0) {
       const config: Config = {
         dir: root,
@@ -51,6 +78,7 @@ export function loadConfig(dir: string, options: LoadOptions = {}): Config {
         clients: new Map(located.clients.map((c) => [c.client_id, c])),
         resources: new Map(located.resources.map((r) => [r.resource, r])),
         upstreams: new Map(located.upstreams.map((u) => [u.id, u])),
+        mappings: mapped.ruleSets,
       };
       if (problems.length === 0) return deepFreeze(config);
     }

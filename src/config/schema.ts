@@ -163,6 +163,10 @@ export const clientSchema = z
       .describe('Resources (RFC 8707) this client may get Passports for, keyed by resource identifier.'),
     default_resource: absoluteUri.optional().describe('Resource used when a request names none. Default: the only resource, if there is exactly one.'),
     introspects: z.array(absoluteUri).default([]).describe('Resources whose Passports this client (a resource server) may introspect.'),
+    claims: z
+      .array(z.string().regex(/^[a-z][a-z0-9_]{0,63}$/, 'a canonical claim name'))
+      .optional()
+      .describe('Canonical claims this client receives. ID tokens and userinfo: only the listed standard claims of the granted scopes, plus the listed other canonical claims (roles, tenant, …). Passports of people: provenance plus the listed claims. Absent: standard claims by scope; Passports carry provenance only.'),
   })
   .describe('A client (config/clients/*.yaml, one per file).');
 

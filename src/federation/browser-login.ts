@@ -75,12 +75,14 @@ export async function finishBrowserLogin(
   if (pending.upstreamId !== upstreamId) throw new UpstreamError('rejected', 'state belongs to another upstream');
   const upstream = deps.config.upstreams.get(upstreamId);
   const connector = deps.connectors.get(upstreamId);
-  if (!upstream || !connector) throw new UpstreamError('rejected', 'unknown upstream');
+  const ruleSet = deps.mappings.get(upstreamId);
+  if (!upstream || !connector || !ruleSet) throw new UpstreamError('rejected', 'unknown upstream');
 
   const login = await completeUpstreamLogin(
     deps.store,
     connector,
     upstream,
+    ruleSet,
     callbackUrl,
     { state, nonce: pending.nonce, codeVerifier: pending.codeVerifier, maxAge: pending.maxAge },
     { acrValues: pending.acrValues?.split(' '), maxAge: pending.maxAge },

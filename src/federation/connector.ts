@@ -32,10 +32,13 @@ export type UpstreamConnector = {
 
 /** Why an upstream login failed; the wire (an error page) gets a generic sentence, the log gets this. */
 export class UpstreamError extends Error {
-  readonly reason: 'unreachable' | 'timeout' | 'rejected' | 'invalid_response' | 'access_denied';
-  constructor(reason: UpstreamError['reason'], message: string, options?: { cause?: unknown }) {
-    super(message, options);
+  readonly reason: 'unreachable' | 'timeout' | 'rejected' | 'invalid_response' | 'access_denied' | 'denied';
+  /** For `denied`: the operator's sentence for the person (a mapping rule's reason). */
+  readonly shown: string | undefined;
+  constructor(reason: UpstreamError['reason'], message: string, options?: { cause?: unknown; shown?: string }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'UpstreamError';
     this.reason = reason;
+    this.shown = options?.shown;
   }
 }

@@ -1,11 +1,11 @@
-// Completing an upstream login: 1 the connector verifies the callback and ID token  2 the default
-// mapping turns upstream claims into canonical claims  3 step-up requirements (acr, max_age) are
+// Completing an upstream login: 1 the connector verifies the callback and ID token  2 the upstream's
+// mapping rule set turns upstream claims into canonical claims (or refuses the login)  3 step-up requirements (acr, max_age) are
 // checked against what the upstream returned  4 the account is linked to one local person
 // (atomically)  5 the latest claims are kept and a receipt is written. Nothing is stored before every check has passed.
 import { randomUUID } from 'node:crypto';
 import { uuidv7 } from '../audit/ids.ts';
 import type { CanonicalClaims } from '../claims/canonical.ts';
-import { mapDefaultClaims } from '../claims/default-mapping.ts';
+import { mapClaims, type CompiledRuleSet } from '../claims/engine.ts';
 import type { UpstreamConfig } from '../config/schema.ts';
 import type { Store } from '../store/ports.ts';
 import { UpstreamError, type LoginChecks, type UpstreamConnector } from './connector.ts';
@@ -18,6 +18,7 @@ export async function completeUpstreamLogin(
   store: Store,
   connector: UpstreamConnector,
   upstream: UpstreamConfig,
+  ruleSet: CompiledRuleSet,
   callbackUrl: URL,
   checks: LoginChecks,
   requirements: LoginRequirements,
@@ -26,7 +27,19 @@ export async function completeUpstreamLogin(
   // 1.
   const identity = await connector.completeLogin(callbackUrl, checks);
   // 2.
-  const canonical = mapDefaultClaims(upstream.kind, upstream.id, identity.issuer, identity.claims);
+  const mapped = mapClaims(ruleSet, { upstream: { id: upstream.id, kind: upstream.kind, issuer: identity.issuer }, claims: identity.claims });
+  if (!mapped.ok) {
+    // A deny or require rule speaks to the person; anything else stays in the log.
+    const shown = mapped.reason === 'denied' ? mapped.message : mapped.reason === 'missing' ? `Your organisation did not send what this service needs (${mapped.claims.join(', ')}).` : undefined;
+    await store.audit.append({
+      id: uuidv7(),
+      atMs: Date.now(),
+      event: 'login.denied',
+      details: { upstream: upstream.id, reason: mapped.reason, ...(mapped.reason === 'denied' ? { rule: mapped.rule, message: mapped.message } : {}), ...(mapped.reason === 'missing' ? { missing: mapped.claims } : {}) },
+    });
+    throw new UpstreamError(shown ? 'denied' : 'invalid_response', `mapping refused the login: ${mapped.reason}`, shown ? { shown } : undefined);
+  }
+  const canonical = mapped.canonical;
   // 3. The upstream may ignore acr_values / max_age: what it returned decides.
   if (requirements.acrValues?.length && !(canonical.acr && requirements.acrValues.includes(canonical.acr))) {
     throw new UpstreamError('rejected', 'upstream did not satisfy the requested acr');

@@ -8,6 +8,7 @@ import { hashId, randomId } from '../federation/browser-login.ts';
 import { OAuthError } from '../oauth/errors.ts';
 import { mintIdToken } from '../passports/id-token.ts';
 import { mintPassport } from '../passports/mint.ts';
+import { passportIdentityClaims } from '../oauth/identity-scopes.ts';
 import { toIssuedGrant, type PersonGrant } from './person-grant.ts';
 import type { GrantResult, TokenResponse } from './types.ts';
 
@@ -59,6 +60,7 @@ export async function issuePersonTokens(request: PersonTokenRequest): Promise<Gr
     audience: target.audience,
     scopes,
     authorizationDetails: issued.authorizationDetails,
+    identity: passportIdentityClaims(request.claims, client.claims),
     authentication: { authTime: issued.authTime, acr: issued.acr, amr: issued.amr },
     ttlSeconds: target.ttlSeconds,
     receipt: request.receipt,

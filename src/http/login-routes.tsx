@@ -132,6 +132,7 @@ export function loginRoutes(deps: Deps): Hono {
 export function upstreamFailurePage(deps: Deps, c: Context, error: unknown): Response | Promise<Response> {
   if (!(error instanceof UpstreamError)) throw error;
   deps.log.warn({ req_id: c.get('requestId'), reason: error.reason, detail: error.message }, 'upstream login failed');
+  if (error.reason === 'denied') return errorPage(c, 403, 'Sign-in refused', error.shown ?? 'Your account may not sign in here.');
   if (error.reason === 'timeout') return errorPage(c, 504, 'Sign-in unavailable', 'Your organisation\'s sign-in service did not answer in time. Please try again in a moment.');
   if (error.reason === 'unreachable') return errorPage(c, 502, 'Sign-in unavailable', 'Your organisation\'s sign-in service cannot be reached right now. Please try again later.');
   return errorPage(c, 400, 'Sign-in failed', 'Sign-in could not be completed. Please start again.');

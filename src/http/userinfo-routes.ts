@@ -7,7 +7,7 @@
 // and never two ways at once (§2).
 import { Hono, type Context } from 'hono';
 import type { Deps } from '../deps.ts';
-import { claimsForScopes, isIdentityScope } from '../oauth/identity-scopes.ts';
+import { isIdentityScope, releasedClaims } from '../oauth/identity-scopes.ts';
 import { OAuthError } from '../oauth/errors.ts';
 import { verifyPassport } from '../passports/verify.ts';
 import { methodNotAllowed } from './errors.ts';
@@ -53,7 +53,8 @@ export function userinfoRoutes(deps: Deps): Hono {
     if (!scopes.includes('openid')) throw bearerError('insufficient_scope', 'the access token lacks the openid scope', 'no_openid_scope', ', scope="openid"');
 
     const latest = (await deps.store.subjects.claimsOf(claims.sub)) ?? {};
-    return noStoreJson(c, { ...claimsForScopes(latest, scopes), sub: claims.sub });
+    const selection = deps.config.clients.get(claims.client_id)?.claims;
+    return noStoreJson(c, { ...releasedClaims(latest, scopes, selection), sub: claims.sub });
   };
 
   app.get(userinfoPath, (c) => answer(c, headerToken(c.req.header('authorization'))));

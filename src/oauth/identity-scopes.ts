@@ -20,3 +20,31 @@ export function claimsForScopes(claims: Readonly<Record<string, unknown>>, scope
   }
   return released;
 }
+
+const standardClaims: ReadonlySet<string> = new Set(Object.values(identityScopeClaims).flat());
+const provenance = ['orig_iss', 'orig_sub'] as const;
+const alwaysWithOpenid: readonly string[] = ['sub', ...provenance];
+
+/**
+ * What a client receives in its ID token and at userinfo. Standard claims follow the granted
+ * scopes; a client with a `selection` (its config's `claims`) gets only the standard claims it
+ * lists, plus the other canonical claims it lists (roles, tenant, …) when `openid` was granted.
+ * Provenance (orig_iss, orig_sub) always goes with `openid`. Own properties only.
+ */
+export function releasedClaims(claims: Readonly<Record<string, unknown>>, scopes: readonly string[], selection?: readonly string[]): Record<string, unknown> {
+  const released = claimsForScopes(claims, scopes);
+  if (!selection) return released;
+  for (const name of Object.keys(released)) if (!selection.includes(name) && !alwaysWithOpenid.includes(name)) delete released[name];
+  if (!scopes.includes('openid')) return released;
+  for (const name of selection) {
+    if (!standardClaims.has(name) && Object.hasOwn(claims, name) && claims[name] !== undefined) released[name] = claims[name];
+  }
+  return released;
+}
+
+/** What a person's Passport carries besides protocol claims: provenance, and the canonical claims the client's selection names. */
+export function passportIdentityClaims(claims: Readonly<Record<string, unknown>>, selection: readonly string[] = []): Record<string, unknown> {
+  const carried: Record<string, unknown> = {};
+  for (const name of [...provenance, ...selection]) if (Object.hasOwn(claims, name) && claims[name] !== undefined) carried[name] = claims[name];
+  return carried;
+}

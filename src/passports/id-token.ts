@@ -4,13 +4,13 @@ import { createHash } from 'node:crypto';
 import { compactVerify } from 'jose';
 import type { ClientConfig } from '../config/schema.ts';
 import type { Deps } from '../deps.ts';
-import { claimsForScopes } from '../oauth/identity-scopes.ts';
+import { releasedClaims } from '../oauth/identity-scopes.ts';
 import type { Keyring } from './keys.ts';
 import { signJwt } from './sign.ts';
 
 export type IdTokenRequest = {
   issuer: string;
-  client: Pick<ClientConfig, 'client_id' | 'id_token_signed_response_alg'>;
+  client: Pick<ClientConfig, 'client_id' | 'id_token_signed_response_alg'> & { claims?: readonly string[] | undefined };
   /** The person and their authentication, as a PersonGrant carries them. */
   grant: { sub: string; identityScopes: readonly string[]; authTime: number; acr?: string | undefined; amr?: readonly string[] | undefined; sid: string };
   /** Canonical claims to select from by identity scope. */
@@ -30,7 +30,7 @@ export async function mintIdToken(keyring: Keyring, request: IdTokenRequest): Pr
   const { grant, client, now } = request;
   // Scope-released claims first, so that none of them can replace a protocol claim below.
   const claims: Record<string, unknown> = {
-    ...claimsForScopes(request.claims, grant.identityScopes),
+    ...releasedClaims(request.claims, grant.identityScopes, client.claims),
     iss: request.issuer,
     sub: grant.sub,
     aud: client.client_id,

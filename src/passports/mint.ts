@@ -12,6 +12,10 @@ export type PassportClaims = {
   azp: string;
   scope?: string;
   authorization_details?: AuthorizationDetail[];
+  /** Person grants: provenance of the identity, and canonical claims the client selected. */
+  orig_iss?: string;
+  orig_sub?: string;
+  [claim: string]: unknown;
   /** Person grants only (RFC 9068 §2.2.1): when and how the person authenticated. */
   auth_time?: number;
   acr?: string;
@@ -30,6 +34,8 @@ export type PassportRequest = {
   audience: string;
   scopes: readonly string[];
   authorizationDetails?: readonly AuthorizationDetail[] | undefined;
+  /** A person's Passport: provenance and the client's selected canonical claims (never protocol claims). */
+  identity?: Readonly<Record<string, unknown>> | undefined;
   /** Set for a person's Passport; absent for a client's own. */
   authentication?: { authTime: number; acr?: string | undefined; amr?: readonly string[] | undefined } | undefined;
   ttlSeconds: number;
@@ -39,6 +45,8 @@ export type PassportRequest = {
 
 export async function mintPassport(keyring: Keyring, alg: SigningAlg, request: PassportRequest): Promise<{ token: string; claims: PassportClaims }> {
   const claims: PassportClaims = {
+    // First, so that no protocol claim below can be replaced by one of them.
+    ...request.identity,
     iss: request.issuer,
     sub: request.subject,
     aud: request.audience,

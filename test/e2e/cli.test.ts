@@ -1,7 +1,7 @@
 // The consulate command as an operator runs it: a real `node src/cli/bin.js` process per case,
 // judged by exit code, stdout and stderr.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -68,10 +68,46 @@ function brokenConfigDir(): { dir: string; shown: string } {
 
 const problemLine = /^\S+:\d+:\d+  \S+  .+$/;
 
+describe('consulate mapping explain', () => {
+  const alice = { oid: '3f2504e0-4f89-41d3-9a0c-0305e82c3301', tid: '9188040d-6c67-4c5b-b112-36a304b66dad', email: 'Alice@Contoso.example', name: 'Alice Anderson', xms_edov: true, groups: ['6a1e8d4b-7c2f-4f9a-b3e5-1d0c9b8a7f62'] };
+
+  it('prints each canonical claim with the rule and expression that produced it', async () => {
+    const file = join(tempDir(), 'alice.json');
+    writeFileSync(file, JSON.stringify(alice));
+    const result = await consulate(['mapping', 'explain', 'entra', file]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('rule set contoso');
+    expect(result.stdout).toMatch(/roles\s+\["admin"\]\s+expr\s+claims\.roles\s+claims\.groups\.filter/);
+    expect(result.stdout).toMatch(/orig_sub\s+"3f2504e0-4f89-41d3-9a0c-0305e82c3301"\s+expr\s+subject\s+claims\.oid/);
+    expect(result.stdout).toContain('outcome: login allowed');
+  });
+
+  it('--json, from a raw ID token, and a deny rule that fires', async () => {
+    const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+    const token = `${b64({ alg: 'RS256', typ: 'JWT' })}.${b64({ ...alice, tid: '00000000-0000-0000-0000-000000000000' })}.c2ln`;
+    const file = join(tempDir(), 'token.txt');
+    writeFileSync(file, token);
+    const result = await consulate(['mapping', 'explain', 'entra', file, '--json']);
+    expect(result.code).toBe(0);
+    const body = JSON.parse(result.stdout) as Record<string, unknown>;
+    expect(body).toMatchObject({ upstream: 'entra', rule_set: 'contoso', signature_checked: false, outcome: 'denied', denied_by: 0, message: 'Only Contoso accounts may sign in here.' });
+    expect((body.trace as { claim: string }[]).map((t) => t.claim)).toContain('roles');
+  });
+
+  it('an unknown upstream or an unreadable sample: exit 2 with a message', async () => {
+    expect((await consulate(['mapping', 'explain', 'nowhere', 'x.json'])).code).toBe(2);
+    const bad = join(tempDir(), 'bad.json');
+    writeFileSync(bad, '[1,2]');
+    const result = await consulate(['mapping', 'explain', 'okta', bad]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('JSON object of claims');
+  });
+});
+
 describe('consulate check', () => {
   it('accepts the demo config: exit 0 and "config OK" with the counts', async () => {
     const result = await consulate(['check']);
-    expect(result).toEqual({ code: 0, signal: null, stdout: 'config OK: 3 client(s), 1 resource(s), 3 upstream(s)\n', stderr: '' });
+    expect(result).toEqual({ code: 0, signal: null, stdout: 'config OK: 3 client(s), 1 resource(s), 3 upstream(s), 1 mapping rule set(s) (fixtures passed)\n', stderr: '' });
   });
 
   it('lists every problem of a broken config as file:line:col lines on stderr and exits 1', async () => {
@@ -86,6 +122,26 @@ describe('consulate check', () => {
       '2 problem(s) in config',
     ]);
     for (const line of lines.slice(0, -1)) expect(line).toMatch(problemLine);
+  });
+
+  it('runs the fixtures beside a rule set: a failing case is a problem at its file:line:col', async () => {
+    const dir = tempDir();
+    cpSync(join(root, 'config'), dir, { recursive: true });
+    const fixtures = join(dir, 'mappings/contoso.fixtures.yaml');
+    writeFileSync(fixtures, readFileSync(fixtures, 'utf8').replace('roles: [admin, engineer]', 'roles: [admin]'));
+    const result = await consulate(['check', '--config', dir]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/mappings\/contoso\.fixtures\.yaml:4:3  \[0\]  fixture "alice — verified member of Admins and Engineering" fails: roles: expected \["admin"\], got \["admin","engineer"\]/);
+  });
+
+  it('a CEL error in a rule set is a problem at its file:line:col', async () => {
+    const dir = tempDir();
+    cpSync(join(root, 'config'), dir, { recursive: true });
+    const file = join(dir, 'mappings/contoso.yaml');
+    writeFileSync(file, readFileSync(file, 'utf8').replace('name: claims.name', 'name: claims.name.size() +'));
+    const result = await consulate(['check', '--config', dir]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/mappings\/contoso\.yaml:\d+:\d+  claims\.name  /);
   });
 
   it('takes the config directory from CONSULATE_CONFIG_DIR', async () => {

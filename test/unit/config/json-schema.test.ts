@@ -30,16 +30,22 @@ describe('demo YAML against the committed JSON Schemas', () => {
     main: validator('consulate.schema.json'),
     client: validator('client.schema.json'),
     resource: validator('resource.schema.json'),
+    upstream: validator('upstream.schema.json'),
+    mapping: validator('mapping.schema.json'),
   };
   const yaml = (file: string) => parse(readFileSync(resolve(configDir, file), 'utf8')) as Record<string, unknown>;
   const demoFiles: [string, keyof typeof validators][] = [
     ['consulate.yaml', 'main'],
     ...readdirSync(resolve(configDir, 'clients')).map((name): [string, 'client'] => [`clients/${name}`, 'client']),
     ...readdirSync(resolve(configDir, 'resources')).map((name): [string, 'resource'] => [`resources/${name}`, 'resource']),
+    ...readdirSync(resolve(configDir, 'upstreams')).map((name): [string, 'upstream'] => [`upstreams/${name}`, 'upstream']),
+    ...readdirSync(resolve(configDir, 'mappings'))
+      .filter((name) => !name.includes('.fixtures.'))
+      .map((name): [string, 'mapping'] => [`mappings/${name}`, 'mapping']),
   ];
 
   it('there are demo files of every kind', () => {
-    expect(demoFiles.map(([, kind]) => kind).sort()).toEqual(['client', 'client', 'client', 'main', 'resource']);
+    expect(demoFiles.map(([, kind]) => kind).sort()).toEqual(['client', 'client', 'client', 'main', 'mapping', 'resource', 'upstream', 'upstream', 'upstream']);
   });
 
   it.each(demoFiles)('%s is valid', (file, kind) => {

@@ -1,7 +1,8 @@
-// The built-in mapping per upstream kind, until operators' YAML rules replace it (pure).
+// The built-in mapping per upstream kind that the rule-set presets replaced, kept as the test
+// oracle that the presets reproduce it (presets.test.ts). Not used by the server.
 // Reads only named own properties of the upstream claims; arrays are capped; nothing is evaluated.
-import type { UpstreamConfig } from '../config/schema.ts';
-import type { CanonicalClaims } from './canonical.ts';
+import type { UpstreamConfig } from '../../../src/config/schema.ts';
+import type { CanonicalClaims } from '../../../src/claims/canonical.ts';
 
 export type UpstreamClaims = Readonly<Record<string, unknown>>;
 
