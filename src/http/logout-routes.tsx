@@ -8,6 +8,7 @@ import { deleteCookie, getCookie } from 'hono/cookie';
 import { uuidv7 } from '../audit/ids.ts';
 import type { Deps } from '../deps.ts';
 import { hashId } from '../federation/browser-login.ts';
+import { isOAuthError } from '../oauth/errors.ts';
 import { parseFormParams, type Params } from '../oauth/params.ts';
 import { matchRedirectUri } from '../oauth/redirect-uri.ts';
 import { verifyIdTokenHint } from '../passports/id-token.ts';
@@ -102,7 +103,7 @@ export function logoutRoutes(deps: Deps): Hono {
       return await run();
     } catch (error) {
       if (error instanceof LogoutRequestError) return errorPage(c, 400, 'Invalid sign-out request', error.message);
-      if (error instanceof Error && 'status' in error && typeof (error as { status: unknown }).status === 'number' && (error as { status: number }).status < 500) {
+      if (isOAuthError(error) && error.status < 500) {
         return errorPage(c, 400, 'Invalid sign-out request', 'The application sent an invalid request.');
       }
       throw error;

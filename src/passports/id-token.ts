@@ -7,6 +7,7 @@ import type { Deps } from '../deps.ts';
 import { releasedClaims } from '../oauth/identity-scopes.ts';
 import type { Keyring } from './keys.ts';
 import { signJwt } from './sign.ts';
+import { isCompactJws } from './verify.ts';
 
 export type IdTokenRequest = {
   issuer: string;
@@ -50,8 +51,6 @@ export async function mintIdToken(keyring: Keyring, request: IdTokenRequest): Pr
 
 export type IdTokenHint = { sub: string; clientId: string; sid?: string | undefined };
 
-const jwsShape = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
-const maxTokenLength = 16384;
 
 /**
  * An id_token_hint at logout: signed by a key of ours that is still published, our issuer, typ JWT
@@ -59,7 +58,7 @@ const maxTokenLength = 16384;
  * the hint is usually an old ID token). Undefined for anything else.
  */
 export async function verifyIdTokenHint(deps: Pick<Deps, 'keyring' | 'issuer' | 'now'>, token: string): Promise<IdTokenHint | undefined> {
-  if (token.length > maxTokenLength || !jwsShape.test(token)) return undefined;
+  if (!isCompactJws(token)) return undefined;
   const now = deps.now();
   let payload: Record<string, unknown>;
   try {

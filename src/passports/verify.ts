@@ -12,8 +12,11 @@ export type PassportCheck =
 const jwsShape = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 const maxTokenLength = 16384;
 
+/** A compact JWS of bounded size: anything else is not worth a signature check. */
+export const isCompactJws = (token: string): boolean => token.length <= maxTokenLength && jwsShape.test(token);
+
 export async function verifyPassport(token: string, keyring: Keyring, issuer: string, now: number): Promise<PassportCheck> {
-  if (token.length > maxTokenLength || !jwsShape.test(token)) return { ok: false, reason: 'malformed' };
+  if (!isCompactJws(token)) return { ok: false, reason: 'malformed' };
   let unknownKey = false;
   try {
     const { payload } = await jwtVerify(
