@@ -4,7 +4,7 @@ import { compileDetailsSchema } from '../oauth/authorization-details.ts';
 import { isMultiTenantAuthority } from '../federation/entra-tenants.ts';
 import type { Located } from './load.ts';
 import type { ConfigProblem } from './problems.ts';
-import { reservedClaims, type ClientConfig, type MainConfig, type ResourceConfig, type UpstreamConfig } from './schema.ts';
+import { reservedClaims, tokenExchangeGrant, jwtBearerGrant, type ClientConfig, type IssuerConfig, type MainConfig, type ResourceConfig, type UpstreamConfig } from './schema.ts';
 
 const secretHashFormat = /^(sha256:[A-Za-z0-9_-]{43}|scrypt:\d+:\d+:\d+:[A-Za-z0-9_-]{22,}:[A-Za-z0-9_-]{43,})$/;
 
@@ -13,9 +13,11 @@ export function crossCheck(config: {
   clients: Located<ClientConfig>[];
   resources: Located<ResourceConfig>[];
   upstreams: Located<UpstreamConfig>[];
+  issuers?: Located<IssuerConfig>[];
 }): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   checkUpstreams(config.upstreams, problems);
+  const issuers = checkIssuers(config.issuers ?? [], problems);
   const resources = new Map<string, Located<ResourceConfig>>();
 
   for (const resource of config.resources) {
@@ -31,6 +33,11 @@ export function crossCheck(config: {
       if (error) problems.push(at.problem(['authorization_details_types', type, 'schema'], `invalid JSON Schema: ${error}`));
     }
   }
+  for (const resource of config.resources) {
+    resource.downstream.forEach((uri, i) => {
+      if (!resources.has(uri)) problems.push(resource.source.problem(['downstream', i], `unknown resource ${uri}`));
+    });
+  }
 
   const clientIds = new Map<string, string>();
   for (const client of config.clients) {
@@ -45,7 +52,9 @@ export function crossCheck(config: {
       if (client.secret_hash) problems.push(at.problem(['secret_hash'], 'a private_key_jwt client has no secret'));
     } else if (method === 'none') {
       if (client.secret_hash || client.jwks || client.jwks_uri) problems.push(at.problem(['token_endpoint_auth_method'], 'a public client (none) has no secret and no keys'));
-      if (client.grant_types.includes('client_credentials')) problems.push(at.problem(['grant_types'], 'a public client (none) cannot use client_credentials'));
+      for (const grant of ['client_credentials', tokenExchangeGrant, jwtBearerGrant] as const) {
+        if (client.grant_types.includes(grant)) problems.push(at.problem(['grant_types'], `a public client (none) cannot use ${grant}`));
+      }
     } else {
       if (!client.secret_hash) problems.push(at.problem(['token_endpoint_auth_method'], `${method} needs secret_hash`));
       else if (!secretHashFormat.test(client.secret_hash)) {
@@ -80,7 +89,11 @@ export function crossCheck(config: {
           problems.push(at.problem(['resources', uri, 'authorization_details_types', i], `resource ${uri} has no authorization_details type "${type}"`));
         }
       });
+      for (const type of Object.keys(grant.actions)) {
+        if (!grant.authorization_details_types.includes(type)) problems.push(at.problem(['resources', uri, 'actions', type], `"${type}" is not one of this resource's authorization_details_types here`));
+      }
     }
+    checkDelegation(client, config, issuers, problems);
     if (client.default_resource !== undefined && !Object.hasOwn(client.resources, client.default_resource)) {
       problems.push(at.problem(['default_resource'], 'must be one of the client\'s resources'));
     }
@@ -89,6 +102,51 @@ export function crossCheck(config: {
     });
   }
   return problems;
+}
+
+function checkDelegation(
+  client: Located<ClientConfig>,
+  config: { clients: Located<ClientConfig>[]; upstreams: Located<UpstreamConfig>[] },
+  issuers: ReadonlySet<string>,
+  problems: ConfigProblem[],
+): void {
+  const at = client.source;
+  if (client.kind === 'agent') {
+    if (!client.owner) problems.push(at.problem(['kind'], 'an agent needs an owner (the e-mail of the person responsible for it)'));
+    if (!client.delegation) problems.push(at.problem(['kind'], 'an agent needs a delegation policy (delegation:)'));
+  } else if (client.owner !== undefined || client.state !== 'active') {
+    problems.push(at.problem([client.owner !== undefined ? 'owner' : 'state'], 'owner and state are for clients of kind agent'));
+  }
+  const delegates = client.grant_types.includes(tokenExchangeGrant) || client.grant_types.includes(jwtBearerGrant);
+  if (delegates && !client.delegation) problems.push(at.problem(['grant_types'], 'token exchange and JWT bearer need a delegation policy (delegation:)'));
+  const policy = client.delegation;
+  if (!policy) return;
+  const clientIds = new Set(config.clients.map((c) => c.client_id));
+  policy.subject_token_clients.forEach((id, i) => {
+    if (!clientIds.has(id)) problems.push(at.problem(['delegation', 'subject_token_clients', i], `unknown client ${id}`));
+  });
+  policy.act_for.clients.forEach((id, i) => {
+    if (!clientIds.has(id)) problems.push(at.problem(['delegation', 'act_for', 'clients', i], `unknown client ${id}`));
+  });
+  policy.subject_token_upstreams.forEach((id, i) => {
+    const upstream = config.upstreams.find((u) => u.id === id);
+    if (!upstream) problems.push(at.problem(['delegation', 'subject_token_upstreams', i], `unknown upstream ${id}`));
+    else if (!upstream.exchange) problems.push(at.problem(['delegation', 'subject_token_upstreams', i], `upstream ${id} is not trusted for exchange (no exchange: block)`));
+  });
+  policy.jwt_bearer_issuers.forEach((id, i) => {
+    if (!issuers.has(id)) problems.push(at.problem(['delegation', 'jwt_bearer_issuers', i], `unknown issuer ${id} (config/issuers/)`));
+  });
+}
+
+function checkIssuers(issuers: Located<IssuerConfig>[], problems: ConfigProblem[]): Set<string> {
+  const ids = new Map<string, string>();
+  for (const issuer of issuers) {
+    const seen = ids.get(issuer.id);
+    if (seen) problems.push(issuer.source.problem(['id'], `issuer ${issuer.id} is defined twice (also in ${seen})`));
+    ids.set(issuer.id, issuer.source.file);
+    if (!issuer.jwks === !issuer.jwks_uri) problems.push(issuer.source.problem(['jwks'], 'give exactly one of jwks or jwks_uri'));
+  }
+  return new Set(ids.keys());
 }
 
 function checkUpstreams(upstreams: Located<UpstreamConfig>[], problems: ConfigProblem[]): void {

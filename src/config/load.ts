@@ -1,4 +1,4 @@
-// Loads the config directory: consulate.yaml, clients/*.yaml, resources/*.yaml, upstreams/*.yaml.
+// Loads the config directory: consulate.yaml, clients/, resources/, upstreams/, issuers/, mappings/ (*.yaml).
 // Pipeline: 1 read YAML with positions  2 check shapes with zod  3 cross-check references
 // 4 apply environment overrides  5 freeze. Every problem is collected and reported at once.
 import { existsSync, readdirSync } from 'node:fs';
@@ -9,7 +9,7 @@ import { crossCheck } from './cross-check.ts';
 import { ConfigError, type ConfigProblem } from './problems.ts';
 import { fixtureFileSchema, type FixtureCase } from '../claims/engine.ts';
 import { checkMappings, presetFiles } from './mappings.ts';
-import { clientSchema, mainConfigSchema, mappingSchema, resourceSchema, upstreamSchema, type ClientConfig, type MainConfig, type MappingConfig, type ResourceConfig, type UpstreamConfig } from './schema.ts';
+import { clientSchema, issuerSchema, mainConfigSchema, mappingSchema, resourceSchema, upstreamSchema, type ClientConfig, type IssuerConfig, type MainConfig, type MappingConfig, type ResourceConfig, type UpstreamConfig } from './schema.ts';
 import { readYamlSource, type YamlSource } from './yaml-source.ts';
 
 export type Located<T> = T & { readonly source: YamlSource };
@@ -20,6 +20,8 @@ export type Config = {
   readonly clients: ReadonlyMap<string, Located<ClientConfig>>;
   readonly resources: ReadonlyMap<string, Located<ResourceConfig>>;
   readonly upstreams: ReadonlyMap<string, Located<UpstreamConfig>>;
+  /** Issuers trusted for JWT bearer assertions and ID-JAGs (config/issuers/), by id. */
+  readonly issuers: ReadonlyMap<string, Located<IssuerConfig>>;
   /** Claims mapping rule sets by id: the presets (`preset:<kind>`) and config/mappings/. */
   readonly mappings: ReadonlyMap<string, Located<MappingConfig>>;
 };
@@ -39,6 +41,7 @@ export function loadConfig(dir: string, options: LoadOptions = {}): Config {
   const clients = listYaml(join(root, 'clients')).map((file) => parseFile(file, show(file), clientSchema, env, problems));
   const resources = listYaml(join(root, 'resources')).map((file) => parseFile(file, show(file), resourceSchema, env, problems));
   const upstreams = listYaml(join(root, 'upstreams')).map((file) => parseFile(file, show(file), upstreamSchema, env, problems));
+  const issuers = listYaml(join(root, 'issuers')).map((file) => parseFile(file, show(file), issuerSchema, env, problems));
   // Fixture files live next to their rule sets (<id>.fixtures.yaml); they are tests, not rule sets.
   const mappingFiles = listYaml(join(root, 'mappings')).filter((file) => !/\.fixtures\.ya?ml$/.test(file));
   const mappings = mappingFiles.map((file) => parseFile(file, show(file), mappingSchema, env, problems));
@@ -62,6 +65,7 @@ export function loadConfig(dir: string, options: LoadOptions = {}): Config {
       clients: clients.filter((c): c is Located<ClientConfig> => c !== undefined),
       resources: resources.filter((r): r is Located<ResourceConfig> => r !== undefined),
       upstreams: upstreams.filter((u): u is Located<UpstreamConfig> => u !== undefined),
+      issuers: issuers.filter((i): i is Located<IssuerConfig> => i !== undefined),
     };
     problems.push(...crossCheck(located));
     const mapped = checkMappings(
@@ -71,6 +75,9 @@ export function loadConfig(dir: string, options: LoadOptions = {}): Config {
       fixtures,
     );
     problems.push(...mapped.problems);
+    for (const issuer of located.issuers) {
+      if (issuer.mapping !== undefined && !mapped.ruleSets.has(issuer.mapping)) problems.push(issuer.source.problem(['mapping'], `no rule set ${issuer.mapping} in mappings/`));
+    }
     if (problems.length === 0) {
       const config: Config = {
         dir: root,
@@ -78,6 +85,7 @@ export function loadConfig(dir: string, options: LoadOptions = {}): Config {
         clients: new Map(located.clients.map((c) => [c.client_id, c])),
         resources: new Map(located.resources.map((r) => [r.resource, r])),
         upstreams: new Map(located.upstreams.map((u) => [u.id, u])),
+        issuers: new Map(located.issuers.map((i) => [i.id, i])),
         mappings: mapped.ruleSets,
       };
       if (problems.length === 0) return deepFreeze(config);

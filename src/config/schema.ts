@@ -117,7 +117,51 @@ const jwk = z.looseObject({ kty: z.string(), kid: z.string().optional(), alg: z.
 export const authMethods = ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'] as const;
 export type AuthMethod = (typeof authMethods)[number];
 
-export const clientGrantTypes = ['client_credentials', 'authorization_code', 'refresh_token'] as const;
+export const tokenExchangeGrant = 'urn:ietf:params:oauth:grant-type:token-exchange';
+export const jwtBearerGrant = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
+export const clientGrantTypes = ['client_credentials', 'authorization_code', 'refresh_token', tokenExchangeGrant, jwtBearerGrant] as const;
+
+/** A budget: uses and/or an amount in one currency. Amounts are decimal strings (no float rounding). */
+export const budgetSchema = z
+  .strictObject({
+    uses: z.number().int().min(1).max(1_000_000_000).optional().describe('How many uses resource servers may report.'),
+    amount: z.string().regex(/^\d{1,12}(\.\d{1,6})?$/, 'a decimal amount like "100" or "12.50"').optional().describe('The most that may be spent, as a decimal string.'),
+    currency: z.string().regex(/^[A-Z]{3}$/, 'an ISO 4217 currency code').optional().describe('Currency of amount (ISO 4217).'),
+  })
+  .refine((b) => b.uses !== undefined || b.amount !== undefined, 'give uses, amount or both')
+  .refine((b) => (b.amount === undefined) === (b.currency === undefined), 'amount and currency go together');
+export type Budget = z.output<typeof budgetSchema>;
+
+const delegationSchema = z
+  .strictObject({
+    act_for: z
+      .strictObject({
+        anyone: z.boolean().default(false).describe('Any person may be represented (still bounded by scopes and resources).'),
+        people: z.array(z.string().min(1).max(320)).default([]).describe('People it may act for: their canonical e-mail or local subject id.'),
+        groups: z.array(z.string().min(1).max(200)).default([]).describe('Groups (canonical claim `groups`) whose members it may act for.'),
+        clients: z.array(z.string().min(1)).default([]).describe('Clients (services) it may act for, when the subject token is a client\'s own Passport.'),
+      })
+      .prefault({})
+      .describe('Whom this client may act for. Empty: nobody.'),
+    subject_token_clients: z.array(z.string().min(1)).default([]).describe('Clients whose Passports and ID tokens it may exchange, besides its own.'),
+    subject_token_upstreams: z.array(z.string().min(1)).default([]).describe('Upstreams (trusted for exchange) whose tokens it may exchange.'),
+    jwt_bearer_issuers: z.array(z.string().min(1)).default([]).describe('Trusted issuers (config/issuers/) whose assertions and ID-JAGs it may present (RFC 7523).'),
+    max_chain: z.number().int().min(1).max(10).default(1).describe('Longest actor chain (number of nested act entries) a Passport it is part of may carry.'),
+    max_ttl_seconds: z.number().int().min(1).max(86400).optional().describe('Longest lifetime of a Passport it gets (never longer than the subject token).'),
+    dpop: z.enum(['required', 'optional']).default('optional').describe('required: no Bearer Passports for it (sender-constrained only).'),
+    id_jag_audiences: z
+      .record(
+        httpsOrLoopbackUrl,
+        z.strictObject({
+          client_id: z.string().min(1).describe('This client\'s id at that authorization server (the ID-JAG\'s client_id).'),
+          scopes: z.array(scopeToken).default([]).describe('Scopes it may ask of that authorization server.'),
+          resources: z.array(absoluteUri).default([]).describe('Resources at that authorization server it may name.'),
+        }),
+      )
+      .default({})
+      .describe('Other authorization servers (by issuer) it may get ID-JAGs for.'),
+  })
+  .describe('Delegation policy: whom it may act for and what it may ask for in their name.');
 
 /** Redirect URIs: absolute, no fragment (RFC 6749 §3.1.2); http only for loopback (RFC 8252 §7.3), or a private-use scheme (§7.1). */
 const redirectUri = z.string().max(2000).refine((value) => {
@@ -135,6 +179,10 @@ const redirectUri = z.string().max(2000).refine((value) => {
 export const clientSchema = z
   .strictObject({
     client_id: z.string().min(1).max(200).regex(/^[\x21-\x7E]+$/, 'must be printable ASCII without spaces').describe('The client identifier.'),
+    kind: z.enum(['client', 'agent']).default('client').describe('agent: an AI agent with an owner, a lifecycle state and a delegation policy.'),
+    owner: z.string().min(3).max(320).optional().describe('Agents: the e-mail (canonical claim email) of the person who owns it; they may revoke its delegations.'),
+    state: z.enum(['active', 'suspended', 'retired']).default('active').describe('Agents: suspended or retired agents get no tokens and their Passports introspect inactive. Change with `consulate agent suspend|resume|retire`.'),
+    delegation: delegationSchema.optional(),
     name: z.string().max(200).optional().describe('Human-readable name, shown on pages and in logs.'),
     token_endpoint_auth_method: z
       .enum(authMethods)
@@ -157,6 +205,8 @@ export const clientSchema = z
         z.strictObject({
           scopes: z.array(scopeToken).default([]).describe('Scopes of this resource the client may ask for.'),
           authorization_details_types: z.array(z.string()).default([]).describe('RAR (RFC 9396) types of this resource the client may ask for.'),
+          actions: z.record(z.string(), z.array(z.string().min(1)).max(50)).default({}).describe('Per RAR type, the actions it may ask for. A type not listed: any action its schema allows.'),
+          budget: budgetSchema.optional().describe('Budget of a delegation it starts for this resource (token exchange, JWT bearer).'),
         }),
       )
       .default({})
@@ -176,6 +226,8 @@ export const resourceSchema = z
     name: z.string().max(200).optional().describe('Human-readable name.'),
     passport_ttl_seconds: z.number().int().min(1).max(86400).optional().describe('Passport lifetime for this resource; at most passports.max_ttl_seconds.'),
     scopes: z.record(scopeToken, z.string().describe('What the scope allows, in words.')).default({}).describe('Scopes this resource understands, with a description each.'),
+    pins: z.record(z.string().regex(/^[a-z][a-z0-9_]{0,63}$/), z.string().min(1).max(200)).optional().describe('Hashes (e.g. schema, plan) copied unchanged into every Passport for this resource, for the resource to compare.'),
+    downstream: z.array(absoluteUri).default([]).describe('Resources its Passports may be exchanged for (service to service, RFC 8693).'),
     authorization_details_types: z
       .record(
         z.string().min(1),
@@ -214,6 +266,21 @@ export const upstreamSchema = z
       .string()
       .optional()
       .describe('Id of the claims mapping rule set (config/mappings/) for this upstream. Default: the built-in preset of its kind.'),
+    exchange: z
+      .strictObject({
+        id_token_audiences: z.array(z.string().min(1)).default([]).describe('Client ids at the upstream whose ID tokens may be exchanged; Consulate\'s own client_id is always accepted.'),
+        access_token_audiences: z.array(z.string().min(1)).default([]).describe('Audiences of the upstream\'s JWT access tokens that may be exchanged (e.g. api://consulate).'),
+        introspection: z
+          .strictObject({
+            endpoint: httpsOrLoopbackUrl.describe('RFC 7662 introspection endpoint of the upstream, for opaque access tokens.'),
+            client_id: z.string().min(1).describe('Client id Consulate authenticates with there.'),
+            client_secret: z.string().min(1).describe('Its secret; use a ${env:NAME} reference.'),
+          })
+          .optional()
+          .describe('Opaque upstream access tokens are checked here.'),
+      })
+      .optional()
+      .describe('Trust this upstream\'s tokens as subject tokens of token exchange (RFC 8693): verified against its JWKS and mapped through its rule set.'),
     allowed_tenants: z
       .array(z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, 'an Entra tenant id (a GUID)'))
       .min(1)
@@ -222,8 +289,21 @@ export const upstreamSchema = z
   })
   .describe('An upstream OpenID provider (config/upstreams/*.yaml, one per file).');
 
+export const issuerSchema = z
+  .strictObject({
+    id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lowercase letters, digits and dashes').describe('Id of this trusted issuer; clients name it in delegation.jwt_bearer_issuers.'),
+    issuer: httpsOrLoopbackUrl.describe('The `iss` of its assertions.'),
+    jwks: z.strictObject({ keys: z.array(jwk).min(1) }).optional().describe('Its public keys.'),
+    jwks_uri: httpsOrLoopbackUrl.optional().describe('URL of its public keys (exactly one of jwks, jwks_uri).'),
+    accepts: z.array(z.enum(['jwt-bearer', 'id-jag'])).min(1).default(['id-jag']).describe('jwt-bearer: RFC 7523 assertions (typ JWT); id-jag: Identity Assertion JWT Authorization Grants (typ oauth-id-jag+jwt).'),
+    mapping: z.string().optional().describe('Claims mapping rule set applied to the assertion\'s claims. Default: the built-in oidc preset.'),
+    max_lifetime_seconds: z.number().int().min(1).max(3600).default(300).describe('Longest accepted assertion lifetime (exp - iat).'),
+  })
+  .describe('An issuer whose JWT assertions (RFC 7523) and ID-JAGs are accepted at the token endpoint (config/issuers/*.yaml).');
+export type IssuerConfig = z.output<typeof issuerSchema>;
+
 /** Claims a rule can never produce: protocol claims, provenance, and the upstream's authentication facts. */
-export const reservedClaims = ['iss', 'sub', 'aud', 'exp', 'iat', 'nbf', 'jti', 'act', 'cnf', 'azp', 'client_id', 'scope', 'nonce', 'sid', 'orig_iss', 'orig_sub', 'upstream', 'acr', 'amr', 'auth_time'] as const;
+export const reservedClaims = ['iss', 'sub', 'aud', 'exp', 'iat', 'nbf', 'jti', 'act', 'may_act', 'cnf', 'azp', 'client_id', 'scope', 'nonce', 'sid', 'orig_iss', 'orig_sub', 'upstream', 'acr', 'amr', 'auth_time', 'did', 'budget', 'pins', 'receipt', 'authorization_details'] as const;
 
 export const claimTransforms = ['trim', 'lower', 'upper', 'unique', 'sort', 'first'] as const;
 

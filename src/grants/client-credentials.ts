@@ -5,6 +5,7 @@ import { checkAuthorizationDetails } from '../oauth/authorization-details.ts';
 import { parseScope } from '../oauth/params.ts';
 import { narrowScopes, selectResource } from '../oauth/resource.ts';
 import { mintPassport } from '../passports/mint.ts';
+import { decideDelegation } from '../delegation/policy.ts';
 import type { Grant } from './types.ts';
 
 export const clientCredentialsGrant: Grant = {
@@ -30,8 +31,21 @@ export const clientCredentialsGrant: Grant = {
       details = check.details;
     }
 
-    // 4. Mint.
-    const ttl = resource.passport_ttl_seconds ?? config.main.passports.ttl_seconds;
+    // 4. The one delegation policy, with the client acting for itself (actions, lifetime cap, DPoP).
+    const verdict = decideDelegation({
+      actor: client,
+      resource: resourceId,
+      scopes,
+      details: details ?? [],
+      chain: [],
+      ttlSeconds: resource.passport_ttl_seconds ?? config.main.passports.ttl_seconds,
+      dpop: false,
+      clients: config.clients,
+    });
+    if (!verdict.ok) throw new OAuthError(verdict.code, verdict.description, { reason: verdict.reason });
+
+    // 5. Mint.
+    const ttl = verdict.ttlSeconds;
     const { token, claims } = await mintPassport(deps.keyring, config.main.passports.signing_alg, {
       issuer: deps.issuer,
       subject: client.client_id,
@@ -39,6 +53,7 @@ export const clientCredentialsGrant: Grant = {
       audience: resourceId,
       scopes,
       authorizationDetails: details,
+      pins: resource.pins,
       ttlSeconds: ttl,
       receipt,
       now,

@@ -1,5 +1,6 @@
 // The token endpoint's shared steps, in a fixed order no grant can skip:
-// 1 find the grant  2 authenticate the client  3 check the client may use the grant
+// 1 find the grant  2 authenticate the client  3 check the client may use the grant (and, for an
+// agent, that it is active)
 // 4 handle  5 write the receipt (no receipt, no token)  6 the http layer answers with no-store.
 // Denials after step 2 are recorded too, with the reason that stays off the wire.
 import { authenticateClient, type AuthenticatedClient, type ClientAuthRequest } from '../clients/authenticate.ts';
@@ -9,9 +10,11 @@ import { isOAuthError, OAuthError } from '../oauth/errors.ts';
 import { authorizationCodeGrant } from './authorization-code.ts';
 import { clientCredentialsGrant } from './client-credentials.ts';
 import { refreshTokenGrant } from './refresh-token.ts';
+import { tokenExchange } from './token-exchange.ts';
+import { isActive } from '../delegation/policy.ts';
 import type { Grant, TokenResponse } from './types.ts';
 
-const grants: ReadonlyMap<string, Grant> = new Map([authorizationCodeGrant, refreshTokenGrant, clientCredentialsGrant].map((grant) => [grant.grantType, grant]));
+const grants: ReadonlyMap<string, Grant> = new Map([authorizationCodeGrant, refreshTokenGrant, clientCredentialsGrant, tokenExchange].map((grant) => [grant.grantType, grant]));
 
 export const supportedGrantTypes = (): string[] => [...grants.keys()];
 
@@ -44,6 +47,7 @@ export async function dispatchTokenRequest(deps: Deps, request: ClientAuthReques
     if (!(client.client.grant_types as readonly string[]).includes(grantType)) {
       throw new OAuthError('unauthorized_client', 'this client may not use this grant_type');
     }
+    if (!isActive(client.client)) throw new OAuthError('unauthorized_client', `this agent is ${client.client.state}`, { reason: `client_${client.client.state}` });
     // 4. The grant itself.
     const result = await grant.handle({ deps, client, params: request.params, now, receipt });
     // 5. The receipt; if it cannot be written, no token leaves.

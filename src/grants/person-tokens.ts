@@ -13,7 +13,7 @@ import { toIssuedGrant, type PersonGrant } from './person-grant.ts';
 import type { GrantResult, TokenResponse } from './types.ts';
 
 /** Where the Passport goes and for how long; checked again at every use, as config may change. */
-export type PassportTarget = { audience: string; resourceScopes: string[]; ttlSeconds: number };
+export type PassportTarget = { audience: string; resourceScopes: string[]; ttlSeconds: number; pins?: Readonly<Record<string, string>> | undefined };
 
 export function passportTarget(deps: Deps, client: ClientConfig, grant: PersonGrant): PassportTarget {
   const { config } = deps;
@@ -24,7 +24,7 @@ export function passportTarget(deps: Deps, client: ClientConfig, grant: PersonGr
   if (!resource || !allowed) throw new OAuthError('invalid_grant', 'the grant is for a resource this client may no longer use', { reason: 'resource_withdrawn' });
   // Scopes withdrawn from the client since consent are dropped, never kept.
   const resourceScopes = grant.resourceScopes.filter((scope) => allowed.scopes.includes(scope));
-  return { audience: grant.resource, resourceScopes, ttlSeconds: resource.passport_ttl_seconds ?? config.main.passports.ttl_seconds };
+  return { audience: grant.resource, resourceScopes, ttlSeconds: resource.passport_ttl_seconds ?? config.main.passports.ttl_seconds, pins: resource.pins };
 }
 
 /** The refresh record's grant: the person grant plus the family's end, which the store does not hand back. */
@@ -62,6 +62,7 @@ export async function issuePersonTokens(request: PersonTokenRequest): Promise<Gr
     authorizationDetails: issued.authorizationDetails,
     identity: passportIdentityClaims(request.claims, client.claims),
     authentication: { authTime: issued.authTime, acr: issued.acr, amr: issued.amr },
+    pins: target.pins,
     ttlSeconds: target.ttlSeconds,
     receipt: request.receipt,
     now,

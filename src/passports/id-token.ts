@@ -1,7 +1,7 @@
 // OIDC ID tokens (Core §2, §3.1.3.6) for person grants, signed with the algorithm the client
 // registered, and the check of an id_token_hint at RP-initiated logout.
 import { createHash } from 'node:crypto';
-import { compactVerify } from 'jose';
+import { compactVerify, jwtVerify } from 'jose';
 import type { ClientConfig } from '../config/schema.ts';
 import type { Deps } from '../deps.ts';
 import { releasedClaims } from '../oauth/identity-scopes.ts';
@@ -79,4 +79,28 @@ export async function verifyIdTokenHint(deps: Pick<Deps, 'keyring' | 'issuer' | 
   const aud = Array.isArray(payload.aud) && payload.aud.length === 1 ? payload.aud[0] : payload.aud;
   if (typeof aud !== 'string') return undefined;
   return { sub: payload.sub, clientId: aud, ...(typeof payload.sid === 'string' ? { sid: payload.sid } : {}) };
+}
+
+/**
+ * One of our ID tokens presented as a token exchange subject_token: our key, our issuer, typ JWT
+ * (never a Passport), not expired, one audience (the client it was issued to).
+ */
+export async function verifyOwnIdToken(deps: Pick<Deps, 'keyring' | 'issuer'>, token: string, now: number): Promise<Record<string, unknown> | undefined> {
+  if (!isCompactJws(token)) return undefined;
+  try {
+    const { payload } = await jwtVerify(
+      token,
+      async (header) => {
+        const key = header.kid ? await deps.keyring.verificationKey(header.kid, now) : undefined;
+        if (!key || key.alg !== header.alg) throw new Error('not one of our keys');
+        return key.publicKey;
+      },
+      { issuer: deps.issuer, typ: 'JWT', algorithms: ['ES256', 'RS256'], requiredClaims: ['sub', 'aud', 'exp', 'iat'], currentDate: new Date(now * 1000), clockTolerance: 0 },
+    );
+    const aud = Array.isArray(payload.aud) && payload.aud.length === 1 ? payload.aud[0] : payload.aud;
+    if (typeof aud !== 'string' || typeof payload.sub !== 'string') return undefined;
+    return { ...payload, aud };
+  } catch {
+    return undefined;
+  }
 }

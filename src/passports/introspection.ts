@@ -1,4 +1,6 @@
 // Introspection (RFC 7662) and revocation (RFC 7009) of Passports, and revocation of refresh tokens.
+// A Passport is active while it is valid, not revoked (itself or anything it was exchanged from),
+// every client of its actor chain is an active one, and its delegation is live.
 // A caller sees a token only if it was issued to it or is meant for a resource it may introspect
 // (RFC 7662 §4: anything else is simply inactive). Revoking writes a receipt.
 // The two kinds cannot be confused: a Passport is a JWS (dots), a refresh token is one base64url
@@ -9,10 +11,15 @@ import type { AuthenticatedClient } from '../clients/authenticate.ts';
 import type { Deps } from '../deps.ts';
 import { hashId } from '../federation/browser-login.ts';
 import { OAuthError } from '../oauth/errors.ts';
+import { actorsOf, parseAct } from '../delegation/act.ts';
+import { isSpent, remainingBudget } from '../delegation/budget.ts';
+import { isActive } from '../delegation/policy.ts';
 import type { PassportClaims } from './mint.ts';
 import { verifyPassport } from './verify.ts';
 
-export type IntrospectionResponse = { active: false } | ({ active: true; token_type: 'Bearer' } & PassportClaims);
+export type IntrospectionResponse =
+  | { active: false }
+  | ({ active: true; token_type: 'Bearer'; delegation_active?: boolean; budget_remaining?: Record<string, unknown> } & PassportClaims);
 
 const inactive = { active: false } as const;
 
@@ -27,7 +34,15 @@ export async function introspectToken(deps: Deps, caller: AuthenticatedClient, t
   const visible = claims.client_id === caller.client.client_id || caller.client.introspects.includes(claims.aud);
   if (!visible) return inactive;
   if (await deps.store.revocations.isRevoked(claims.jti)) return inactive;
-  return { active: true, token_type: 'Bearer', ...claims };
+  // A suspended or retired agent anywhere in the chain (or as the client) ends the Passport at once.
+  const act = parseAct(claims.act);
+  if (act === 'invalid' || ![claims.client_id, ...actorsOf(act)].every((id) => isActive(deps.config.clients.get(id)))) return inactive;
+  if (claims.did === undefined) return { active: true, token_type: 'Bearer', ...claims };
+  // Delegated: the delegation must still be live (not revoked, budget not spent).
+  const delegation = typeof claims.did === 'string' ? await deps.store.delegations.find(claims.did) : undefined;
+  if (!delegation || delegation.revokedAt !== undefined || delegation.expiresAt <= now || isSpent(delegation)) return inactive;
+  const remaining = remainingBudget(delegation);
+  return { active: true, token_type: 'Bearer', ...claims, delegation_active: true, ...(remaining ? { budget_remaining: remaining } : {}) };
 }
 
 export async function revokeToken(deps: Deps, caller: AuthenticatedClient, token: string): Promise<void> {
@@ -41,6 +56,8 @@ export async function revokeToken(deps: Deps, caller: AuthenticatedClient, token
   if (claims.client_id !== caller.client.client_id) throw new OAuthError('unauthorized_client', 'the token was not issued to this client');
   if (await deps.store.revocations.isRevoked(claims.jti)) return;
   await deps.store.revocations.revoke(claims.jti, claims.client_id, claims.exp, now);
+  // Everything exchanged from it, further down the chain, goes with it.
+  const descendants = await deps.store.lineage.revokeDescendants([claims.jti], now);
   await deps.store.audit.append({
     id: uuidv7(),
     atMs: Date.now(),
@@ -48,7 +65,7 @@ export async function revokeToken(deps: Deps, caller: AuthenticatedClient, token
     clientId: caller.client.client_id,
     subject: claims.sub,
     tokenJti: claims.jti,
-    details: { aud: claims.aud, issued_receipt: claims.receipt },
+    details: { aud: claims.aud, issued_receipt: claims.receipt, descendants_revoked: descendants, ...(claims.did ? { did: claims.did } : {}) },
   });
 }
 

@@ -1,5 +1,6 @@
 // Mints a Passport: a JWT access token per RFC 9068 (typ at+jwt) signed with the current key.
 import { randomUUID } from 'node:crypto';
+import type { ActClaim } from '../delegation/act.ts';
 import type { AuthorizationDetail } from '../oauth/authorization-details.ts';
 import type { Keyring, SigningAlg } from './keys.ts';
 import { signJwt } from './sign.ts';
@@ -16,6 +17,14 @@ export type PassportClaims = {
   orig_iss?: string;
   orig_sub?: string;
   [claim: string]: unknown;
+  /** Delegated Passports (RFC 8693 §4.1): who acts now, nesting who acted before. */
+  act?: ActClaim;
+  /** Delegation id, shared by every Passport minted under one delegation. */
+  did?: string;
+  /** What the delegation may spend in all (introspection tells what is left). */
+  budget?: Record<string, unknown>;
+  /** Hashes (schema, plan) copied from the resource's config, for the resource to compare. */
+  pins?: Record<string, string>;
   /** Person grants only (RFC 9068 §2.2.1): when and how the person authenticated. */
   auth_time?: number;
   acr?: string;
@@ -38,6 +47,10 @@ export type PassportRequest = {
   identity?: Readonly<Record<string, unknown>> | undefined;
   /** Set for a person's Passport; absent for a client's own. */
   authentication?: { authTime: number; acr?: string | undefined; amr?: readonly string[] | undefined } | undefined;
+  act?: ActClaim | undefined;
+  delegationId?: string | undefined;
+  budget?: Record<string, unknown> | undefined;
+  pins?: Readonly<Record<string, string>> | undefined;
   ttlSeconds: number;
   receipt: string;
   now: number;
@@ -55,6 +68,10 @@ export async function mintPassport(keyring: Keyring, alg: SigningAlg, request: P
     ...(request.scopes.length ? { scope: request.scopes.join(' ') } : {}),
     ...(request.authorizationDetails?.length ? { authorization_details: [...request.authorizationDetails] } : {}),
     ...authenticationClaims(request.authentication),
+    ...(request.act ? { act: request.act } : {}),
+    ...(request.delegationId ? { did: request.delegationId } : {}),
+    ...(request.budget ? { budget: request.budget } : {}),
+    ...(request.pins ? { pins: { ...request.pins } } : {}),
     jti: randomUUID(),
     iat: request.now,
     exp: request.now + request.ttlSeconds,

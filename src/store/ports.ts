@@ -152,6 +152,54 @@ export type ConsentStore = {
   revoke(sub: string, clientId: string): Promise<boolean>;
 };
 
+/** Amounts are integers in millionths of the currency unit. */
+export type DelegationBudget = { uses?: number | undefined; amountMicros?: number | undefined; currency?: string | undefined };
+
+export type DelegationRecord = {
+  did: string;
+  sub: string;
+  /** The actor the delegation was made to. */
+  clientId: string;
+  resource?: string | undefined;
+  /** passport, id_token, upstream:<id>, issuer:<id>. */
+  origin: string;
+  rootJti?: string | undefined;
+  createdAt: number;
+  expiresAt: number;
+  revokedAt?: number | undefined;
+  revokedBy?: string | undefined;
+  budget?: DelegationBudget | undefined;
+  used: { uses: number; amountMicros: number };
+};
+
+export type Usage = { uses: number; amountMicros: number; currency?: string | undefined };
+
+export type Consumption =
+  | { status: 'ok'; record: DelegationRecord }
+  | { status: 'exceeded'; record: DelegationRecord }
+  | { status: 'revoked' | 'unknown' | 'currency_mismatch' };
+
+export type DelegationStore = {
+  create(record: Omit<DelegationRecord, 'revokedAt' | 'revokedBy' | 'used'>): Promise<void>;
+  find(did: string): Promise<DelegationRecord | undefined>;
+  /** Revokes the delegation and every Passport minted under it; false when unknown or already revoked. */
+  revoke(did: string, by: string, now: number): Promise<boolean>;
+  /** Live (unexpired) delegations, newest first: of a person, or made to some clients, or all. */
+  list(filter: { sub?: string; clientIds?: readonly string[]; limit?: number }, now: number): Promise<DelegationRecord[]>;
+  /** Adds usage atomically: never past the budget (all or nothing), never on a revoked delegation. */
+  consume(did: string, usage: Usage, now: number): Promise<Consumption>;
+  purgeExpired(now: number): Promise<number>;
+};
+
+export type PassportLink = { jti: string; parentJti?: string | undefined; did?: string | undefined; clientId: string; sub: string; expiresAt: number };
+
+export type LineageStore = {
+  /** Records a Passport minted from another or under a delegation; it is revoked at once if its parent or delegation already is. */
+  record(link: PassportLink, now: number): Promise<void>;
+  /** Revokes everything minted from these Passports, all the way down; returns how many were revoked. */
+  revokeDescendants(jtis: readonly string[], now: number): Promise<number>;
+};
+
 export type Store = {
   readonly keys: KeyStore;
   readonly replay: ReplayStore;
@@ -162,6 +210,8 @@ export type Store = {
   readonly authorizations: AuthorizationStore;
   readonly families: FamilyStore;
   readonly consents: ConsentStore;
+  readonly delegations: DelegationStore;
+  readonly lineage: LineageStore;
   ping(): Promise<void>;
   close(): Promise<void>;
 };

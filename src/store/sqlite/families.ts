@@ -1,7 +1,9 @@
 // Token families: everything issued from one authorization code. Refresh tokens rotate inside a
-// family; revoking the family revokes its refresh tokens and every Passport it produced.
+// family; revoking the family revokes its refresh tokens, every Passport it produced and every
+// Passport exchanged from those.
 import { and, eq, isNull, lt } from 'drizzle-orm';
 import type { FamilyStore, IssuedGrant, RefreshRecord } from '../ports.ts';
+import { revokeDescendantsIn } from './delegations.ts';
 import type { SqliteDb } from './open.ts';
 import { familyPassports, refreshTokens, revokedTokens, tokenFamilies } from './schema.ts';
 
@@ -10,9 +12,12 @@ export function createSqliteFamilyStore(db: SqliteDb): FamilyStore {
     const family = db.select().from(tokenFamilies).where(eq(tokenFamilies.id, familyId)).get();
     if (!family) return;
     db.update(tokenFamilies).set({ revokedAt: now }).where(and(eq(tokenFamilies.id, familyId), isNull(tokenFamilies.revokedAt))).run();
-    for (const passport of db.select().from(familyPassports).where(eq(familyPassports.familyId, familyId)).all()) {
+    const passports = db.select().from(familyPassports).where(eq(familyPassports.familyId, familyId)).all();
+    for (const passport of passports) {
       db.insert(revokedTokens).values({ jti: passport.jti, clientId: family.clientId, expiresAt: passport.expiresAt, revokedAt: now }).onConflictDoNothing().run();
     }
+    // And everything agents got by exchanging them, further down the chain.
+    revokeDescendantsIn(db, passports.map((p) => p.jti), now);
   });
 
   const addPassport = db.$client.transaction((familyId: string, jti: string, expiresAt: number, now: number) => {

@@ -10,6 +10,7 @@ import type { Store } from '../ports.ts';
 import { createSqliteAuditStore } from './audit.ts';
 import { createSqliteAuthorizationStore } from './authorizations.ts';
 import { createSqliteConsentStore } from './consents.ts';
+import { createSqliteDelegationStore, createSqliteLineageStore } from './delegations.ts';
 import { createSqliteFamilyStore } from './families.ts';
 import { createSqliteKeyStore } from './keys.ts';
 import { createSqliteLoginStore } from './logins.ts';
@@ -39,6 +40,8 @@ export function openSqliteStore(file: string): Store {
     authorizations: createSqliteAuthorizationStore(db),
     families: createSqliteFamilyStore(db),
     consents: createSqliteConsentStore(db),
+    delegations: createSqliteDelegationStore(db),
+    lineage: createSqliteLineageStore(db),
     async ping() {
       sqlite.prepare('select 1').get();
     },

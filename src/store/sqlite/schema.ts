@@ -204,3 +204,46 @@ export const consentGrants = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.sub, t.clientId] })],
 );
+
+/**
+ * Delegations: a person's (or service's) authority handed to an actor by token exchange or JWT
+ * bearer. Every Passport minted under one carries its id (`did`); revoking it or spending its
+ * budget ends them all. Amounts are integers in millionths of the currency unit (no float rounding).
+ */
+export const delegations = sqliteTable(
+  'delegations',
+  {
+    did: text('did').primaryKey(),
+    sub: text('sub').notNull(),
+    /** The actor the delegation was made to (the first agent of the chain). */
+    clientId: text('client_id').notNull(),
+    resource: text('resource'),
+    /** What the subject token was: passport, id_token, upstream:<id>, issuer:<id>. */
+    origin: text('origin').notNull(),
+    rootJti: text('root_jti'),
+    createdAt: integer('created_at').notNull(),
+    expiresAt: integer('expires_at').notNull(),
+    revokedAt: integer('revoked_at'),
+    revokedBy: text('revoked_by'),
+    budgetUses: integer('budget_uses'),
+    budgetAmount: integer('budget_amount'),
+    budgetCurrency: text('budget_currency'),
+    usedUses: integer('used_uses').notNull().default(0),
+    usedAmount: integer('used_amount').notNull().default(0),
+  },
+  (t) => [index('delegations_sub').on(t.sub), index('delegations_client').on(t.clientId), index('delegations_expires').on(t.expiresAt)],
+);
+
+/** Which Passport was minted from which (token exchange): revocation follows these links down. */
+export const passportLinks = sqliteTable(
+  'passport_links',
+  {
+    jti: text('jti').primaryKey(),
+    parentJti: text('parent_jti'),
+    did: text('did'),
+    clientId: text('client_id').notNull(),
+    sub: text('sub').notNull(),
+    expiresAt: integer('expires_at').notNull(),
+  },
+  (t) => [index('passport_links_parent').on(t.parentJti), index('passport_links_did').on(t.did), index('passport_links_expires').on(t.expiresAt)],
+);

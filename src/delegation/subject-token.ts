@@ -1,0 +1,112 @@
+// What a token exchange subject_token says, once verified: who is represented, who it was issued
+// to, what it allows and until when. Our own Passports and ID tokens are checked here; upstream
+// tokens (JWKS or introspection, then the upstream's mapping rules) in upstream-token.ts.
+// Any failure is one invalid_request on the wire (RFC 8693 §2.2.2); the reason goes to the log.
+import type { Deps } from '../deps.ts';
+import { OAuthError } from '../oauth/errors.ts';
+import type { AuthorizationDetail } from '../oauth/authorization-details.ts';
+import { parseScope } from '../oauth/params.ts';
+import { verifyOwnIdToken } from '../passports/id-token.ts';
+import { verifyPassport } from '../passports/verify.ts';
+import { parseAct, type ActClaim } from './act.ts';
+import type { Represented } from './policy.ts';
+import { tokenTypes } from './token-types.ts';
+import { resolveUpstreamToken } from './upstream-token.ts';
+
+export type SubjectToken = {
+  /** passport, id_token, upstream:<id>. */
+  origin: string;
+  represented: Represented;
+  /** Ours: the client the token was issued to. Upstream: undefined. */
+  issuedTo?: string | undefined;
+  upstreamId?: string | undefined;
+  /** Ours (Passports): its jti, so that revoking it revokes what is minted from it. */
+  jti?: string | undefined;
+  /** A Passport's audience and what it allows there. */
+  audience?: string | undefined;
+  scopes: string[];
+  details: AuthorizationDetail[];
+  exp: number;
+  act?: ActClaim | undefined;
+  did?: string | undefined;
+  mayAct?: unknown;
+  authentication?: { authTime: number; acr?: string | undefined; amr?: string[] | undefined } | undefined;
+  /** Provenance and canonical claims of the person. */
+  claims: Readonly<Record<string, unknown>>;
+};
+
+export const invalidSubjectToken = (reason: string) => new OAuthError('invalid_request', 'subject_token is invalid', { reason: `subject_token_${reason}` });
+
+const supported: ReadonlySet<string> = new Set([tokenTypes.accessToken, tokenTypes.idToken, tokenTypes.jwt]);
+
+export async function resolveSubjectToken(deps: Deps, token: string, type: string, now: number): Promise<SubjectToken> {
+  if (!supported.has(type)) throw new OAuthError('invalid_request', 'subject_token_type is not supported', { reason: 'subject_token_type_unsupported' });
+  const issuer = unverifiedIssuer(token);
+  if (issuer === deps.issuer) return type === tokenTypes.idToken ? ownIdToken(deps, token, now) : ownPassport(deps, token, now);
+  const upstream = await resolveUpstreamToken(deps, token, type, now);
+  if (!upstream) throw invalidSubjectToken('untrusted_issuer');
+  return upstream;
+}
+
+async function ownPassport(deps: Deps, token: string, now: number): Promise<SubjectToken> {
+  const check = await verifyPassport(token, deps.keyring, deps.issuer, now);
+  if (!check.ok) throw invalidSubjectToken(check.reason);
+  const { claims } = check;
+  if (await deps.store.revocations.isRevoked(claims.jti)) throw invalidSubjectToken('revoked');
+  const act = parseAct(claims.act);
+  if (act === 'invalid') throw invalidSubjectToken('malformed_act');
+  const isPerson = typeof claims.auth_time === 'number' || act !== undefined || claims.sub !== claims.client_id;
+  const personClaims = isPerson ? ((await deps.store.subjects.claimsOf(claims.sub)) ?? {}) : {};
+  return {
+    origin: 'passport',
+    represented: isPerson ? { kind: 'person', sub: claims.sub, claims: personClaims } : { kind: 'client', clientId: claims.sub },
+    issuedTo: claims.client_id,
+    jti: claims.jti,
+    audience: claims.aud,
+    scopes: parseScope(typeof claims.scope === 'string' ? claims.scope : undefined),
+    details: Array.isArray(claims.authorization_details) ? claims.authorization_details : [],
+    exp: claims.exp,
+    act,
+    did: typeof claims.did === 'string' ? claims.did : undefined,
+    mayAct: claims.may_act,
+    authentication: typeof claims.auth_time === 'number' ? { authTime: claims.auth_time, acr: claims.acr, amr: claims.amr } : undefined,
+    claims: { ...personClaims, ...provenance(claims) },
+  };
+}
+
+async function ownIdToken(deps: Deps, token: string, now: number): Promise<SubjectToken> {
+  const claims = await verifyOwnIdToken(deps, token, now);
+  if (!claims || typeof claims.exp !== 'number') throw invalidSubjectToken('not_an_id_token');
+  const sub = claims.sub as string;
+  const personClaims = (await deps.store.subjects.claimsOf(sub)) ?? {};
+  return {
+    origin: 'id_token',
+    represented: { kind: 'person', sub, claims: personClaims },
+    issuedTo: claims.aud as string,
+    scopes: [],
+    details: [],
+    exp: claims.exp,
+    mayAct: claims.may_act,
+    authentication: typeof claims.auth_time === 'number' ? { authTime: claims.auth_time, acr: claims.acr as string | undefined, amr: claims.amr as string[] | undefined } : undefined,
+    claims: { ...personClaims, ...provenance(personClaims) },
+  };
+}
+
+function provenance(claims: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  return {
+    ...(typeof claims.orig_iss === 'string' ? { orig_iss: claims.orig_iss } : {}),
+    ...(typeof claims.orig_sub === 'string' ? { orig_sub: claims.orig_sub } : {}),
+  };
+}
+
+/** The `iss` of a JWT before verification, only to pick who verifies it. */
+export function unverifiedIssuer(token: string): string | undefined {
+  const parts = token.split('.');
+  if (parts.length !== 3 || token.length > 16384) return undefined;
+  try {
+    const payload = JSON.parse(Buffer.from(parts[1] as string, 'base64url').toString('utf8')) as unknown;
+    return payload && typeof payload === 'object' && typeof (payload as { iss?: unknown }).iss === 'string' ? (payload as { iss: string }).iss : undefined;
+  } catch {
+    return undefined;
+  }
+}

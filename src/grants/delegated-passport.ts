@@ -1,0 +1,138 @@
+// Issuing a Passport on behalf of someone: the steps token exchange and JWT bearer (and later CIBA)
+// share, in order: 1 the target resource  2 only narrowing against the subject token  3 the one
+// delegation policy  4 the delegation (joined, or started with its budget)  5 mint with act, did,
+// provenance  6 record the lineage. Nothing is written before every check has passed.
+import { uuidv7 } from '../audit/ids.ts';
+import type { ClientConfig } from '../config/schema.ts';
+import { actorsOf, nestAct } from '../delegation/act.ts';
+import { budgetClaim, isSpent, toDelegationBudget } from '../delegation/budget.ts';
+import { detailsWithin } from '../delegation/details.ts';
+import { decideDelegation } from '../delegation/policy.ts';
+import type { SubjectToken } from '../delegation/subject-token.ts';
+import type { Deps } from '../deps.ts';
+import { checkAuthorizationDetails, type AuthorizationDetail } from '../oauth/authorization-details.ts';
+import { OAuthError } from '../oauth/errors.ts';
+import { passportIdentityClaims } from '../oauth/identity-scopes.ts';
+import { mintPassport, type PassportClaims } from '../passports/mint.ts';
+
+export type DelegatedAsk = {
+  deps: Deps;
+  client: ClientConfig;
+  subject: SubjectToken;
+  /** resource / audience parameters: at most one target. */
+  targets: readonly string[];
+  scopes: readonly string[];
+  rawDetails?: string | undefined;
+  receipt: string;
+  now: number;
+};
+
+export type DelegatedPassport = { token: string; claims: PassportClaims; ttlSeconds: number; newDelegation: boolean };
+
+export async function issueDelegatedPassport(ask: DelegatedAsk): Promise<DelegatedPassport> {
+  const { deps, client, subject, now } = ask;
+  const { config } = deps;
+
+  // 1. The target: the one named, else the subject Passport's own resource, else the client's default.
+  const distinct = [...new Set(ask.targets)];
+  if (distinct.length > 1) throw new OAuthError('invalid_target', 'only one resource or audience per request is supported');
+  const subjectResource = subject.audience !== undefined && config.resources.has(subject.audience) ? subject.audience : undefined;
+  const target = distinct[0] ?? subjectResource ?? client.default_resource ?? (Object.keys(client.resources).length === 1 ? Object.keys(client.resources)[0] : undefined);
+  if (target === undefined) throw new OAuthError('invalid_target', 'resource or audience is required');
+  const resource = config.resources.get(target);
+  if (!resource) throw new OAuthError('invalid_target', 'the resource or audience is unknown', { reason: 'unknown_target' });
+
+  // 2. Only narrowing. A Passport for a resource bounds the audience (itself or its declared
+  //    downstream resources) and, at that same resource, the scopes and authorization details.
+  if (subjectResource !== undefined && target !== subjectResource && !config.resources.get(subjectResource)?.downstream.includes(target)) {
+    throw new OAuthError('invalid_target', 'the audience is wider than the subject token\'s', { reason: 'audience_widened' });
+  }
+  const sameResource = subjectResource === target;
+  const policyScopes = client.resources[target]?.scopes ?? [];
+  let scopes: string[];
+  if (ask.scopes.length) {
+    if (sameResource) {
+      const wider = ask.scopes.filter((s) => !subject.scopes.includes(s));
+      if (wider.length) throw new OAuthError('invalid_scope', `scope wider than the subject token's: ${wider.slice(0, 5).join(' ').slice(0, 200)}`, { reason: 'scope_widened' });
+    }
+    scopes = [...ask.scopes];
+  } else {
+    scopes = sameResource ? subject.scopes.filter((s) => policyScopes.includes(s)) : [...policyScopes];
+  }
+  let details: AuthorizationDetail[] = [];
+  if (ask.rawDetails !== undefined) {
+    const check = checkAuthorizationDetails(ask.rawDetails, deps.detailsTypes.get(target) ?? new Map(), client.resources[target]?.authorization_details_types ?? []);
+    if (!check.ok) throw new OAuthError('invalid_authorization_details', check.detail, { reason: check.reason });
+    details = check.details;
+    if (sameResource && !detailsWithin(details, subject.details)) {
+      throw new OAuthError('invalid_authorization_details', 'authorization_details wider than the subject token\'s', { reason: 'details_widened' });
+    }
+  }
+  const remaining = subject.exp - now;
+  if (remaining <= 0) throw new OAuthError('invalid_request', 'subject_token is invalid', { reason: 'subject_token_expired' });
+
+  // 3. The policy: whom, where, what, how deep, how long.
+  const chain = [client.client_id, ...actorsOf(subject.act)];
+  const verdict = decideDelegation({
+    actor: client,
+    subject: subject.represented,
+    resource: target,
+    scopes,
+    details,
+    chain,
+    ttlSeconds: resource.passport_ttl_seconds ?? config.main.passports.ttl_seconds,
+    dpop: false,
+    clients: config.clients,
+  });
+  if (!verdict.ok) throw new OAuthError(verdict.code, verdict.description, { reason: verdict.reason });
+  const ttlSeconds = Math.min(verdict.ttlSeconds, remaining);
+
+  // 4. The delegation: the subject's (still live), or a new one with this resource's budget.
+  let delegation;
+  let newDelegation = false;
+  if (subject.did !== undefined) {
+    delegation = await deps.store.delegations.find(subject.did);
+    if (!delegation || delegation.revokedAt !== undefined || delegation.expiresAt <= now) throw new OAuthError('invalid_grant', 'the delegation was revoked', { reason: 'delegation_revoked' });
+    if (isSpent(delegation)) throw new OAuthError('invalid_grant', 'the delegation\'s budget is spent', { reason: 'budget_spent' });
+  } else {
+    newDelegation = true;
+    delegation = {
+      did: uuidv7(),
+      sub: subjectId(subject),
+      clientId: client.client_id,
+      resource: target,
+      origin: subject.origin,
+      rootJti: subject.jti,
+      createdAt: now,
+      expiresAt: subject.exp,
+      budget: toDelegationBudget(client.resources[target]?.budget),
+    };
+  }
+
+  // 5. Mint: the subject stays the subject; the client becomes the acting party on top of the chain.
+  const passport = await mintPassport(deps.keyring, config.main.passports.signing_alg, {
+    issuer: deps.issuer,
+    subject: subjectId(subject),
+    clientId: client.client_id,
+    audience: target,
+    scopes,
+    authorizationDetails: details,
+    identity: subject.represented.kind === 'person' ? passportIdentityClaims(subject.claims, client.claims) : undefined,
+    authentication: subject.authentication,
+    act: nestAct(client.client_id, subject.act),
+    delegationId: delegation.did,
+    budget: budgetClaim(delegation.budget),
+    pins: resource.pins,
+    ttlSeconds,
+    receipt: ask.receipt,
+    now,
+  });
+
+  // 6. Record: the delegation (if new), then the link to the subject token.
+  if (newDelegation) await deps.store.delegations.create(delegation);
+  await deps.store.lineage.record({ jti: passport.claims.jti, parentJti: subject.jti, did: delegation.did, clientId: client.client_id, sub: passport.claims.sub, expiresAt: passport.claims.exp }, now);
+  return { ...passport, ttlSeconds, newDelegation };
+}
+
+const subjectId = (subject: SubjectToken): string => (subject.represented.kind === 'person' ? subject.represented.sub : subject.represented.clientId);
+

@@ -1,0 +1,115 @@
+// Token exchange (RFC 8693): an actor (the authenticated client, usually an agent) trades a token
+// that represents someone for a narrower Passport that says so: `sub` the person, `act` the actor
+// on top of any earlier actors, `azp`/`client_id` the actor, `did` the delegation.
+// 1 parameters  2 the subject token  3 the actor token, if any  4 whose tokens this client may
+// exchange, and may_act  5 ID-JAG or Passport.
+import { tokenExchangeGrant } from '../config/schema.ts';
+import { mayAct } from '../delegation/act.ts';
+import { resolveSubjectToken, type SubjectToken } from '../delegation/subject-token.ts';
+import { tokenTypes } from '../delegation/token-types.ts';
+import { OAuthError } from '../oauth/errors.ts';
+import { parseScope, type Params } from '../oauth/params.ts';
+import { verifyPassport } from '../passports/verify.ts';
+import type { ClientConfig } from '../config/schema.ts';
+import type { Deps } from '../deps.ts';
+import { issueDelegatedPassport } from './delegated-passport.ts';
+import { issueIdJag } from './id-jag-issue.ts';
+import type { Grant } from './types.ts';
+
+export const tokenExchange: Grant = {
+  grantType: tokenExchangeGrant,
+  params: ['subject_token', 'subject_token_type', 'actor_token', 'actor_token_type', 'requested_token_type', 'resource', 'audience', 'scope', 'authorization_details'],
+  async handle(context) {
+    const { deps, client: { client }, params, now, receipt } = context;
+    // 1.
+    const subjectToken = required(params, 'subject_token');
+    const subjectTokenType = required(params, 'subject_token_type');
+    const requested = params.get('requested_token_type') ?? tokenTypes.accessToken;
+    if (requested !== tokenTypes.accessToken && requested !== tokenTypes.jwt && requested !== tokenTypes.idJag) {
+      throw new OAuthError('invalid_request', 'requested_token_type is not supported', { reason: 'requested_token_type_unsupported' });
+    }
+    // 2.
+    const subject = await resolveSubjectToken(deps, subjectToken, subjectTokenType, now);
+    // 3.
+    await checkActorToken(deps, client, params, now);
+    // 4.
+    checkSubjectSource(client, subject);
+    if (!mayAct(subject.mayAct, client.client_id, deps.issuer)) throw new OAuthError('invalid_grant', 'the subject token\'s may_act does not name this client', { reason: 'may_act_mismatch' });
+
+    // 5.
+    if (requested === tokenTypes.idJag) return issueIdJag({ deps, client, subject, params, now, receipt });
+    const passport = await issueDelegatedPassport({
+      deps,
+      client,
+      subject,
+      targets: [...params.all('resource'), ...params.all('audience')],
+      scopes: parseScope(params.get('scope')),
+      rawDetails: params.get('authorization_details'),
+      receipt,
+      now,
+    });
+    const { claims } = passport;
+    return {
+      response: {
+        access_token: passport.token,
+        issued_token_type: tokenTypes.accessToken,
+        token_type: 'Bearer',
+        expires_in: passport.ttlSeconds,
+        ...(claims.scope ? { scope: claims.scope } : {}),
+        ...(claims.authorization_details ? { authorization_details: claims.authorization_details } : {}),
+      },
+      audit: {
+        event: 'passport.exchanged',
+        subject: claims.sub,
+        tokenJti: claims.jti,
+        details: {
+          grant_type: tokenExchangeGrant,
+          aud: claims.aud,
+          scope: claims.scope ?? '',
+          exp: claims.exp,
+          did: claims.did,
+          new_delegation: passport.newDelegation,
+          act: claims.act,
+          subject_origin: subject.origin,
+          subject_jti: subject.jti ?? null,
+          authorization_details_types: claims.authorization_details?.map((d) => d.type) ?? [],
+        },
+      },
+    };
+  },
+};
+
+function required(params: Params, name: string): string {
+  const value = params.get(name);
+  if (value === undefined) throw new OAuthError('invalid_request', `${name} is required`);
+  return value;
+}
+
+/** RFC 8693 §2.1: the actor token represents the acting party; here it must be the client's own Passport. */
+async function checkActorToken(deps: Deps, client: ClientConfig, params: Params, now: number): Promise<void> {
+  const actorToken = params.get('actor_token');
+  const actorType = params.get('actor_token_type');
+  if (actorToken === undefined) {
+    if (actorType !== undefined) throw new OAuthError('invalid_request', 'actor_token_type without actor_token');
+    return;
+  }
+  if (actorType !== tokenTypes.accessToken && actorType !== tokenTypes.jwt) throw new OAuthError('invalid_request', 'actor_token_type is missing or not supported');
+  const check = await verifyPassport(actorToken, deps.keyring, deps.issuer, now);
+  const own = check.ok && check.claims.sub === client.client_id && check.claims.client_id === client.client_id && check.claims.act === undefined;
+  if (!own || (await deps.store.revocations.isRevoked(check.claims.jti))) {
+    throw new OAuthError('invalid_request', 'actor_token is invalid or does not represent the authenticated client', { reason: check.ok ? 'actor_token_not_client' : `actor_token_${check.reason}` });
+  }
+}
+
+/** A client exchanges its own tokens, and others' only where its policy names their client or upstream. */
+function checkSubjectSource(client: ClientConfig, subject: SubjectToken): void {
+  const policy = client.delegation;
+  if (subject.upstreamId !== undefined) {
+    if (!policy?.subject_token_upstreams.includes(subject.upstreamId)) throw new OAuthError('invalid_grant', 'this client may not exchange tokens of that upstream', { reason: 'upstream_not_allowed' });
+    return;
+  }
+  if (subject.issuedTo === client.client_id) return;
+  if (subject.issuedTo === undefined || !policy?.subject_token_clients.includes(subject.issuedTo)) {
+    throw new OAuthError('invalid_grant', 'this client may not exchange tokens issued to another client', { reason: 'subject_client_not_allowed' });
+  }
+}

@@ -1,0 +1,145 @@
+// Delegations and Passport lineage. Revocation cascades: a revoked Passport takes everything minted
+// from it (recursive walk over passport_links), a revoked delegation every Passport carrying its
+// did. Budget consumption is one IMMEDIATE transaction, so two concurrent uses cannot overspend.
+import { and, desc, eq, gt, inArray, isNull, lt, type SQL } from 'drizzle-orm';
+import type { Consumption, DelegationRecord, DelegationStore, LineageStore, PassportLink, Usage } from '../ports.ts';
+import type { SqliteDb } from './open.ts';
+import { delegations, passportLinks, revokedTokens } from './schema.ts';
+
+/** Revokes every descendant of `jtis` (not `jtis` themselves); runs inside the caller's transaction. */
+export function revokeDescendantsIn(db: SqliteDb, jtis: readonly string[], now: number): number {
+  if (jtis.length === 0) return 0;
+  return db.$client
+    .prepare(
+      `WITH RECURSIVE tree(jti) AS (
+         SELECT l.jti FROM passport_links l WHERE l.parent_jti IN (SELECT value FROM json_each(?))
+         UNION SELECT l.jti FROM passport_links l JOIN tree t ON l.parent_jti = t.jti)
+       INSERT INTO revoked_tokens (jti, client_id, expires_at, revoked_at)
+       SELECT l.jti, l.client_id, l.expires_at, ? FROM passport_links l JOIN tree t ON l.jti = t.jti WHERE true
+       ON CONFLICT (jti) DO NOTHING`,
+    )
+    .run(JSON.stringify(jtis), now).changes;
+}
+
+export function createSqliteLineageStore(db: SqliteDb): LineageStore {
+  const record = db.$client.transaction((link: PassportLink, now: number) => {
+    db.insert(passportLinks).values({ jti: link.jti, parentJti: link.parentJti ?? null, did: link.did ?? null, clientId: link.clientId, sub: link.sub, expiresAt: link.expiresAt }).run();
+    // Revoked while this one was being minted: it must not outlive its parent or its delegation.
+    const parentRevoked = link.parentJti !== undefined && db.select({ jti: revokedTokens.jti }).from(revokedTokens).where(eq(revokedTokens.jti, link.parentJti)).get() !== undefined;
+    const delegation = link.did === undefined ? undefined : db.select({ revokedAt: delegations.revokedAt }).from(delegations).where(eq(delegations.did, link.did)).get();
+    if (parentRevoked || (link.did !== undefined && (!delegation || delegation.revokedAt !== null))) {
+      db.insert(revokedTokens).values({ jti: link.jti, clientId: link.clientId, expiresAt: link.expiresAt, revokedAt: now }).onConflictDoNothing().run();
+    }
+  });
+  const revoke = db.$client.transaction((jtis: readonly string[], now: number) => revokeDescendantsIn(db, jtis, now));
+  return {
+    async record(link, now) {
+      record.immediate(link, now);
+    },
+    async revokeDescendants(jtis, now) {
+      return revoke.immediate(jtis, now);
+    },
+  };
+}
+
+export function createSqliteDelegationStore(db: SqliteDb): DelegationStore {
+  const find = (did: string) => {
+    const row = db.select().from(delegations).where(eq(delegations.did, did)).get();
+    return row ? toRecord(row) : undefined;
+  };
+
+  const revoke = db.$client.transaction((did: string, by: string, now: number) => {
+    const changed = db
+      .update(delegations)
+      .set({ revokedAt: now, revokedBy: by })
+      .where(and(eq(delegations.did, did), isNull(delegations.revokedAt)))
+      .run().changes;
+    if (changed === 0) return false;
+    const jtis = db.select({ jti: passportLinks.jti }).from(passportLinks).where(eq(passportLinks.did, did)).all().map((r) => r.jti);
+    db.$client
+      .prepare('INSERT INTO revoked_tokens (jti, client_id, expires_at, revoked_at) SELECT jti, client_id, expires_at, ? FROM passport_links WHERE did = ? ON CONFLICT (jti) DO NOTHING')
+      .run(now, did);
+    revokeDescendantsIn(db, jtis, now);
+    return true;
+  });
+
+  const consume = db.$client.transaction((did: string, usage: Usage, now: number): Consumption => {
+    const record = find(did);
+    if (!record || record.expiresAt <= now) return { status: 'unknown' };
+    if (record.revokedAt !== undefined) return { status: 'revoked' };
+    const budget = record.budget ?? {};
+    if (usage.amountMicros > 0 && budget.currency !== undefined && usage.currency !== budget.currency) return { status: 'currency_mismatch' };
+    const uses = record.used.uses + usage.uses;
+    const amount = record.used.amountMicros + usage.amountMicros;
+    if ((budget.uses !== undefined && uses > budget.uses) || (budget.amountMicros !== undefined && amount > budget.amountMicros)) return { status: 'exceeded', record };
+    db.update(delegations).set({ usedUses: uses, usedAmount: amount }).where(eq(delegations.did, did)).run();
+    return { status: 'ok', record: { ...record, used: { uses, amountMicros: amount } } };
+  });
+
+  return {
+    async create(record) {
+      db.insert(delegations)
+        .values({
+          did: record.did,
+          sub: record.sub,
+          clientId: record.clientId,
+          resource: record.resource ?? null,
+          origin: record.origin,
+          rootJti: record.rootJti ?? null,
+          createdAt: record.createdAt,
+          expiresAt: record.expiresAt,
+          budgetUses: record.budget?.uses ?? null,
+          budgetAmount: record.budget?.amountMicros ?? null,
+          budgetCurrency: record.budget?.currency ?? null,
+        })
+        .run();
+    },
+    async find(did) {
+      return find(did);
+    },
+    async revoke(did, by, now) {
+      return revoke.immediate(did, by, now);
+    },
+    async list(filter, now) {
+      const where: SQL[] = [gt(delegations.expiresAt, now)];
+      if (filter.sub !== undefined) where.push(eq(delegations.sub, filter.sub));
+      if (filter.clientIds !== undefined) where.push(inArray(delegations.clientId, [...filter.clientIds]));
+      return db
+        .select()
+        .from(delegations)
+        .where(and(...where))
+        .orderBy(desc(delegations.createdAt), desc(delegations.did))
+        .limit(Math.min(filter.limit ?? 100, 1000))
+        .all()
+        .map(toRecord);
+    },
+    async consume(did, usage, now) {
+      return consume.immediate(did, usage, now);
+    },
+    async purgeExpired(now) {
+      return db.delete(passportLinks).where(lt(passportLinks.expiresAt, now)).run().changes + db.delete(delegations).where(lt(delegations.expiresAt, now)).run().changes;
+    },
+  };
+}
+
+function toRecord(row: typeof delegations.$inferSelect): DelegationRecord {
+  const budget =
+    row.budgetUses !== null || row.budgetAmount !== null
+      ? { uses: row.budgetUses ?? undefined, amountMicros: row.budgetAmount ?? undefined, currency: row.budgetCurrency ?? undefined }
+      : undefined;
+  return {
+    did: row.did,
+    sub: row.sub,
+    clientId: row.clientId,
+    resource: row.resource ?? undefined,
+    origin: row.origin,
+    rootJti: row.rootJti ?? undefined,
+    createdAt: row.createdAt,
+    expiresAt: row.expiresAt,
+    revokedAt: row.revokedAt ?? undefined,
+    revokedBy: row.revokedBy ?? undefined,
+    budget,
+    used: { uses: row.usedUses, amountMicros: row.usedAmount },
+  };
+}
+
