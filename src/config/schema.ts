@@ -125,7 +125,7 @@ export const clientGrantTypes = ['client_credentials', 'authorization_code', 're
 export const budgetSchema = z
   .strictObject({
     uses: z.number().int().min(1).max(1_000_000_000).optional().describe('How many uses resource servers may report.'),
-    amount: z.string().regex(/^\d{1,12}(\.\d{1,6})?$/, 'a decimal amount like "100" or "12.50"').optional().describe('The most that may be spent, as a decimal string.'),
+    amount: z.string().regex(/^\d{1,9}(\.\d{1,6})?$/, 'a decimal amount like "100" or "12.50" (at most 9 digits before the point, 6 after)').optional().describe('The most that may be spent, as a decimal string.'),
     currency: z.string().regex(/^[A-Z]{3}$/, 'an ISO 4217 currency code').optional().describe('Currency of amount (ISO 4217).'),
   })
   .refine((b) => b.uses !== undefined || b.amount !== undefined, 'give uses, amount or both')

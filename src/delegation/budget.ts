@@ -1,9 +1,10 @@
-// Budget amounts as exact integers (millionths of the currency unit): decimal strings in config,
+// Budget amounts as exact integers (millionths of the currency unit, at most 9 digits before the
+// point so that sums stay exact doubles): decimal strings in config,
 // requests and answers; never floats. Pure.
 import type { Budget } from '../config/schema.ts';
 import type { DelegationBudget, DelegationRecord } from '../store/ports.ts';
 
-const decimal = /^(\d{1,12})(?:\.(\d{1,6}))?$/;
+const decimal = /^(\d{1,9})(?:\.(\d{1,6}))?$/;
 
 /** "12.5" → 12_500_000; undefined when not a decimal amount this store can hold. */
 export function parseAmount(value: string): number | undefined {

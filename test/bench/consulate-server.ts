@@ -13,6 +13,7 @@ import { resolve } from 'node:path';
 import { Writable } from 'node:stream';
 import { parse, stringify } from 'yaml';
 import { issueCode } from '../../src/authorize/code.ts';
+import { hashSecret } from '../../src/clients/secrets.ts';
 import { dispatchTokenRequest } from '../../src/grants/dispatch.ts';
 import type { PersonGrant } from '../../src/grants/person-grant.ts';
 import { createLogger } from '../../src/log.ts';
@@ -22,6 +23,9 @@ import { fixtureEnv, makeConfigDir, secrets } from '../e2e/support/consulate.ts'
 import { announce, answer } from './child.ts';
 import {
   codeTtlSeconds,
+  exchangeAgent,
+  exchangeAgentSecret,
+  exchangeAgentYaml,
   personClient,
   personIdentityScopes,
   personRedirectUri,
@@ -44,12 +48,12 @@ const main = parse(readFileSync(resolve(import.meta.dirname, '../fixtures/config
 };
 delete main.keys?.reload_seconds;
 main.authorization = { ...main.authorization, code_ttl_seconds: codeTtlSeconds };
-const { configDir, dataDir } = makeConfigDir({ 'consulate.yaml': stringify(main) }, dir);
+const { configDir, dataDir } = makeConfigDir({ 'consulate.yaml': stringify(main), [`clients/${exchangeAgent}.yaml`]: exchangeAgentYaml }, dir);
 
 const discard = new Writable({ write: (_chunk, _encoding, done) => done() });
 const server = await startServer({
   configDir,
-  env: fixtureEnv(),
+  env: { ...fixtureEnv(), BENCH_AGENT_SECRET_HASH: hashSecret(exchangeAgentSecret) },
   overrides: { dataDir, host: '127.0.0.1', port: 0 },
   log: createLogger('info', discard),
 });

@@ -16,3 +16,22 @@ export const codeTtlSeconds = 600;
 export type PooledCode = { code: string; verifier: string };
 export type PoolRequest = { make: 'codes' | 'refresh_tokens'; count: number };
 export type PoolReply = { codes?: PooledCode[]; refreshTokens?: string[]; ms: number };
+
+/** The agent of the token exchange target: exchanges the person's Passport (web-app's) for read-data. */
+export const exchangeAgent = 'bench-agent';
+export const exchangeAgentSecret = 'bench-agent-secret-0123456789abcdefghijklmnopqrstuv';
+export const exchangeAgentYaml = [
+  `client_id: ${exchangeAgent}`,
+  'kind: agent',
+  'owner: owner@example.test',
+  'token_endpoint_auth_method: client_secret_basic',
+  'secret_hash: ${env:BENCH_AGENT_SECRET_HASH}',
+  'grant_types: [urn:ietf:params:oauth:grant-type:token-exchange]',
+  'resources:',
+  `  ${personResource}:`,
+  '    scopes: [read-data]',
+  'delegation:',
+  '  act_for: { groups: [eng] }',
+  `  subject_token_clients: [${personClient}]`,
+  '',
+].join('\n');

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { secrets } from '../e2e/support/consulate.ts';
 import { spawnServer, type ServerProcess } from './child.ts';
-import { codeTtlSeconds, personRedirectUri, type PoolReply, type PoolRequest } from './person.ts';
+import { codeTtlSeconds, exchangeAgent, exchangeAgentSecret, personRedirectUri, type PoolReply, type PoolRequest } from './person.ts';
 import { formatTable, toRows, writeJson, type Measurement } from './report.ts';
 
 const seconds = envNumber('BENCH_SECONDS', 10);
@@ -189,6 +189,7 @@ try {
     return m.requests / m.seconds;
   };
   const clientCredentials = 'client_credentials /token';
+  const tokenExchange = 'token exchange /token';
   const authorizationCode = 'authorization_code /token';
   const webApp = formHeaders('web-app');
 
@@ -239,6 +240,27 @@ try {
       verifyJson: (json, sent) => isPersonTokenResponse(json) && json.refresh_token !== new URLSearchParams(sent).get('refresh_token'),
       verifyBody: looksLikePersonTokenResponse,
     },
+    {
+      // RFC 8693: the agent exchanges one person's Passport (the web app's, redeemed from a code just
+      // before) for a read-data Passport: subject token verification, the delegation policy, a new
+      // delegation and lineage row, mint, receipt. The subject Passport is not used up.
+      name: tokenExchange,
+      url: consulate.url,
+      requests: async () => {
+        const [body] = (await makePool(consulate, 'codes', 1, 'one person Passport')).bodies;
+        const redeemed = await post(consulate.url, { path: '/token', headers: webApp, body: body as string });
+        const { access_token } = JSON.parse(redeemed.text) as { access_token: string };
+        const agentAuth = `Basic ${Buffer.from(`${exchangeAgent}:${exchangeAgentSecret}`).toString('base64')}`;
+        return {
+          path: '/token',
+          headers: { authorization: agentAuth, 'content-type': 'application/x-www-form-urlencoded' },
+          body: form({ grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange', subject_token: access_token, subject_token_type: 'urn:ietf:params:oauth:token-type:access_token', scope: 'read-data' }),
+        };
+      },
+      verifyJson: (json) => isTokenResponse(json) && json.issued_token_type === 'urn:ietf:params:oauth:token-type:access_token',
+      verifyBody: (body) => body.includes('"issued_token_type":"'),
+      mismatchHint: 'the subject Passport expires after 300 s',
+    },
   ];
 
   for (const target of targets) {
@@ -251,7 +273,8 @@ try {
     if ('pool' in requests) console.error(`  used ${requests.pool.used} of ${requests.pool.bodies.length} ${requests.pool.what}`);
   }
 
-  const rows = toRows(measurements);
+  // Ratios against the baseline, and against client credentials (the cheapest issuance) for the rest.
+  const rows = toRows(measurements, clientCredentials);
   const settings = {
     seconds,
     warmupSeconds,

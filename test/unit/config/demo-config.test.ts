@@ -8,9 +8,10 @@ const demoDir = resolve(import.meta.dirname, '../../../config');
 describe('the demo config', () => {
   const config = loadConfig(demoDir, { env: {} });
 
-  it('loads with its three clients and one resource', () => {
+  it('loads with its four clients (one an agent) and one resource', () => {
     expect(config.dir).toBe(demoDir);
-    expect([...config.clients.keys()].sort()).toEqual(['demo-agent', 'demo-api', 'demo-app']);
+    expect([...config.clients.keys()].sort()).toEqual(['demo-agent', 'demo-api', 'demo-app', 'digital-assistant']);
+    expect(config.clients.get('digital-assistant')).toMatchObject({ kind: 'agent', owner: 'alice@example.com', state: 'active', delegation: { subject_token_clients: ['demo-app'], max_chain: 2 } });
     expect([...config.resources.keys()]).toEqual(['https://api.demo.example']);
     expect(config.main.issuer).toBe('http://localhost:8080');
     expect(config.main.listen).toEqual({ host: '127.0.0.1', port: 8080 });

@@ -45,7 +45,7 @@ describe('demo YAML against the committed JSON Schemas', () => {
   ];
 
   it('there are demo files of every kind', () => {
-    expect(demoFiles.map(([, kind]) => kind).sort()).toEqual(['client', 'client', 'client', 'main', 'mapping', 'resource', 'upstream', 'upstream', 'upstream']);
+    expect(demoFiles.map(([, kind]) => kind).sort()).toEqual(['client', 'client', 'client', 'client', 'main', 'mapping', 'resource', 'upstream', 'upstream', 'upstream']);
   });
 
   it.each(demoFiles)('%s is valid', (file, kind) => {
