@@ -5,6 +5,7 @@
 // exchange, and may_act  5 ID-JAG or Passport.
 import { tokenExchangeGrant } from '../config/schema.ts';
 import { mayAct } from '../delegation/act.ts';
+import { isActive } from '../delegation/policy.ts';
 import { resolveSubjectToken, type SubjectToken } from '../delegation/subject-token.ts';
 import { tokenTypes } from '../delegation/token-types.ts';
 import { OAuthError } from '../oauth/errors.ts';
@@ -34,6 +35,9 @@ export const tokenExchange: Grant = {
     await checkActorToken(deps, client, params, now);
     // 4.
     checkSubjectSource(client, subject);
+    if (subject.issuedTo !== undefined && !isActive(deps.config.clients.get(subject.issuedTo))) {
+      throw new OAuthError('invalid_grant', 'the subject token was issued to a client that is no longer active', { reason: 'subject_client_inactive' });
+    }
     if (!mayAct(subject.mayAct, client.client_id, deps.issuer)) throw new OAuthError('invalid_grant', 'the subject token\'s may_act does not name this client', { reason: 'may_act_mismatch' });
 
     // 5.

@@ -37,6 +37,9 @@ export async function introspectToken(deps: Deps, caller: AuthenticatedClient, t
   // A suspended or retired agent anywhere in the chain (or as the client) ends the Passport at once.
   const act = parseAct(claims.act);
   if (act === 'invalid' || ![claims.client_id, ...actorsOf(act)].every((id) => isActive(deps.config.clients.get(id)))) return inactive;
+  // And one that represents it (service to service).
+  const represented = deps.config.clients.get(claims.sub);
+  if (represented && !isActive(represented)) return inactive;
   if (claims.did === undefined) return { active: true, token_type: 'Bearer', ...claims };
   // Delegated: the delegation must still be live (not revoked, budget not spent).
   const delegation = typeof claims.did === 'string' ? await deps.store.delegations.find(claims.did) : undefined;

@@ -33,6 +33,8 @@ const agents = {
   'short-worker': agentYaml('short-worker', 'act_for: { anyone: true }\nsubject_token_clients: [worker]\nmax_chain: 2'),
   // May not take the web app's tokens.
   stranger: agentYaml('stranger', 'act_for: { anyone: true }'),
+  // Acts for the assistant itself (service to service) with the assistant's own Passports.
+  svc: agentYaml('svc', 'act_for: { clients: [assistant] }\nsubject_token_clients: [assistant]\nmax_chain: 2'),
   // Only for one named person.
   picky: agentYaml('picky', 'act_for: { people: [grace@example.test] }\nsubject_token_clients: [web-app]'),
 };
@@ -290,6 +292,10 @@ describe('token exchange (RFC 8693)', () => {
     const person = await personTokens(server, ada);
     const hop1 = await exchange('assistant', person.access_token);
     const hop2 = await exchange('worker', hop1.access_token);
+    // Service to service: the assistant's own Passport, exchanged by svc, which acts for the assistant.
+    const own = await client.clientCredentialsGrant(configs.get('assistant')!, { resource: api, scope: 'read-data' });
+    const forService = await exchange('svc', own.access_token);
+    expect(await verify(forService.access_token)).toMatchObject({ sub: 'assistant', act: { sub: 'svc' } });
     const file = join(server.configDir, 'clients/assistant.yaml');
     const original = readFileSync(file, 'utf8');
     writeFileSync(file, `${original}\nstate: suspended\n`);
@@ -302,8 +308,11 @@ describe('token exchange (RFC 8693)', () => {
       expect(response.body).toMatchObject({ error: 'unauthorized_client', error_description: 'this agent is suspended' });
       const ownToken = await postForm(server, '/token', { grant_type: 'client_credentials', resource: api }, agentAuth('assistant'));
       expect(ownToken.body).toMatchObject({ error: 'unauthorized_client' });
-      // The next hop from a chain with a suspended actor is refused too.
+      // The next hop from a chain with a suspended actor is refused too, and so are its own Passports as subject tokens.
       expect(await refused('deep-worker', { subject_token: hop2.access_token })).toMatchObject({ error: 'invalid_grant' });
+      expect(await introspect(own.access_token)).toEqual({ active: false });
+      expect(await introspect(forService.access_token)).toEqual({ active: false });
+      expect(await refused('svc', { subject_token: own.access_token })).toMatchObject({ error: 'invalid_grant', error_description: 'the subject token was issued to a client that is no longer active' });
     } finally {
       writeFileSync(file, original);
       await server.reload('test');
