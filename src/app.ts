@@ -11,6 +11,7 @@ import { metadataRoutes } from './http/metadata-routes.ts';
 import { oauthRoutes } from './http/oauth-routes.ts';
 import { userinfoRoutes } from './http/userinfo-routes.ts';
 import { parRoutes } from './http/par-routes.ts';
+import { usageRoutes } from './http/usage-routes.ts';
 
 export function createApp(deps: Deps, options: { isShuttingDown?: () => boolean } = {}): Hono {
   const app = new Hono();
@@ -30,6 +31,7 @@ export function createApp(deps: Deps, options: { isShuttingDown?: () => boolean 
   app.route('/', oauthRoutes(deps));
   app.route('/', userinfoRoutes(deps));
   app.route('/', parRoutes(deps));
+  app.route('/', usageRoutes(deps));
   app.route('/', loginRoutes(deps));
   app.route('/', authorizeRoutes(deps));
   app.route('/', logoutRoutes(deps));

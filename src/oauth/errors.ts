@@ -26,6 +26,7 @@ export type OAuthErrorCode =
   | 'invalid_dpop_proof'
   | 'use_dpop_nonce'
   | 'insufficient_user_authentication'
+  | 'budget_exceeded' // ours: a delegation's budget would be overspent (usage endpoint)
   | 'method_not_allowed'
   | 'not_found'
   | 'request_too_large'
@@ -57,6 +58,7 @@ const defaultStatus: Record<OAuthErrorCode, number> = {
   invalid_dpop_proof: 400,
   use_dpop_nonce: 400,
   insufficient_user_authentication: 401,
+  budget_exceeded: 403,
   method_not_allowed: 405,
   not_found: 404,
   request_too_large: 413,

@@ -172,10 +172,16 @@ export type DelegationRecord = {
   used: { uses: number; amountMicros: number };
 };
 
-export type Usage = { uses: number; amountMicros: number; currency?: string | undefined };
+export type Usage = {
+  uses: number;
+  amountMicros: number;
+  currency?: string | undefined;
+  /** The reporter's id of this usage: counted once per delegation; a repeat is `duplicate` and adds nothing. */
+  usageId?: string | undefined;
+};
 
 export type Consumption =
-  | { status: 'ok'; record: DelegationRecord }
+  | { status: 'ok' | 'duplicate'; record: DelegationRecord }
   | { status: 'exceeded'; record: DelegationRecord }
   | { status: 'revoked' | 'unknown' | 'currency_mismatch' };
 
@@ -186,7 +192,7 @@ export type DelegationStore = {
   revoke(did: string, by: string, now: number): Promise<boolean>;
   /** Live (unexpired) delegations, newest first: of a person, or made to some clients, or all. */
   list(filter: { sub?: string; clientIds?: readonly string[]; limit?: number }, now: number): Promise<DelegationRecord[]>;
-  /** Adds usage atomically: never past the budget (all or nothing), never on a revoked delegation. */
+  /** Adds usage atomically: never past the budget (all or nothing), never on a revoked or spent delegation. */
   consume(did: string, usage: Usage, now: number): Promise<Consumption>;
   purgeExpired(now: number): Promise<number>;
 };

@@ -1,10 +1,12 @@
 // Delegations and Passport lineage. Revocation cascades: a revoked Passport takes everything minted
 // from it (recursive walk over passport_links), a revoked delegation every Passport carrying its
-// did. Budget consumption is one IMMEDIATE transaction, so two concurrent uses cannot overspend.
+// did. Budget consumption is one IMMEDIATE transaction, so two concurrent uses cannot overspend;
+// a usage id is recorded (used_ids, scope usage:<did>) in that same transaction, so it counts once.
 import { and, desc, eq, gt, inArray, isNull, lt, type SQL } from 'drizzle-orm';
+import { isSpent } from '../../delegation/budget.ts';
 import type { Consumption, DelegationRecord, DelegationStore, LineageStore, PassportLink, Usage } from '../ports.ts';
 import type { SqliteDb } from './open.ts';
-import { delegations, passportLinks, revokedTokens } from './schema.ts';
+import { delegations, passportLinks, revokedTokens, usedIds } from './schema.ts';
 
 /** Revokes every descendant of `jtis` (not `jtis` themselves); runs inside the caller's transaction. */
 export function revokeDescendantsIn(db: SqliteDb, jtis: readonly string[], now: number): number {
@@ -67,11 +69,18 @@ export function createSqliteDelegationStore(db: SqliteDb): DelegationStore {
     const record = find(did);
     if (!record || record.expiresAt <= now) return { status: 'unknown' };
     if (record.revokedAt !== undefined) return { status: 'revoked' };
+    // A usage id already counted under this delegation adds nothing (a retried report).
+    const usageScope = `usage:${did}`;
+    if (usage.usageId !== undefined && db.select({ id: usedIds.id }).from(usedIds).where(and(eq(usedIds.scope, usageScope), eq(usedIds.id, usage.usageId))).get()) {
+      return { status: 'duplicate', record };
+    }
     const budget = record.budget ?? {};
     if (usage.amountMicros > 0 && budget.currency !== undefined && usage.currency !== budget.currency) return { status: 'currency_mismatch' };
     const uses = record.used.uses + usage.uses;
     const amount = record.used.amountMicros + usage.amountMicros;
-    if ((budget.uses !== undefined && uses > budget.uses) || (budget.amountMicros !== undefined && amount > budget.amountMicros)) return { status: 'exceeded', record };
+    // A spent delegation takes nothing more, not even usage of the part of the budget that is left.
+    if (isSpent(record) || (budget.uses !== undefined && uses > budget.uses) || (budget.amountMicros !== undefined && amount > budget.amountMicros)) return { status: 'exceeded', record };
+    if (usage.usageId !== undefined) db.insert(usedIds).values({ scope: usageScope, id: usage.usageId, expiresAt: record.expiresAt }).run();
     db.update(delegations).set({ usedUses: uses, usedAmount: amount }).where(eq(delegations.did, did)).run();
     return { status: 'ok', record: { ...record, used: { uses, amountMicros: amount } } };
   });
