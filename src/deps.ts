@@ -3,6 +3,7 @@ import type { ValidateFunction } from 'ajv';
 import { createClientKeySets, type ClientKeySets } from './clients/assertion.ts';
 import { compileRuleSet, type CompiledRuleSet } from './claims/engine.ts';
 import type { Config } from './config/load.ts';
+import { createAssertionIssuers, type AssertionIssuers } from './delegation/assertion-issuers.ts';
 import { ruleSetIdOf } from './config/mappings.ts';
 import type { UpstreamConnector } from './federation/connector.ts';
 import { createOidcConnector } from './federation/oidc-connector.ts';
@@ -24,6 +25,8 @@ export type Deps = {
   readonly connectors: ReadonlyMap<string, UpstreamConnector>;
   /** Per upstream id, its compiled claims mapping rule set. */
   readonly mappings: ReadonlyMap<string, CompiledRuleSet>;
+  /** Issuers trusted for JWT bearer assertions and ID-JAGs: keys and rule set each. */
+  readonly assertionIssuers: AssertionIssuers;
   readonly log: Logger;
   /** Epoch seconds. Tests pass a fixed clock. */
   readonly now: Clock;
@@ -64,6 +67,7 @@ export async function createDeps(options: { config: Config; issuer: string; stor
     detailsTypes,
     connectors: new Map([...config.upstreams.values()].map((u) => [u.id, createOidcConnector(u, config.main.http.upstream_timeout_ms)])),
     mappings: compileMappings(config),
+    assertionIssuers: createAssertionIssuers(config, config.main.http.upstream_timeout_ms),
     log: options.log,
     now,
   };

@@ -30,7 +30,9 @@ export type Verdict =
   | { ok: true; ttlSeconds: number }
   | { ok: false; code: OAuthErrorCode; reason: string; description: string };
 
-const refuse = (code: OAuthErrorCode, reason: string, description: string): Verdict => ({ ok: false, code, reason, description });
+export type Refusal = Extract<Verdict, { ok: false }>;
+
+const refuse = (code: OAuthErrorCode, reason: string, description: string): Refusal => ({ ok: false, code, reason, description });
 
 /** Agents that are suspended or retired get nothing; other clients are always active. */
 export const isActive = (client: Pick<ClientConfig, 'state'> | undefined): boolean => client !== undefined && client.state === 'active';
@@ -38,11 +40,8 @@ export const isActive = (client: Pick<ClientConfig, 'state'> | undefined): boole
 export function decideDelegation(ask: DelegationAsk): Verdict {
   const { actor } = ask;
   // 1. Every actor of the chain is still active (a suspended agent up the chain ends it).
-  if (!isActive(actor)) return refuse('unauthorized_client', `actor_${actor.state}`, `this agent is ${actor.state}`);
-  for (const id of ask.chain) {
-    const client = ask.clients.get(id);
-    if (!isActive(client)) return refuse('invalid_grant', 'chain_actor_inactive', 'an actor of the subject token\'s chain is no longer active');
-  }
+  const inactive = refuseInactive(actor, ask.chain, ask.clients);
+  if (inactive) return inactive;
   // 2. Whom it may act for.
   if (ask.subject && !mayRepresent(actor, ask.subject)) return refuse('invalid_grant', 'subject_not_allowed', 'this client may not act for the subject of the token');
   // 3. Where, and with what.
@@ -59,15 +58,40 @@ export function decideDelegation(ask: DelegationAsk): Verdict {
     }
   }
   // 4. How long a chain: every agent in it sets its own limit.
-  for (const id of ask.chain) {
-    const limit = ask.clients.get(id)?.delegation?.max_chain;
-    if (limit !== undefined && ask.chain.length > limit) return refuse('invalid_grant', 'chain_too_long', `the actor chain would be longer than ${limit}, the limit of ${id}`);
-  }
+  const tooLong = refuseLongChain(ask.chain, ask.clients);
+  if (tooLong) return tooLong;
   // 5. Sender-constrained only, when the policy says so.
   if (actor.delegation?.dpop === 'required' && !ask.dpop) return refuse('invalid_request', 'dpop_required', 'this client must present a DPoP proof (RFC 9449)');
   // 6. Lifetime.
   const cap = actor.delegation?.max_ttl_seconds;
   return { ok: true, ttlSeconds: cap === undefined ? ask.ttlSeconds : Math.min(cap, ask.ttlSeconds) };
+}
+
+/**
+ * "May this actor act for this subject at all?", for a grant that names no resource of ours (an
+ * ID-JAG, for another authorization server): decideDelegation's steps 1, 2 and 4, same verdicts.
+ */
+export function mayActFor(actor: ClientConfig, subject: Represented, chain: readonly string[], clients: ReadonlyMap<string, ClientConfig>): Refusal | undefined {
+  const inactive = refuseInactive(actor, chain, clients);
+  if (inactive) return inactive;
+  if (!mayRepresent(actor, subject)) return refuse('invalid_grant', 'subject_not_allowed', 'this client may not act for the subject of the token');
+  return refuseLongChain(chain, clients);
+}
+
+function refuseInactive(actor: ClientConfig, chain: readonly string[], clients: ReadonlyMap<string, ClientConfig>): Refusal | undefined {
+  if (!isActive(actor)) return refuse('unauthorized_client', `actor_${actor.state}`, `this agent is ${actor.state}`);
+  for (const id of chain) {
+    if (!isActive(clients.get(id))) return refuse('invalid_grant', 'chain_actor_inactive', 'an actor of the subject token\'s chain is no longer active');
+  }
+  return undefined;
+}
+
+function refuseLongChain(chain: readonly string[], clients: ReadonlyMap<string, ClientConfig>): Refusal | undefined {
+  for (const id of chain) {
+    const limit = clients.get(id)?.delegation?.max_chain;
+    if (limit !== undefined && chain.length > limit) return refuse('invalid_grant', 'chain_too_long', `the actor chain would be longer than ${limit}, the limit of ${id}`);
+  }
+  return undefined;
 }
 
 function mayRepresent(actor: ClientConfig, subject: Represented): boolean {

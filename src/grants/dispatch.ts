@@ -9,12 +9,13 @@ import type { Deps } from '../deps.ts';
 import { isOAuthError, OAuthError } from '../oauth/errors.ts';
 import { authorizationCodeGrant } from './authorization-code.ts';
 import { clientCredentialsGrant } from './client-credentials.ts';
+import { jwtBearerGrant } from './jwt-bearer.ts';
 import { refreshTokenGrant } from './refresh-token.ts';
 import { tokenExchange } from './token-exchange.ts';
 import { isActive } from '../delegation/policy.ts';
 import type { Grant, TokenResponse } from './types.ts';
 
-const grants: ReadonlyMap<string, Grant> = new Map([authorizationCodeGrant, refreshTokenGrant, clientCredentialsGrant, tokenExchange].map((grant) => [grant.grantType, grant]));
+const grants: ReadonlyMap<string, Grant> = new Map([authorizationCodeGrant, refreshTokenGrant, clientCredentialsGrant, tokenExchange, jwtBearerGrant].map((grant) => [grant.grantType, grant]));
 
 export const supportedGrantTypes = (): string[] => [...grants.keys()];
 

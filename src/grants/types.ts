@@ -8,7 +8,8 @@ import type { AuditInput } from '../store/ports.ts';
 
 export type TokenResponse = {
   access_token: string;
-  token_type: 'Bearer';
+  /** N_A: token exchange issued something that is not an access token (an ID-JAG, RFC 8693 §2.2.1). */
+  token_type: 'Bearer' | 'N_A';
   expires_in: number;
   scope?: string;
   authorization_details?: AuthorizationDetail[];

@@ -77,8 +77,9 @@ describe('authorization_code and refresh_token grants, ID tokens, userinfo', () 
   async function newCode(overrides: Partial<PersonGrant> = {}) {
     const verifier = b64(32);
     const nonce = b64(16);
-    const code = await issueCode(server.deps, grant({ codeChallenge: s256(verifier), nonce, ...overrides }));
-    return { code, verifier, nonce };
+    const granted = grant({ codeChallenge: s256(verifier), nonce, ...overrides });
+    const code = await issueCode(server.deps, granted);
+    return { code, verifier, nonce, authTime: granted.authTime };
   }
 
   const callbackUrl = (code: string, base = callback) => new URL(`${base}?code=${encodeURIComponent(code)}&iss=${encodeURIComponent(server.issuer)}`);
@@ -106,7 +107,7 @@ describe('authorization_code and refresh_token grants, ID tokens, userinfo', () 
     expect(metadata.id_token_signing_alg_values_supported).toEqual(['RS256', 'ES256']);
     expect(metadata.subject_types_supported).toEqual(['public']);
     expect(metadata.claims_supported).toEqual(expect.arrayContaining(['sub', 'email', 'name', 'groups', 'auth_time', 'nonce', 'acr', 'amr', 'sid', 'at_hash']));
-    expect(metadata.grant_types_supported).toEqual(['authorization_code', 'refresh_token', 'client_credentials', 'urn:ietf:params:oauth:grant-type:token-exchange']);
+    expect(metadata.grant_types_supported).toEqual(['authorization_code', 'refresh_token', 'client_credentials', 'urn:ietf:params:oauth:grant-type:token-exchange', 'urn:ietf:params:oauth:grant-type:jwt-bearer']);
   });
 
   it('happy path: a Passport for the resource, an ID token that openid-client accepts, a refresh token', async () => {
@@ -117,7 +118,7 @@ describe('authorization_code and refresh_token grants, ID tokens, userinfo', () 
     expect(tokens.refresh_token).toMatch(/^[A-Za-z0-9_-]{43}$/);
 
     const { payload: passport } = await verifyPassport(tokens.access_token);
-    expect(passport).toMatchObject({ sub: person, client_id: 'web-app', aud: api, auth_time: grant().authTime, acr: 'urn:consulate:acr:mfa', amr: ['pwd', 'otp'] });
+    expect(passport).toMatchObject({ sub: person, client_id: 'web-app', aud: api, auth_time: issued.authTime, acr: 'urn:consulate:acr:mfa', amr: ['pwd', 'otp'] });
 
     // openid-client checked signature, iss, aud, exp, iat, nonce and auth_time (maxAge); the rest here.
     const idToken = tokens.claims();
@@ -128,7 +129,7 @@ describe('authorization_code and refresh_token grants, ID tokens, userinfo', () 
       aud: 'web-app',
       azp: 'web-app',
       nonce: issued.nonce,
-      auth_time: grant().authTime,
+      auth_time: issued.authTime,
       acr: 'urn:consulate:acr:mfa',
       amr: ['pwd', 'otp'],
       sid: 'sid-1',
@@ -244,7 +245,8 @@ describe('authorization_code and refresh_token grants, ID tokens, userinfo', () 
       expect(second.refresh_token).toBeDefined();
       expect(second.refresh_token).not.toBe(first.refresh_token);
       const idToken = second.claims();
-      expect(idToken).toMatchObject({ sub: person, name: 'Ada King', auth_time: grant().authTime, sid: 'sid-1', at_hash: atHash(second.access_token) });
+      // auth_time stays the login's (the code's ID token's), whatever second the refresh happens in.
+      expect(idToken).toMatchObject({ sub: person, name: 'Ada King', auth_time: first.claims()?.auth_time, sid: 'sid-1', at_hash: atHash(second.access_token) });
       expect(idToken).not.toHaveProperty('nonce');
       expect((await introspect(second.access_token)).active).toBe(true);
 
