@@ -39,11 +39,12 @@ export const invalidSubjectToken = (reason: string) => new OAuthError('invalid_r
 
 const supported: ReadonlySet<string> = new Set([tokenTypes.accessToken, tokenTypes.idToken, tokenTypes.jwt]);
 
-export async function resolveSubjectToken(deps: Deps, token: string, type: string, now: number): Promise<SubjectToken> {
+/** `allowedUpstreams`: the client's subject_token_upstreams, so that no other upstream is asked about the token. */
+export async function resolveSubjectToken(deps: Deps, token: string, type: string, now: number, allowedUpstreams?: readonly string[]): Promise<SubjectToken> {
   if (!supported.has(type)) throw new OAuthError('invalid_request', 'subject_token_type is not supported', { reason: 'subject_token_type_unsupported' });
   const issuer = unverifiedIssuer(token);
   if (issuer === deps.issuer) return type === tokenTypes.idToken ? ownIdToken(deps, token, now) : ownPassport(deps, token, now);
-  const upstream = await resolveUpstreamToken(deps, token, type, now);
+  const upstream = await resolveUpstreamToken(deps, token, type, now, allowedUpstreams);
   if (!upstream) throw invalidSubjectToken('untrusted_issuer');
   return upstream;
 }

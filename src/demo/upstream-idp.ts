@@ -30,6 +30,12 @@
 // endpoints under /<tid>) behind the authority <url>/organizations/v2.0, whose discovery document
 // announces <url>/{tenantid}/v2.0 (see upstream-tenants.ts). No RFC 9207 `iss` then, as at Entra.
 //
+// Access tokens: opaque and for userinfo only by default. With `apis`, a `resource` parameter
+// (RFC 8707) names one of them and gets an access token for it, a JWT (typ at+jwt, RS256, aud =
+// the resource, with the kind's access token claims: see upstream-apis.ts) or, for an API with
+// format opaque, an opaque one. The Okta shape also has an RFC 7662 introspection endpoint
+// (<issuer>/v1/introspect, any of its clients may call it).
+//
 // Tests can see and change token responses (`interceptTokenResponses`) and sign with the
 // stand-in's own key (`signingKey`), to play an upstream that misbehaves.
 import { generateKeyPair, randomUUID } from 'node:crypto';
@@ -39,6 +45,7 @@ import { promisify } from 'node:util';
 import { DEFAULT_ENTRA_TENANT_ID, defaultAccounts, defaultTenantAccounts, type UpstreamAccount, type UpstreamKind } from './upstream-accounts.ts';
 import { driveLogin, UpstreamBrowser, type UpstreamLoginOptions } from './upstream-browser.ts';
 import { escapeHtml, page, rewriteJsonBody, sendHtml } from './upstream-pages.ts';
+import type { UpstreamApi } from './upstream-apis.ts';
 import { createStandInProvider, type StandInProvider, type UpstreamClient } from './upstream-provider.ts';
 import { shape } from './upstream-shapes.ts';
 import { createTenantAuthority, type TenantAuthority } from './upstream-tenants.ts';
@@ -47,6 +54,7 @@ export { DEFAULT_ENTRA_TENANT_ID, defaultAccounts, defaultTenantAccounts, ENTRA_
 export type { UpstreamAccount, UpstreamKind } from './upstream-accounts.ts';
 export { UpstreamBrowser, type UpstreamLoginOptions } from './upstream-browser.ts';
 export type { UpstreamClient } from './upstream-provider.ts';
+export type { UpstreamApi } from './upstream-apis.ts';
 
 export type UpstreamOptions = {
   kind: UpstreamKind;
@@ -63,6 +71,8 @@ export type UpstreamOptions = {
   multiTenant?: { authority?: 'organizations' | 'common'; tenants?: Record<string, UpstreamAccount[]> };
   /** Default 0: any free port on 127.0.0.1. The demo uses fixed ports from its config. */
   port?: number;
+  /** APIs it issues access tokens for through a `resource` parameter. Default: none. */
+  apis?: UpstreamApi[];
 };
 
 export type TokenResponseRewrite = (body: Record<string, unknown>) => Record<string, unknown> | Promise<Record<string, unknown>>;
@@ -129,7 +139,7 @@ export async function startUpstream(options: UpstreamOptions): Promise<Upstream>
   for (const [tid, accounts] of tenants) {
     const { issuer, mount, discoveryPath, routes } = shape(kind, url, tid);
     const interactionPath = `${mount}/interaction/`;
-    const provider = await createStandInProvider({ kind, issuer, routes, interactionPath, clients, accounts, claimAccounts: allAccounts, signingKey });
+    const provider = await createStandInProvider({ kind, issuer, routes, interactionPath, clients, accounts, claimAccounts: allAccounts, signingKey, apis: options.apis ?? [] });
     mounts.push({ mount, discoveryPath, interactionPath, tokenPath: routes.token ?? '/token', provider, ...(kind === 'entra' ? { tenantId: tid } : {}) });
   }
   const single = shape(kind, url, tenantId);

@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ACR_VALUES, amrFor, claimsConfig, type UpstreamAccount, type UpstreamKind } from './upstream-accounts.ts';
+import { accessTokenClaims, resourceIndicators, type UpstreamApi } from './upstream-apis.ts';
 import { consentPageHtml, escapeHtml, loginPageHtml, page, readForm, sendHtml, type InteractionDetails } from './upstream-pages.ts';
 
 export type UpstreamClient = { client_id: string; client_secret: string; redirect_uris: string[] };
@@ -25,6 +26,14 @@ type OidcProvider = {
   on(event: string, listener: (...args: unknown[]) => void): void;
 };
 type ProviderConstructor = new (issuer: string, configuration: Record<string, unknown>) => OidcProvider;
+type ProviderModule = { default: ProviderConstructor; errors: { InvalidTarget: new () => Error; InvalidRequest: new (description: string) => Error } };
+
+type PolicyClient = { clientId: string; clientAuthMethod: string };
+const revokeOwnTokens = (InvalidRequest: ProviderModule['errors']['InvalidRequest']) => async (_ctx: unknown, client: PolicyClient, token: { clientId: string }) => {
+  if (token.clientId === client.clientId) return true;
+  if (client.clientAuthMethod === 'none') return false;
+  throw new InvalidRequest('client is not authorized to revoke the presented token');
+};
 
 /** oidc-provider's notices ("Unsupported runtime" on Node 20, dev-only defaults) are noise here. */
 function quietly<T>(fn: () => T): T {
@@ -53,11 +62,11 @@ function quietly<T>(fn: () => T): T {
   }
 }
 
-let loading: Promise<ProviderConstructor> | undefined;
-function loadProvider(): Promise<ProviderConstructor> {
+let loading: Promise<ProviderModule> | undefined;
+function loadProvider(): Promise<ProviderModule> {
   // A non-literal specifier keeps TypeScript from looking for types the package doesn't have.
   const specifier: string = 'oidc-provider';
-  loading ??= quietly(() => import(specifier)).then((mod: { default: ProviderConstructor }) => mod.default);
+  loading ??= quietly(() => import(specifier)) as Promise<ProviderModule>;
   return loading;
 }
 
@@ -120,8 +129,10 @@ export type ProviderSetup = {
   accounts: UpstreamAccount[];
   /** Every account whose custom claims must be releasable (all tenants' accounts share one claims map). */
   claimAccounts: UpstreamAccount[];
-  /** Private JWK (RS256) that signs ID tokens. */
+  /** Private JWK (RS256) that signs ID tokens and JWT access tokens. */
   signingKey: Record<string, unknown>;
+  /** APIs it issues access tokens for (upstream-apis.ts). */
+  apis: readonly UpstreamApi[];
 };
 
 export type StandInProvider = {
@@ -133,7 +144,7 @@ export type StandInProvider = {
 
 export async function createStandInProvider(setup: ProviderSetup): Promise<StandInProvider> {
   const { kind, issuer, routes, interactionPath, clients, accounts, signingKey } = setup;
-  const Provider = await loadProvider();
+  const { default: Provider, errors } = await loadProvider();
   const findByUsername = (username: string) => accounts.find((a) => a.username.toLowerCase() === username.trim().toLowerCase());
 
   const provider = quietly(
@@ -164,10 +175,16 @@ export async function createStandInProvider(setup: ProviderSetup): Promise<Stand
           devInteractions: { enabled: false },
           userinfo: { enabled: true },
           // Entra has no revocation endpoint, PAR or DPoP; the others do.
-          revocation: { enabled: kind !== 'entra' },
+          // Only the client a token was issued to may revoke it (oidc-provider's default, stated so it does not warn).
+          revocation: { enabled: kind !== 'entra', allowedPolicy: revokeOwnTokens(errors.InvalidRequest) },
           pushedAuthorizationRequests: { enabled: kind !== 'entra' },
           dPoP: { enabled: kind !== 'entra' },
+          // Okta's RFC 7662 endpoint, for its opaque access tokens (Entra and Auth0 have none).
+          // Any of its (confidential) clients may introspect any token, as an Okta API service app can.
+          introspection: { enabled: kind === 'okta', allowedPolicy: async () => true },
+          resourceIndicators: resourceIndicators(setup.apis, () => new errors.InvalidTarget()),
         },
+        extraTokenClaims: async (_ctx: unknown, token: { accountId?: string }) => accessTokenClaims(kind, accounts.find((a) => a.id === token.accountId)),
         interactions: { url: (_ctx: unknown, interaction: { uid: string }) => `${interactionPath}${interaction.uid}` },
         ttl: { AccessToken: 3600, AuthorizationCode: 600, IdToken: 3600, Interaction: 3600, Session: 86_400, Grant: 86_400, RefreshToken: 86_400 },
         clientBasedCORS: () => false,

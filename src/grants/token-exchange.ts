@@ -30,7 +30,7 @@ export const tokenExchange: Grant = {
       throw new OAuthError('invalid_request', 'requested_token_type is not supported', { reason: 'requested_token_type_unsupported' });
     }
     // 2.
-    const subject = await resolveSubjectToken(deps, subjectToken, subjectTokenType, now);
+    const subject = await resolveSubjectToken(deps, subjectToken, subjectTokenType, now, client.delegation?.subject_token_upstreams ?? []);
     // 3.
     await checkActorToken(deps, client, params, now);
     // 4.
