@@ -2,7 +2,7 @@
 // from it (recursive walk over passport_links), a revoked delegation every Passport carrying its
 // did. Budget consumption is one IMMEDIATE transaction, so two concurrent uses cannot overspend;
 // a usage id is recorded (used_ids, scope usage:<did>) in that same transaction, so it counts once.
-import { and, desc, eq, gt, inArray, isNull, lt, type SQL } from 'drizzle-orm';
+import { and, desc, eq, gt, inArray, isNull, lt, sql, type SQL } from 'drizzle-orm';
 import { isSpent } from '../../delegation/budget.ts';
 import type { Consumption, DelegationRecord, DelegationStore, LineageStore, PassportLink, Usage } from '../ports.ts';
 import type { SqliteDb } from './open.ts';
@@ -24,14 +24,19 @@ export function revokeDescendantsIn(db: SqliteDb, jtis: readonly string[], now: 
 }
 
 export function createSqliteLineageStore(db: SqliteDb): LineageStore {
+  // Prepared once: token exchange writes a link per Passport (hot path).
+  const insertLink = db.$client.prepare('INSERT INTO passport_links (jti, parent_jti, did, client_id, sub, expires_at) VALUES (?, ?, ?, ?, ?, ?)');
+  // Revoked while this one was being minted: it must not outlive its parent or its delegation.
+  const revokeIfOrphaned = db.$client.prepare(
+    `INSERT INTO revoked_tokens (jti, client_id, expires_at, revoked_at)
+     SELECT ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM revoked_tokens WHERE jti = ?)
+       OR (? IS NOT NULL AND NOT EXISTS (SELECT 1 FROM delegations WHERE did = ? AND revoked_at IS NULL))
+     ON CONFLICT (jti) DO NOTHING`,
+  );
   const record = db.$client.transaction((link: PassportLink, now: number) => {
-    db.insert(passportLinks).values({ jti: link.jti, parentJti: link.parentJti ?? null, did: link.did ?? null, clientId: link.clientId, sub: link.sub, expiresAt: link.expiresAt }).run();
-    // Revoked while this one was being minted: it must not outlive its parent or its delegation.
-    const parentRevoked = link.parentJti !== undefined && db.select({ jti: revokedTokens.jti }).from(revokedTokens).where(eq(revokedTokens.jti, link.parentJti)).get() !== undefined;
-    const delegation = link.did === undefined ? undefined : db.select({ revokedAt: delegations.revokedAt }).from(delegations).where(eq(delegations.did, link.did)).get();
-    if (parentRevoked || (link.did !== undefined && (!delegation || delegation.revokedAt !== null))) {
-      db.insert(revokedTokens).values({ jti: link.jti, clientId: link.clientId, expiresAt: link.expiresAt, revokedAt: now }).onConflictDoNothing().run();
-    }
+    const did = link.did ?? null;
+    insertLink.run(link.jti, link.parentJti ?? null, did, link.clientId, link.sub, link.expiresAt);
+    revokeIfOrphaned.run(link.jti, link.clientId, link.expiresAt, now, link.parentJti ?? null, did, did);
   });
   const revoke = db.$client.transaction((jtis: readonly string[], now: number) => revokeDescendantsIn(db, jtis, now));
   return {
@@ -45,10 +50,27 @@ export function createSqliteLineageStore(db: SqliteDb): LineageStore {
 }
 
 export function createSqliteDelegationStore(db: SqliteDb): DelegationStore {
+  const byDid = db.select().from(delegations).where(eq(delegations.did, sql.placeholder('did'))).prepare();
   const find = (did: string) => {
-    const row = db.select().from(delegations).where(eq(delegations.did, did)).get();
+    const row = byDid.get({ did });
     return row ? toRecord(row) : undefined;
   };
+  const insert = db
+    .insert(delegations)
+    .values({
+      did: sql.placeholder('did'),
+      sub: sql.placeholder('sub'),
+      clientId: sql.placeholder('clientId'),
+      resource: sql.placeholder('resource'),
+      origin: sql.placeholder('origin'),
+      rootJti: sql.placeholder('rootJti'),
+      createdAt: sql.placeholder('createdAt'),
+      expiresAt: sql.placeholder('expiresAt'),
+      budgetUses: sql.placeholder('budgetUses'),
+      budgetAmount: sql.placeholder('budgetAmount'),
+      budgetCurrency: sql.placeholder('budgetCurrency'),
+    })
+    .prepare();
 
   const revoke = db.$client.transaction((did: string, by: string, now: number) => {
     const changed = db
@@ -87,21 +109,19 @@ export function createSqliteDelegationStore(db: SqliteDb): DelegationStore {
 
   return {
     async create(record) {
-      db.insert(delegations)
-        .values({
-          did: record.did,
-          sub: record.sub,
-          clientId: record.clientId,
-          resource: record.resource ?? null,
-          origin: record.origin,
-          rootJti: record.rootJti ?? null,
-          createdAt: record.createdAt,
-          expiresAt: record.expiresAt,
-          budgetUses: record.budget?.uses ?? null,
-          budgetAmount: record.budget?.amountMicros ?? null,
-          budgetCurrency: record.budget?.currency ?? null,
-        })
-        .run();
+      insert.run({
+        did: record.did,
+        sub: record.sub,
+        clientId: record.clientId,
+        resource: record.resource ?? null,
+        origin: record.origin,
+        rootJti: record.rootJti ?? null,
+        createdAt: record.createdAt,
+        expiresAt: record.expiresAt,
+        budgetUses: record.budget?.uses ?? null,
+        budgetAmount: record.budget?.amountMicros ?? null,
+        budgetCurrency: record.budget?.currency ?? null,
+      });
     },
     async find(did) {
       return find(did);
