@@ -2,7 +2,8 @@
 // directory again; only a config with no problem at all replaces the running one, in one swap
 // done by `apply`. Otherwise every problem is logged as `file:line:col  path  message` and the
 // running config stays in force. Settings that shape the listener or the store need a restart.
-import { watch, type FSWatcher } from 'node:fs';
+import { existsSync, statSync, watch, type FSWatcher } from 'node:fs';
+import { join } from 'node:path';
 import { loadConfig, type Config } from './config/load.ts';
 import type { Overrides } from './config/overrides.ts';
 import { ConfigError, formatProblems } from './config/problems.ts';
@@ -26,7 +27,7 @@ export function createReloader(options: {
 }): Reloader {
   const { log } = options;
   let running: Promise<boolean> = Promise.resolve(true);
-  let watcher: FSWatcher | undefined;
+  const watchers = new Map<string, FSWatcher>();
   let timer: NodeJS.Timeout | undefined;
 
   async function load(trigger: string): Promise<boolean> {
@@ -59,24 +60,48 @@ export function createReloader(options: {
     },
     close() {
       clearTimeout(timer);
-      watcher?.close();
+      for (const watcher of watchers.values()) watcher.close();
+      watchers.clear();
     },
   };
 
   const { watch: enabled, debounce_ms } = options.current().main.reload;
   if (enabled) {
-    try {
-      watcher = watch(options.configDir, { recursive: true, persistent: false }, (_event, name) => {
-        // Editors write temp and swap files next to the real one; only YAML counts.
-        if (name && !/\.ya?ml$/.test(String(name))) return;
-        clearTimeout(timer);
-        timer = setTimeout(() => void reloader.reload('watch'), debounce_ms);
-        timer.unref();
-      });
-      watcher.on('error', (error) => log.warn({ err: error }, 'config watch stopped; SIGHUP still reloads'));
-    } catch (error) {
-      log.warn({ err: error }, 'cannot watch the config directory; SIGHUP still reloads');
-    }
+    const changed = (name: string | Buffer | null) => {
+      // Editors write temp and swap files next to the real one; only YAML counts.
+      if (name && !/\.ya?ml$/.test(String(name))) return;
+      clearTimeout(timer);
+      timer = setTimeout(() => void reloader.reload('watch'), debounce_ms);
+      timer.unref();
+    };
+    // One non-recursive watch per directory: Node 20's recursive watch on Linux follows files, and
+    // loses a file after the first save by rename (how editors and `consulate agent` save).
+    // A directory watch sees every rename into it. A new subdirectory is watched when it appears.
+    const watchDir = (dir: string) => {
+      if (watchers.has(dir)) return;
+      try {
+        const dirWatcher = watch(dir, { persistent: false }, (_event, name) => {
+          // A new subdirectory: watch it, and reload in case files landed in it before the watch did.
+          if (dir === options.configDir && name && configSubdirs.has(String(name))) {
+            watchIfDir(join(dir, String(name)));
+            changed(null);
+            return;
+          }
+          changed(name);
+        });
+        dirWatcher.on('error', (error) => log.warn({ err: error, dir }, 'config watch stopped; SIGHUP still reloads'));
+        watchers.set(dir, dirWatcher);
+      } catch (error) {
+        log.warn({ err: error, dir }, 'cannot watch the config directory; SIGHUP still reloads');
+      }
+    };
+    const watchIfDir = (dir: string) => {
+      if (existsSync(dir) && statSync(dir).isDirectory()) watchDir(dir);
+    };
+    watchDir(options.configDir);
+    for (const sub of configSubdirs) watchIfDir(join(options.configDir, sub));
   }
   return reloader;
 }
+
+const configSubdirs: ReadonlySet<string> = new Set(['clients', 'resources', 'upstreams', 'mappings', 'issuers', 'policies']);

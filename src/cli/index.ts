@@ -1,5 +1,8 @@
-// The consulate command: serve, check, mapping explain, keys (rotate, list), secret (generate, hash).
+// The consulate command: serve, check, mapping explain, keys (rotate, list), secret (generate, hash),
+// agent (list, show, create, suspend, resume, retire), delegation (list, revoke).
 import { Command } from 'commander';
+import { registerAgentCommands } from './agents.ts';
+import { registerDelegationCommands } from './delegations.ts';
 import { registerKeysCommands } from './keys.ts';
 import { registerMappingCommands } from './mapping.ts';
 import { registerSecretCommands } from './secret.ts';
@@ -24,5 +27,7 @@ export async function runCli(argv: string[]): Promise<void> {
   registerMappingCommands(program);
   registerKeysCommands(program);
   registerSecretCommands(program);
+  registerAgentCommands(program);
+  registerDelegationCommands(program);
   await program.parseAsync(argv);
 }

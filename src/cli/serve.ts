@@ -89,7 +89,10 @@ export function checkCommand(flags: { config: string }): void {
   try {
     const config = loadConfig(flags.config);
     const ruleSets = [...config.mappings.keys()].filter((id) => !id.startsWith('preset:')).length;
-    process.stdout.write(`config OK: ${config.clients.size} client(s), ${config.resources.size} resource(s), ${config.upstreams.size} upstream(s), ${ruleSets} mapping rule set(s) (fixtures passed)\n`);
+    const agents = [...config.clients.values()].filter((c) => c.kind === 'agent').length;
+    process.stdout.write(
+      `config OK: ${config.clients.size} client(s) (${agents} agent(s)), ${config.resources.size} resource(s), ${config.upstreams.size} upstream(s), ${config.issuers.size} trusted issuer(s), ${ruleSets} mapping rule set(s) (fixtures passed)\n`,
+    );
   } catch (error) {
     reportConfigError(error);
   }

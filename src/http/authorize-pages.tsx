@@ -1,5 +1,5 @@
 // Pages of the authorization flow: consent (what the app asks, in words), the form_post
-// response, and the account page where remembered consents are revoked.
+// response, and the account page where remembered consents and delegations are revoked.
 import type { Context } from 'hono';
 import { randomBytes } from 'node:crypto';
 import { splitRememberedScope } from '../authorize/consent.ts';
@@ -8,6 +8,7 @@ import type { ClientConfig } from '../config/schema.ts';
 import type { Deps } from '../deps.ts';
 import type { AuthorizationDetail } from '../oauth/authorization-details.ts';
 import type { ConsentRecord } from '../store/ports.ts';
+import { DelegationSections, type AccountDelegations } from './account-delegations.tsx';
 import { Page, pageHeaders } from './pages.tsx';
 
 const identityScopeWords: Readonly<Record<string, string>> = {
@@ -120,7 +121,11 @@ export function formPostPage(c: Context, action: string, fields: Record<string, 
   );
 }
 
-export function accountPage(c: Context, deps: Deps, props: { csrf: string; who: string; consents: ConsentRecord[]; notice?: string | undefined }) {
+export function accountPage(
+  c: Context,
+  deps: Deps,
+  props: { csrf: string; who: string; consents: ConsentRecord[]; delegations: AccountDelegations; notice?: string | undefined; status?: 200 | 404 },
+) {
   pageHeaders(c);
   return c.html(
     <Page title="Your account">
@@ -154,6 +159,8 @@ export function accountPage(c: Context, deps: Deps, props: { csrf: string; who: 
       ) : (
         <p>None.</p>
       )}
+      <DelegationSections csrf={props.csrf} delegations={props.delegations} />
     </Page>,
+    props.status ?? 200,
   );
 }

@@ -1,20 +1,25 @@
 // The authorization endpoint (GET and POST, RFC 6749 §3.1), its continuation after login, the
-// consent form, and the account page. Anything wrong before the redirect URI is known to be the
-// client's own is a page, never a redirect (RFC 6749 §4.1.2.1).
+// consent form, and the account page (consents and delegations to revoke). Anything wrong before
+// the redirect URI is known to be the client's own is a page, never a redirect (RFC 6749 §4.1.2.1).
 import { Hono, type Context } from 'hono';
 import { continueAuthorization, decideConsent, findPending, beginAuthorization, type Next } from '../authorize/flow.ts';
 import { resolveAuthorizeParams } from '../authorize/pushed.ts';
 import { AuthorizePageError, resolveTarget, validateRequest } from '../authorize/request.ts';
 import { authorizationAnswer } from '../authorize/response.ts';
 import type { Deps } from '../deps.ts';
+import { revokeDelegation } from '../delegation/revoke.ts';
 import { UpstreamError } from '../federation/connector.ts';
 import { isOAuthError } from '../oauth/errors.ts';
 import { parseFormParams, type Params } from '../oauth/params.ts';
+import type { SessionRecord } from '../store/ports.ts';
+import { agentName, loadAccountDelegations, revokerRole } from './account-delegations.tsx';
 import { accountPage, consentPage, formPostPage } from './authorize-pages.tsx';
 import { browserKit, currentSession } from './browser.ts';
 import { readForm } from './form.ts';
 import { upstreamFailurePage } from './login-routes.tsx';
 import { errorPage, pageHeaders } from './pages.tsx';
+
+const notRevocable = 'There is no such delegation among yours (it may have expired).';
 
 export const authorizePaths = { authorize: '/authorize', continue: '/authorize/continue', consent: '/authorize/consent', account: '/account' } as const;
 
@@ -71,10 +76,15 @@ export function authorizeRoutes(deps: Deps): Hono {
     }),
   );
 
+  async function showAccount(c: Context, session: SessionRecord, notice?: string, status?: 200 | 404): Promise<Response> {
+    const [consents, delegations] = await Promise.all([deps.store.consents.list(session.sub), loadAccountDelegations(deps, session)]);
+    return accountPage(c, deps, { csrf: kit.csrfFor(c), who: who(session.claims, session.sub), consents, delegations, notice, ...(status ? { status } : {}) });
+  }
+
   app.get(authorizePaths.account, async (c) => {
     const session = await currentSession(deps, c);
     if (!session) return c.redirect(`/login?return_to=${encodeURIComponent(authorizePaths.account)}`, 303);
-    return accountPage(c, deps, { csrf: kit.csrfFor(c), who: who(session.claims, session.sub), consents: await deps.store.consents.list(session.sub) });
+    return showAccount(c, session);
   });
 
   // Withdrawing consent also ends what was issued under it: refresh tokens and their Passports.
@@ -90,12 +100,32 @@ export function authorizeRoutes(deps: Deps): Hono {
       await deps.store.families.revokeFamiliesOf(session.sub, clientId, deps.now());
       const revoked = await deps.store.consents.revoke(session.sub, clientId);
       const client = deps.config.clients.get(clientId);
-      return accountPage(c, deps, {
-        csrf: kit.csrfFor(c),
-        who: who(session.claims, session.sub),
-        consents: await deps.store.consents.list(session.sub),
-        notice: revoked ? `Access of ${client?.name ?? clientId} withdrawn.` : undefined,
-      });
+      return showAccount(c, session, revoked ? `Access of ${client?.name ?? clientId} withdrawn.` : undefined);
+    }),
+  );
+
+  // Revoking a delegation: only the person it represents or the owner of its agent may, decided
+  // here from the stored delegation. Unknown and someone else's get one answer, so the form cannot
+  // be used to learn whether a did exists.
+  app.post(`${authorizePaths.account}/delegations/revoke`, (c) =>
+    guarded(c, async () => {
+      const form = await readForm(c, maxBytes);
+      if (!kit.csrfOk(c, form.get('csrf'))) return errorPage(c, 403, 'Form expired', 'This form has expired or was not sent by this browser.');
+      const session = await currentSession(deps, c);
+      if (!session) return c.redirect(`/login?return_to=${encodeURIComponent(authorizePaths.account)}`, 303);
+      const did = form.get('did');
+      const record = did ? await deps.store.delegations.find(did) : undefined;
+      const role = record ? revokerRole(deps, session, record) : undefined;
+      if (!did || !record || !role) {
+        deps.log.info({ req_id: c.get('requestId'), reason: 'delegation_not_revocable_by_person' }, 'delegation revocation refused');
+        return showAccount(c, session, notRevocable, 404);
+      }
+      const outcome = await revokeDelegation(deps.store, did, role, { sub: session.sub }, deps.now());
+      const agent = agentName(deps, record.clientId);
+      if (outcome.status === 'unknown') return showAccount(c, session, notRevocable, 404);
+      if (outcome.status === 'already_revoked') return showAccount(c, session, `That delegation to ${agent} was already revoked.`);
+      deps.log.info({ req_id: c.get('requestId'), did, by: role, client_id: record.clientId }, 'delegation revoked');
+      return showAccount(c, session, `Delegation to ${agent} revoked: it can no longer act with it, and the Passports it got from it no longer work.`);
     }),
   );
 

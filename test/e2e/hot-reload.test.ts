@@ -1,6 +1,6 @@
 // Hot reload: a change under config/ takes effect without a restart once it is valid; an invalid
 // change is logged as file:line:col and the running config stays in force.
-import { appendFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashSecret } from '../../src/clients/secrets.ts';
@@ -55,6 +55,27 @@ describe('hot reload of config/', () => {
     expect(await server.reload('test')).toBe(false);
     writeFileSync(file, lateAgent);
     expect(await server.reload('test')).toBe(true);
+  });
+
+  it('every save by rename (as editors and `consulate agent` save) is seen, not only the first', async () => {
+    const file = join(server.configDir, 'clients/late-agent.yaml');
+    const saveByRename = (text: string) => {
+      writeFileSync(`${file}.tmp~`, text);
+      renameSync(`${file}.tmp~`, file);
+    };
+    const scopes = (list: string) => lateAgent.replace('scopes: [read-data]', `scopes: [${list}]`);
+    for (const list of ['read-data, write-data', 'read-data', 'write-data', 'read-data']) {
+      saveByRename(scopes(list));
+      await until(() => (server.config.clients.get('late-agent')?.resources['https://api.demo.example']?.scopes.join(', ') === list ? true : undefined));
+    }
+  });
+
+  it('a config directory created after the start is watched too', async () => {
+    mkdirSync(join(server.configDir, 'issuers'), { recursive: true });
+    writeFileSync(join(server.configDir, 'issuers/partner.yaml'), 'id: partner\nissuer: https://idp.partner.example\njwks_uri: https://idp.partner.example/jwks\n');
+    await until(() => (server.config.issuers.has('partner') ? true : undefined));
+    rmSync(join(server.configDir, 'issuers/partner.yaml'));
+    await until(() => (server.config.issuers.has('partner') ? undefined : true));
   });
 
   it('a removed client stops working at once', async () => {
