@@ -4,6 +4,8 @@ import { createClientKeySets, type ClientKeySets } from './clients/assertion.ts'
 import { compileRuleSet, type CompiledRuleSet } from './claims/engine.ts';
 import type { Config } from './config/load.ts';
 import { createAssertionIssuers, type AssertionIssuers } from './delegation/assertion-issuers.ts';
+import type { NonceIssuer } from './dpop/nonce.ts';
+import { createDpopNonces } from './dpop/request.ts';
 import { ruleSetIdOf } from './config/mappings.ts';
 import type { UpstreamConnector } from './federation/connector.ts';
 import { createOidcConnector } from './federation/oidc-connector.ts';
@@ -25,6 +27,8 @@ export type Deps = {
   readonly connectors: ReadonlyMap<string, UpstreamConnector>;
   /** Per upstream id, its compiled claims mapping rule set. */
   readonly mappings: ReadonlyMap<string, CompiledRuleSet>;
+  /** Server nonces for DPoP proofs (RFC 9449 §8), keyed by a secret shared through the store. */
+  readonly dpopNonces: NonceIssuer;
   /** Issuers trusted for JWT bearer assertions and ID-JAGs: keys and rule set each. */
   readonly assertionIssuers: AssertionIssuers;
   readonly log: Logger;
@@ -68,6 +72,7 @@ export async function createDeps(options: { config: Config; issuer: string; stor
     connectors: new Map([...config.upstreams.values()].map((u) => [u.id, createOidcConnector(u, config.main.http.upstream_timeout_ms)])),
     mappings: compileMappings(config),
     assertionIssuers: createAssertionIssuers(config, config.main.http.upstream_timeout_ms),
+    dpopNonces: await createDpopNonces(store, config.main.dpop.nonce_window_seconds, now()),
     log: options.log,
     now,
   };

@@ -144,6 +144,7 @@ async function grant(deps: Deps, pending: Pending, session: SessionRecord): Prom
     nonce: request.nonce,
     redirectUri: request.redirectUri,
     codeChallenge: request.codeChallenge,
+    dpopJkt: request.dpopJkt,
     authTime: session.authTime,
     acr: typeof claims.acr === 'string' ? claims.acr : undefined,
     amr: Array.isArray(claims.amr) ? (claims.amr as string[]) : undefined,

@@ -8,6 +8,7 @@ import type { Deps } from '../deps.ts';
 import { hashId, randomId } from '../federation/browser-login.ts';
 import { isOAuthError, OAuthError } from '../oauth/errors.ts';
 import { repeatableParams, type Params } from '../oauth/params.ts';
+import type { DpopBinding } from '../dpop/request.ts';
 import { paramsFrom, readRequestObject } from './request-object.ts';
 import { AuthorizePageError, resolveTarget, validateRequest } from './request.ts';
 
@@ -23,7 +24,8 @@ const pushErrors: ReadonlyMap<string, [OAuthError['code'], string]> = new Map([
   ['state_too_long', ['invalid_request', 'state is too long']],
 ]);
 
-export async function pushAuthorizationRequest(deps: Deps, client: ClientConfig, params: Params): Promise<{ request_uri: string; expires_in: number }> {
+/** `dpop`: the key of the PAR request's DPoP proof (RFC 9449 §10.1), which binds the code like dpop_jkt. */
+export async function pushAuthorizationRequest(deps: Deps, client: ClientConfig, params: Params, dpop?: DpopBinding): Promise<{ request_uri: string; expires_in: number }> {
   if (params.get('request_uri') !== undefined) throw new OAuthError('invalid_request', 'request_uri must not be pushed');
   const clientId = params.get('client_id');
   if (clientId !== undefined && clientId !== client.client_id) throw new OAuthError('invalid_request', 'client_id does not match the authenticated client');
@@ -37,9 +39,14 @@ export async function pushAuthorizationRequest(deps: Deps, client: ClientConfig,
     throw new OAuthError(code, description, { reason: error.reason });
   }
 
+  const record = toRecord(request);
+  if (dpop) {
+    if (record.dpop_jkt !== undefined && record.dpop_jkt !== dpop.jkt) throw new OAuthError('invalid_dpop_proof', 'dpop_jkt does not match the DPoP proof\'s key', { reason: 'par_dpop_jkt_mismatch' });
+    record.dpop_jkt = dpop.jkt;
+  }
   const id = randomId();
   const ttl = deps.config.main.authorization.par_ttl_seconds;
-  await deps.store.authorizations.savePushed({ idHash: hashId(id), clientId: client.client_id, params: toRecord(request), expiresAt: deps.now() + ttl });
+  await deps.store.authorizations.savePushed({ idHash: hashId(id), clientId: client.client_id, params: record, expiresAt: deps.now() + ttl });
   return { request_uri: requestUriPrefix + id, expires_in: ttl };
 }
 

@@ -32,6 +32,8 @@ export type AuthorizationRequest = Target & {
   maxAge?: number | undefined;
   loginHint?: string | undefined;
   acrValues?: string[] | undefined;
+  /** RFC 9449 §10: the code will be redeemable only with a DPoP proof by this key. */
+  dpopJkt?: string | undefined;
 };
 
 /** An error that must be shown to the person, never redirected. */
@@ -109,9 +111,14 @@ export function validateRequest(deps: Deps, client: ClientConfig, params: Params
     if (value !== undefined && value.length > 512) throw new OAuthError('invalid_request', `${name} is too long`);
   }
 
+  // RFC 9449 §10: a JWK SHA-256 thumbprint (base64url of 32 bytes).
+  const dpopJkt = params.get('dpop_jkt');
+  if (dpopJkt !== undefined && !/^[A-Za-z0-9_-]{43}$/.test(dpopJkt)) throw new OAuthError('invalid_request', 'dpop_jkt must be a JWK SHA-256 thumbprint');
+
   return {
     ...target,
     codeChallenge: params.get('code_challenge') as string,
+    ...(dpopJkt !== undefined ? { dpopJkt } : {}),
     nonce,
     identityScopes,
     resource,

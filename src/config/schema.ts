@@ -102,6 +102,17 @@ export const mainConfigSchema = z
       })
       .prefault({})
       .describe('HTTP limits.'),
+    dpop: z
+      .strictObject({
+        iat_window_seconds: z.number().int().min(1).max(300).default(60).describe('How far a DPoP proof\'s iat may be from now, either way; its jti is remembered that long.'),
+        nonce_endpoints: z
+          .array(z.enum(['token', 'userinfo', 'introspection', 'par']))
+          .default([])
+          .describe('Endpoints that demand a server nonce in DPoP proofs (RFC 9449 §8): they answer use_dpop_nonce with a DPoP-Nonce header, and every answer carries the next nonce.'),
+        nonce_window_seconds: z.number().int().min(10).max(3600).default(300).describe('A nonce is valid for this window and the next.'),
+      })
+      .prefault({})
+      .describe('DPoP (RFC 9449): sender-constrained Passports.'),
     welcome: z.string().max(4000).optional().describe('Text printed when the server starts (demo configs use it to list demo credentials).'),
     log: z
       .strictObject({
@@ -149,6 +160,10 @@ const delegationSchema = z
     max_chain: z.number().int().min(1).max(10).default(1).describe('Longest actor chain (number of nested act entries) a Passport it is part of may carry.'),
     max_ttl_seconds: z.number().int().min(1).max(86400).optional().describe('Longest lifetime of a Passport it gets (never longer than the subject token).'),
     dpop: z.enum(['required', 'optional']).default('optional').describe('required: no Bearer Passports for it (sender-constrained only).'),
+    subject_token_binding: z
+      .enum(['holder', 'any'])
+      .default('holder')
+      .describe('holder: a DPoP-bound subject token is exchanged only with a proof by its key; any: by this client with its own key (for an agent that is handed bound tokens on purpose).'),
     id_jag_audiences: z
       .record(
         httpsOrLoopbackUrl,
@@ -197,6 +212,7 @@ export const clientSchema = z
     redirect_uris: z.array(redirectUri).default([]).describe('Where /authorize may send the browser back, matched exactly (for http://127.0.0.1 and http://[::1] any port, RFC 8252 §7.3).'),
     post_logout_redirect_uris: z.array(redirectUri).default([]).describe('Where RP-initiated logout may send the browser afterwards, matched exactly.'),
     require_par: z.boolean().default(false).describe('Accept authorization requests from this client only through PAR (RFC 9126).'),
+    dpop_bound_access_tokens: z.boolean().default(false).describe('Every Passport and refresh token of this client is DPoP-bound (RFC 9449 §5.2): token requests without a DPoP proof are refused.'),
     skip_consent: z.boolean().default(false).describe('A first-party app: people are never asked to consent for it (prompt=consent still asks).'),
     id_token_signed_response_alg: z.enum(['RS256', 'ES256']).default('RS256').describe('Algorithm of this client\'s ID tokens and JARM responses.'),
     resources: z
@@ -227,6 +243,7 @@ export const resourceSchema = z
     passport_ttl_seconds: z.number().int().min(1).max(86400).optional().describe('Passport lifetime for this resource; at most passports.max_ttl_seconds.'),
     scopes: z.record(scopeToken, z.string().describe('What the scope allows, in words.')).default({}).describe('Scopes this resource understands, with a description each.'),
     pins: z.record(z.string().regex(/^[a-z][a-z0-9_]{0,63}$/), z.string().min(1).max(200)).optional().describe('Hashes (e.g. schema, plan) copied unchanged into every Passport for this resource, for the resource to compare.'),
+    dpop_bound_access_tokens_required: z.boolean().default(false).describe('Only DPoP-bound Passports for this resource (RFC 9728): Bearer issuance for it is refused.'),
     downstream: z.array(absoluteUri).default([]).describe('Resources its Passports may be exchanged for (service to service, RFC 8693).'),
     authorization_details_types: z
       .record(

@@ -30,6 +30,8 @@ export type SubjectToken = {
   act?: ActClaim | undefined;
   did?: string | undefined;
   mayAct?: unknown;
+  /** A DPoP-bound subject token's key thumbprint (cnf.jkt, RFC 9449 §6). */
+  boundJkt?: string | undefined;
   authentication?: { authTime: number; acr?: string | undefined; amr?: string[] | undefined } | undefined;
   /** Provenance and canonical claims of the person. */
   claims: Readonly<Record<string, unknown>>;
@@ -70,6 +72,7 @@ async function ownPassport(deps: Deps, token: string, now: number): Promise<Subj
     act,
     did: typeof claims.did === 'string' ? claims.did : undefined,
     mayAct: claims.may_act,
+    boundJkt: typeof claims.cnf?.jkt === 'string' ? claims.cnf.jkt : undefined,
     authentication: typeof claims.auth_time === 'number' ? { authTime: claims.auth_time, acr: claims.acr, amr: claims.amr } : undefined,
     claims: { ...personClaims, ...provenance(claims) },
   };

@@ -10,6 +10,7 @@
 import { hashId } from '../federation/browser-login.ts';
 import { OAuthError } from '../oauth/errors.ts';
 import { verifyPkce } from '../oauth/pkce.ts';
+import { requireHolder } from '../dpop/binding.ts';
 import { fromIssuedGrant } from './person-grant.ts';
 import { familyExpiresAtOf, issuePersonTokens, passportTarget, revokeOnReuse } from './person-tokens.ts';
 import type { Grant } from './types.ts';
@@ -19,7 +20,7 @@ const invalidGrant = (reason: string) => new OAuthError('invalid_grant', 'the co
 export const authorizationCodeGrant: Grant = {
   grantType: 'authorization_code',
   params: ['code', 'redirect_uri', 'code_verifier'],
-  async handle({ deps, client: { client }, params, now, receipt }) {
+  async handle({ deps, client: { client }, params, now, receipt, dpop }) {
     const code = params.get('code');
     if (code === undefined) throw new OAuthError('invalid_request', 'code is required');
     const codeHash = hashId(code);
@@ -43,6 +44,8 @@ export const authorizationCodeGrant: Grant = {
     if (grant.clientId !== client.client_id) throw invalidGrant('code_of_another_client');
     if (params.get('redirect_uri') !== grant.redirectUri) throw invalidGrant('redirect_uri_mismatch');
     if (!verifyPkce(params.get('code_verifier'), grant.codeChallenge)) throw invalidGrant('pkce_verifier_mismatch');
+    // RFC 9449 §10: a code bound with dpop_jkt is redeemed only with a proof by that key.
+    requireHolder(grant.dpopJkt, dpop, 'authorization code');
 
     // 4. The family may have been revoked meanwhile (consent withdrawn, a reuse detected).
     if (await families.isRevoked(record.familyId, now)) throw invalidGrant('family_revoked');
@@ -61,6 +64,7 @@ export const authorizationCodeGrant: Grant = {
       claims: grant.claims,
       nonce: grant.nonce,
       grantType: 'authorization_code',
+      dpop,
       receipt,
       now,
     });

@@ -6,12 +6,13 @@ import { parseScope } from '../oauth/params.ts';
 import { narrowScopes, selectResource } from '../oauth/resource.ts';
 import { mintPassport } from '../passports/mint.ts';
 import { decideDelegation } from '../delegation/policy.ts';
+import { requireDpopForResource } from '../dpop/binding.ts';
 import type { Grant } from './types.ts';
 
 export const clientCredentialsGrant: Grant = {
   grantType: 'client_credentials',
   params: ['scope', 'resource', 'authorization_details'],
-  async handle({ deps, client: { client }, params, now, receipt }) {
+  async handle({ deps, client: { client }, params, now, receipt, dpop }) {
     const { config } = deps;
     // 1. Audience.
     const resourceId = selectResource(params.all('resource'), Object.keys(client.resources), new Set(config.resources.keys()), client.default_resource);
@@ -39,10 +40,11 @@ export const clientCredentialsGrant: Grant = {
       details: details ?? [],
       chain: [],
       ttlSeconds: resource.passport_ttl_seconds ?? config.main.passports.ttl_seconds,
-      dpop: false,
+      dpop: dpop !== undefined,
       clients: config.clients,
     });
     if (!verdict.ok) throw new OAuthError(verdict.code, verdict.description, { reason: verdict.reason });
+    requireDpopForResource(resource, dpop);
 
     // 5. Mint.
     const ttl = verdict.ttlSeconds;
@@ -54,6 +56,7 @@ export const clientCredentialsGrant: Grant = {
       scopes,
       authorizationDetails: details,
       pins: resource.pins,
+      dpopJkt: dpop?.jkt,
       ttlSeconds: ttl,
       receipt,
       now,
@@ -61,7 +64,7 @@ export const clientCredentialsGrant: Grant = {
     return {
       response: {
         access_token: token,
-        token_type: 'Bearer',
+        token_type: dpop ? 'DPoP' : 'Bearer',
         expires_in: ttl,
         ...(claims.scope ? { scope: claims.scope } : {}),
         ...(claims.authorization_details ? { authorization_details: claims.authorization_details } : {}),
@@ -70,7 +73,7 @@ export const clientCredentialsGrant: Grant = {
         event: 'passport.issued',
         subject: claims.sub,
         tokenJti: claims.jti,
-        details: { grant_type: 'client_credentials', aud: claims.aud, scope: claims.scope ?? '', exp: claims.exp, authorization_details_types: details?.map((d) => d.type) ?? [] },
+        details: { grant_type: 'client_credentials', aud: claims.aud, scope: claims.scope ?? '', exp: claims.exp, authorization_details_types: details?.map((d) => d.type) ?? [], dpop_jkt: dpop?.jkt ?? null },
       },
     };
   },

@@ -14,6 +14,8 @@ import { checkAuthorizationDetails, type AuthorizationDetail } from '../oauth/au
 import { OAuthError } from '../oauth/errors.ts';
 import { passportIdentityClaims } from '../oauth/identity-scopes.ts';
 import { mintPassport, type PassportClaims } from '../passports/mint.ts';
+import { requireDpopForResource, requireHolder } from '../dpop/binding.ts';
+import type { DpopBinding } from '../dpop/request.ts';
 
 export type DelegatedAsk = {
   deps: Deps;
@@ -23,6 +25,8 @@ export type DelegatedAsk = {
   targets: readonly string[];
   scopes: readonly string[];
   rawDetails?: string | undefined;
+  /** The request's DPoP proof key: the new Passport is bound to it (never to the subject token's key). */
+  dpop?: DpopBinding | undefined;
   receipt: string;
   now: number;
 };
@@ -68,6 +72,10 @@ export async function issueDelegatedPassport(ask: DelegatedAsk): Promise<Delegat
       throw new OAuthError('invalid_authorization_details', 'authorization_details wider than the subject token\'s', { reason: 'details_widened' });
     }
   }
+  // A bound subject token is exchanged by its holder (a proof with its key), unless the policy
+  // lets this client present bound tokens it was handed on purpose.
+  if (client.delegation?.subject_token_binding !== 'any') requireHolder(subject.boundJkt, ask.dpop, 'subject token');
+  requireDpopForResource(resource, ask.dpop);
   const remaining = subject.exp - now;
   if (remaining <= 0) throw new OAuthError('invalid_request', 'subject_token is invalid', { reason: 'subject_token_expired' });
 
@@ -81,7 +89,7 @@ export async function issueDelegatedPassport(ask: DelegatedAsk): Promise<Delegat
     details,
     chain,
     ttlSeconds: resource.passport_ttl_seconds ?? config.main.passports.ttl_seconds,
-    dpop: false,
+    dpop: ask.dpop !== undefined,
     clients: config.clients,
   });
   if (!verdict.ok) throw new OAuthError(verdict.code, verdict.description, { reason: verdict.reason });
@@ -123,6 +131,7 @@ export async function issueDelegatedPassport(ask: DelegatedAsk): Promise<Delegat
     delegationId: delegation.did,
     budget: budgetClaim(delegation.budget),
     pins: resource.pins,
+    dpopJkt: ask.dpop?.jkt,
     ttlSeconds,
     receipt: ask.receipt,
     now,

@@ -1,7 +1,7 @@
 // The token endpoint's shared steps, in a fixed order no grant can skip:
 // 1 find the grant  2 authenticate the client  3 check the client may use the grant (and, for an
-// agent, that it is active)
-// 4 handle  5 write the receipt (no receipt, no token)  6 the http layer answers with no-store.
+// agent, that it is active)  4 verify the DPoP proof, if any
+// 5 handle  6 write the receipt (no receipt, no token)  7 the http layer answers with no-store.
 // Denials after step 2 are recorded too, with the reason that stays off the wire.
 import { authenticateClient, type AuthenticatedClient, type ClientAuthRequest } from '../clients/authenticate.ts';
 import { uuidv7 } from '../audit/ids.ts';
@@ -13,6 +13,9 @@ import { jwtBearerGrant } from './jwt-bearer.ts';
 import { refreshTokenGrant } from './refresh-token.ts';
 import { tokenExchange } from './token-exchange.ts';
 import { isActive } from '../delegation/policy.ts';
+import { checkRequestProof } from '../dpop/request.ts';
+
+const tokenPath = '/token';
 import type { Grant, TokenResponse } from './types.ts';
 
 const grants: ReadonlyMap<string, Grant> = new Map([authorizationCodeGrant, refreshTokenGrant, clientCredentialsGrant, tokenExchange, jwtBearerGrant].map((grant) => [grant.grantType, grant]));
@@ -31,7 +34,10 @@ export function assertionContext(deps: Deps, now: number) {
   };
 }
 
-export async function dispatchTokenRequest(deps: Deps, request: ClientAuthRequest): Promise<TokenResponse> {
+/** A token request: the form, the Authorization header, and the DPoP header values (RFC 9449). */
+export type TokenRequest = ClientAuthRequest & { dpop?: readonly string[] | undefined };
+
+export async function dispatchTokenRequest(deps: Deps, request: TokenRequest): Promise<TokenResponse> {
   const now = deps.now();
   // 1. The grant.
   const grantType = request.params.get('grant_type');
@@ -49,9 +55,12 @@ export async function dispatchTokenRequest(deps: Deps, request: ClientAuthReques
       throw new OAuthError('unauthorized_client', 'this client may not use this grant_type');
     }
     if (!isActive(client.client)) throw new OAuthError('unauthorized_client', `this agent is ${client.client.state}`, { reason: `client_${client.client.state}` });
-    // 4. The grant itself.
-    const result = await grant.handle({ deps, client, params: request.params, now, receipt });
-    // 5. The receipt; if it cannot be written, no token leaves.
+    // 4. DPoP: one valid proof for this endpoint binds what is issued to its key.
+    const dpop = await checkRequestProof(deps, { proofs: request.dpop ?? [], method: 'POST', path: tokenPath, endpoint: 'token' });
+    if (!dpop && client.client.dpop_bound_access_tokens) throw new OAuthError('invalid_dpop_proof', 'this client must send a DPoP proof', { reason: 'dpop_required_by_client' });
+    // 5. The grant itself.
+    const result = await grant.handle({ deps, client, params: request.params, now, receipt, dpop });
+    // 6. The receipt; if it cannot be written, no token leaves.
     await deps.store.audit.append({ id: receipt, atMs: Date.now(), clientId: client.client.client_id, ...result.audit });
     return result.response;
   } catch (error) {

@@ -21,7 +21,7 @@ const invalidAssertion = (reason: string) => new OAuthError('invalid_grant', 'as
 export const jwtBearerGrant: Grant = {
   grantType,
   params: ['assertion', 'scope', 'resource'],
-  async handle({ deps, client: { client }, params, now, receipt }) {
+  async handle({ deps, client: { client }, params, now, receipt, dpop }) {
     // 1.
     const assertion = params.get('assertion');
     if (assertion === undefined) throw new OAuthError('invalid_request', 'assertion is required');
@@ -65,13 +65,13 @@ export const jwtBearerGrant: Grant = {
       authentication: canonical.auth_time === undefined ? undefined : { authTime: canonical.auth_time, acr: canonical.acr, amr: canonical.amr },
       claims: person,
     };
-    const passport = await issueDelegatedPassport({ deps, client, subject, targets: [target], scopes: asked, receipt, now });
+    const passport = await issueDelegatedPassport({ deps, client, subject, targets: [target], scopes: asked, dpop, receipt, now });
     await deps.store.subjects.saveClaims(linked.sub, person);
 
     // 7.
     const issued = passport.claims;
     return {
-      response: { access_token: passport.token, token_type: 'Bearer', expires_in: passport.ttlSeconds, ...(issued.scope ? { scope: issued.scope } : {}) },
+      response: { access_token: passport.token, token_type: dpop ? 'DPoP' : 'Bearer', expires_in: passport.ttlSeconds, ...(issued.scope ? { scope: issued.scope } : {}) },
       audit: {
         event: 'passport.issued',
         subject: issued.sub,

@@ -25,6 +25,12 @@ export type PersonGrant = {
   sid: string;
   /** Canonical claims of the login, before selection by scope. */
   claims: Record<string, unknown>;
+  /**
+   * DPoP key thumbprint the grant is bound to (RFC 9449): on a code, `dpop_jkt` from the
+   * authorization request; on a refresh token, the key it was issued with (public clients, and
+   * clients registered with dpop_bound_access_tokens). Its next use needs a proof by that key.
+   */
+  dpopJkt?: string | undefined;
 };
 
 export const toIssuedGrant = (grant: PersonGrant): IssuedGrant => ({ ...grant });
@@ -50,5 +56,6 @@ export function fromIssuedGrant(stored: IssuedGrant): PersonGrant {
     amr: g.amr,
     sid: g.sid,
     claims: g.claims && typeof g.claims === 'object' ? g.claims : {},
+    dpopJkt: typeof g.dpopJkt === 'string' ? g.dpopJkt : undefined,
   };
 }

@@ -10,6 +10,8 @@ import { mintIdToken } from '../passports/id-token.ts';
 import { mintPassport } from '../passports/mint.ts';
 import { passportIdentityClaims } from '../oauth/identity-scopes.ts';
 import { toIssuedGrant, type PersonGrant } from './person-grant.ts';
+import { requireDpopForResource } from '../dpop/binding.ts';
+import type { DpopBinding } from '../dpop/request.ts';
 import type { GrantResult, TokenResponse } from './types.ts';
 
 /** Where the Passport goes and for how long; checked again at every use, as config may change. */
@@ -43,6 +45,8 @@ export type PersonTokenRequest = {
   claims: Readonly<Record<string, unknown>>;
   nonce?: string | undefined;
   grantType: 'authorization_code' | 'refresh_token';
+  /** The request's DPoP proof key: the Passport is bound to it, and so is the refresh token of a public (or DPoP-bound) client. */
+  dpop?: DpopBinding | undefined;
   receipt: string;
   now: number;
 };
@@ -50,6 +54,9 @@ export type PersonTokenRequest = {
 export async function issuePersonTokens(request: PersonTokenRequest): Promise<GrantResult> {
   const { deps, client, issued, target, familyId, now } = request;
   const { config } = deps;
+
+  const resource = config.resources.get(target.audience);
+  if (resource) requireDpopForResource(resource, request.dpop);
 
   // 1. Sign everything first; the writes come after, so a signing failure writes nothing.
   const scopes = [...target.resourceScopes, ...issued.identityScopes];
@@ -63,6 +70,7 @@ export async function issuePersonTokens(request: PersonTokenRequest): Promise<Gr
     identity: passportIdentityClaims(request.claims, client.claims),
     authentication: { authTime: issued.authTime, acr: issued.acr, amr: issued.amr },
     pins: target.pins,
+    dpopJkt: request.dpop?.jkt,
     ttlSeconds: target.ttlSeconds,
     receipt: request.receipt,
     now,
@@ -89,14 +97,18 @@ export async function issuePersonTokens(request: PersonTokenRequest): Promise<Gr
   // 2. Record: the Passport joins the family (revoked at once if the family just was), then the refresh token.
   await deps.store.families.addPassport(familyId, passport.claims.jti, passport.claims.exp, now);
   if (refreshToken !== undefined) {
-    const stored: StoredRefreshGrant = { ...toIssuedGrant({ ...request.grant, nonce: undefined }), familyExpiresAt: request.familyExpiresAt };
+    // RFC 9449 §5: a public client's refresh token is bound to its key (a confidential client's
+    // only when it is registered DPoP-bound: it authenticates anyway).
+    const bindRefresh = client.token_endpoint_auth_method === 'none' || client.dpop_bound_access_tokens;
+    const refreshJkt = bindRefresh ? request.dpop?.jkt : undefined;
+    const stored: StoredRefreshGrant = { ...toIssuedGrant({ ...request.grant, nonce: undefined, dpopJkt: refreshJkt }), familyExpiresAt: request.familyExpiresAt };
     await deps.store.families.saveRefresh({ tokenHash: hashId(refreshToken), familyId, clientId: client.client_id, grant: stored, createdAt: now, expiresAt: refreshExpiresAt });
   }
 
   const { claims } = passport;
   const response: TokenResponse = {
     access_token: passport.token,
-    token_type: 'Bearer',
+    token_type: request.dpop ? 'DPoP' : 'Bearer',
     expires_in: target.ttlSeconds,
     ...(claims.scope ? { scope: claims.scope } : {}),
     ...(idToken ? { id_token: idToken.token } : {}),
@@ -117,6 +129,7 @@ export async function issuePersonTokens(request: PersonTokenRequest): Promise<Gr
         family: familyId,
         id_token: idToken !== undefined,
         refresh_token: refreshToken !== undefined,
+        dpop_jkt: request.dpop?.jkt ?? null,
         authorization_details_types: claims.authorization_details?.map((d) => d.type) ?? [],
       },
     },

@@ -5,6 +5,7 @@
 import { hashId } from '../federation/browser-login.ts';
 import { OAuthError } from '../oauth/errors.ts';
 import { parseScope } from '../oauth/params.ts';
+import { requireHolder } from '../dpop/binding.ts';
 import { fromIssuedGrant, type PersonGrant } from './person-grant.ts';
 import { familyExpiresAtOf, issuePersonTokens, passportTarget, revokeOnReuse } from './person-tokens.ts';
 import type { Grant } from './types.ts';
@@ -27,7 +28,7 @@ function narrow(grant: PersonGrant, requested: readonly string[]): PersonGrant {
 export const refreshTokenGrant: Grant = {
   grantType: 'refresh_token',
   params: ['refresh_token', 'scope'],
-  async handle({ deps, client: { client }, params, now, receipt }) {
+  async handle({ deps, client: { client }, params, now, receipt, dpop }) {
     const token = params.get('refresh_token');
     if (token === undefined) throw new OAuthError('invalid_request', 'refresh_token is required');
     const tokenHash = hashId(token);
@@ -41,6 +42,8 @@ export const refreshTokenGrant: Grant = {
     const issued = narrow(grant, parseScope(params.get('scope')));
     const target = passportTarget(deps, client, issued);
     if (await families.isRevoked(found.familyId, now)) throw invalidGrant('family_revoked');
+    // RFC 9449 §5: a bound refresh token is used only with a proof by its key (checked before it is spent).
+    requireHolder(grant.dpopJkt, dpop, 'refresh token');
 
     // 2. Rotation, decided by the store: exactly one use is `first`; any later one is a reuse.
     const rotation = await families.rotateRefresh(tokenHash, now);
@@ -59,6 +62,7 @@ export const refreshTokenGrant: Grant = {
       familyExpiresAt: familyExpiresAtOf(found.grant, found.expiresAt),
       claims,
       grantType: 'refresh_token',
+      dpop,
       receipt,
       now,
     });

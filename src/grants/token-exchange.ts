@@ -21,7 +21,7 @@ export const tokenExchange: Grant = {
   grantType: tokenExchangeGrant,
   params: ['subject_token', 'subject_token_type', 'actor_token', 'actor_token_type', 'requested_token_type', 'resource', 'audience', 'scope', 'authorization_details'],
   async handle(context) {
-    const { deps, client: { client }, params, now, receipt } = context;
+    const { deps, client: { client }, params, now, receipt, dpop } = context;
     // 1.
     const subjectToken = required(params, 'subject_token');
     const subjectTokenType = required(params, 'subject_token_type');
@@ -49,6 +49,7 @@ export const tokenExchange: Grant = {
       targets: [...params.all('resource'), ...params.all('audience')],
       scopes: parseScope(params.get('scope')),
       rawDetails: params.get('authorization_details'),
+      dpop,
       receipt,
       now,
     });
@@ -57,7 +58,7 @@ export const tokenExchange: Grant = {
       response: {
         access_token: passport.token,
         issued_token_type: tokenTypes.accessToken,
-        token_type: 'Bearer',
+        token_type: claims.cnf ? 'DPoP' : 'Bearer',
         expires_in: passport.ttlSeconds,
         ...(claims.scope ? { scope: claims.scope } : {}),
         ...(claims.authorization_details ? { authorization_details: claims.authorization_details } : {}),
@@ -76,6 +77,7 @@ export const tokenExchange: Grant = {
           act: claims.act,
           subject_origin: subject.origin,
           subject_jti: subject.jti ?? null,
+          dpop_jkt: claims.cnf?.jkt ?? null,
           authorization_details_types: claims.authorization_details?.map((d) => d.type) ?? [],
         },
       },

@@ -5,11 +5,12 @@ import type { Deps } from '../deps.ts';
 import type { AuthorizationDetail } from '../oauth/authorization-details.ts';
 import type { Params } from '../oauth/params.ts';
 import type { AuditInput } from '../store/ports.ts';
+import type { DpopBinding } from '../dpop/request.ts';
 
 export type TokenResponse = {
   access_token: string;
-  /** N_A: token exchange issued something that is not an access token (an ID-JAG, RFC 8693 §2.2.1). */
-  token_type: 'Bearer' | 'N_A';
+  /** N_A: token exchange issued something that is not an access token (an ID-JAG, RFC 8693 §2.2.1). DPoP: bound to the proof's key (RFC 9449 §5). */
+  token_type: 'Bearer' | 'DPoP' | 'N_A';
   expires_in: number;
   scope?: string;
   authorization_details?: AuthorizationDetail[];
@@ -27,6 +28,8 @@ export type GrantContext = {
   now: number;
   /** Id of the receipt (audit record) dispatch writes for this issuance. */
   receipt: string;
+  /** The key of the request's valid DPoP proof (RFC 9449): what the Passport gets bound to. */
+  dpop?: DpopBinding | undefined;
 };
 
 export type GrantResult = {

@@ -8,6 +8,7 @@ import { prompts, responseModes } from '../authorize/request.ts';
 import { supportedGrantTypes } from '../grants/dispatch.ts';
 import { identityScopeClaims } from '../oauth/identity-scopes.ts';
 import { signingAlgs } from '../passports/keys.ts';
+import { dpopAlgorithms } from '../dpop/proof.ts';
 import { authorizePaths } from './authorize-routes.tsx';
 import { methodNotAllowed } from './errors.ts';
 import { endSessionPath } from './logout-routes.tsx';
@@ -51,6 +52,8 @@ export function serverMetadata(deps: Deps): Record<string, unknown> {
     ...authMeta('revocation_endpoint'),
     scopes_supported: [...new Set(resources.flatMap((r) => Object.keys(r.scopes)))],
     authorization_details_types_supported: [...new Set(resources.flatMap((r) => Object.keys(r.authorization_details_types)))],
+    // DPoP (RFC 9449 §5.1): asymmetric algorithms only.
+    dpop_signing_alg_values_supported: [...dpopAlgorithms],
     // OpenID Connect: ID tokens and userinfo (Discovery §3).
     userinfo_endpoint: base + userinfoPath,
     id_token_signing_alg_values_supported: ['RS256', 'ES256'],

@@ -3,7 +3,8 @@ import { Hono } from 'hono';
 import { authenticateClient } from '../clients/authenticate.ts';
 import type { Deps } from '../deps.ts';
 import { assertionContext, dispatchTokenRequest } from '../grants/dispatch.ts';
-import { OAuthError } from '../oauth/errors.ts';
+import { isOAuthError, OAuthError } from '../oauth/errors.ts';
+import { checkRequestProof, dpopHeaderValues, nonceHeader } from '../dpop/request.ts';
 import type { Params } from '../oauth/params.ts';
 import { introspectToken, revokeToken } from '../passports/introspection.ts';
 import { methodNotAllowed } from './errors.ts';
@@ -25,14 +26,33 @@ export function oauthRoutes(deps: Deps): Hono {
 
   app.post(paths.token, async (c) => {
     const params = await readForm(c, maxBytes);
-    return noStoreJson(c, await dispatchTokenRequest(deps, { authorization: c.req.header('authorization'), params }));
+    const nonce = nonceHeader(deps, 'token');
+    try {
+      const response = await dispatchTokenRequest(deps, { authorization: c.req.header('authorization'), params, dpop: dpopHeaderValues(c.req.header('dpop')) });
+      for (const [name, value] of Object.entries(nonce)) c.header(name, value);
+      return noStoreJson(c, response);
+    } catch (error) {
+      // RFC 9449 §8: every answer of a nonce-demanding endpoint carries the next nonce.
+      if (isOAuthError(error)) Object.assign(error.headers, nonce, error.headers);
+      throw error;
+    }
   });
 
   // RFC 7662 §2.1: the caller must authenticate.
   app.post(paths.introspection, async (c) => {
     const params = await readForm(c, maxBytes);
-    const caller = await authenticate(c.req.header('authorization'), params);
-    return noStoreJson(c, await introspectToken(deps, caller, tokenParam(params)));
+    const nonce = nonceHeader(deps, 'introspection');
+    try {
+      const caller = await authenticate(c.req.header('authorization'), params);
+      // A resource server may prove its own key here too (RFC 9449): checked like anywhere else.
+      await checkRequestProof(deps, { proofs: dpopHeaderValues(c.req.header('dpop')), method: 'POST', path: paths.introspection, endpoint: 'introspection' });
+      const answer = await introspectToken(deps, caller, tokenParam(params));
+      for (const [name, value] of Object.entries(nonce)) c.header(name, value);
+      return noStoreJson(c, answer);
+    } catch (error) {
+      if (isOAuthError(error)) Object.assign(error.headers, nonce, error.headers);
+      throw error;
+    }
   });
 
   // RFC 7009 §2.1.

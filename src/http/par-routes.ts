@@ -8,6 +8,8 @@ import { assertionContext } from '../grants/dispatch.ts';
 import { methodNotAllowed } from './errors.ts';
 import { readForm } from './form.ts';
 import { noStoreJson } from './respond.ts';
+import { isOAuthError } from '../oauth/errors.ts';
+import { checkRequestProof, dpopHeaderValues, nonceHeader } from '../dpop/request.ts';
 
 export const parPath = '/par';
 
@@ -17,8 +19,17 @@ export function parRoutes(deps: Deps): Hono {
 
   app.post(parPath, async (c) => {
     const params = await readForm(c, maxBytes);
-    const { client } = await authenticateClient({ authorization: c.req.header('authorization'), params }, deps.config, assertionContext(deps, deps.now()));
-    return noStoreJson(c, await pushAuthorizationRequest(deps, client, params), 201);
+    const nonce = nonceHeader(deps, 'par');
+    try {
+      const { client } = await authenticateClient({ authorization: c.req.header('authorization'), params }, deps.config, assertionContext(deps, deps.now()));
+      const dpop = await checkRequestProof(deps, { proofs: dpopHeaderValues(c.req.header('dpop')), method: 'POST', path: parPath, endpoint: 'par' });
+      const pushed = await pushAuthorizationRequest(deps, client, params, dpop);
+      for (const [name, value] of Object.entries(nonce)) c.header(name, value);
+      return noStoreJson(c, pushed, 201);
+    } catch (error) {
+      if (isOAuthError(error)) Object.assign(error.headers, nonce, error.headers);
+      throw error;
+    }
   });
 
   app.all(parPath, methodNotAllowed('POST'));

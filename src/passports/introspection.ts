@@ -19,7 +19,7 @@ import { verifyPassport } from './verify.ts';
 
 export type IntrospectionResponse =
   | { active: false }
-  | ({ active: true; token_type: 'Bearer'; delegation_active?: boolean; budget_remaining?: Record<string, unknown> } & PassportClaims);
+  | ({ active: true; token_type: 'Bearer' | 'DPoP'; delegation_active?: boolean; budget_remaining?: Record<string, unknown> } & PassportClaims);
 
 const inactive = { active: false } as const;
 
@@ -40,12 +40,14 @@ export async function introspectToken(deps: Deps, caller: AuthenticatedClient, t
   // And one that represents it (service to service).
   const represented = deps.config.clients.get(claims.sub);
   if (represented && !isActive(represented)) return inactive;
-  if (claims.did === undefined) return { active: true, token_type: 'Bearer', ...claims };
+  // RFC 9449 §6.2: a bound Passport introspects with its cnf and token_type DPoP.
+  const tokenType = claims.cnf ? 'DPoP' : 'Bearer';
+  if (claims.did === undefined) return { active: true, token_type: tokenType, ...claims };
   // Delegated: the delegation must still be live (not revoked, budget not spent).
   const delegation = typeof claims.did === 'string' ? await deps.store.delegations.find(claims.did) : undefined;
   if (!delegation || delegation.revokedAt !== undefined || delegation.expiresAt <= now || isSpent(delegation)) return inactive;
   const remaining = remainingBudget(delegation);
-  return { active: true, token_type: 'Bearer', ...claims, delegation_active: true, ...(remaining ? { budget_remaining: remaining } : {}) };
+  return { active: true, token_type: tokenType, ...claims, delegation_active: true, ...(remaining ? { budget_remaining: remaining } : {}) };
 }
 
 export async function revokeToken(deps: Deps, caller: AuthenticatedClient, token: string): Promise<void> {

@@ -17,6 +17,8 @@ export type PassportClaims = {
   orig_iss?: string;
   orig_sub?: string;
   [claim: string]: unknown;
+  /** DPoP-bound (RFC 9449 §6): the JWK SHA-256 thumbprint of the key that must prove possession. */
+  cnf?: { jkt: string };
   /** Delegated Passports (RFC 8693 §4.1): who acts now, nesting who acted before. */
   act?: ActClaim;
   /** Delegation id, shared by every Passport minted under one delegation. */
@@ -48,6 +50,8 @@ export type PassportRequest = {
   /** Set for a person's Passport; absent for a client's own. */
   authentication?: { authTime: number; acr?: string | undefined; amr?: readonly string[] | undefined } | undefined;
   act?: ActClaim | undefined;
+  /** Bind to this DPoP key thumbprint. */
+  dpopJkt?: string | undefined;
   delegationId?: string | undefined;
   budget?: Record<string, unknown> | undefined;
   pins?: Readonly<Record<string, string>> | undefined;
@@ -68,6 +72,7 @@ export async function mintPassport(keyring: Keyring, alg: SigningAlg, request: P
     ...(request.scopes.length ? { scope: request.scopes.join(' ') } : {}),
     ...(request.authorizationDetails?.length ? { authorization_details: [...request.authorizationDetails] } : {}),
     ...authenticationClaims(request.authentication),
+    ...(request.dpopJkt ? { cnf: { jkt: request.dpopJkt } } : {}),
     ...(request.act ? { act: request.act } : {}),
     ...(request.delegationId ? { did: request.delegationId } : {}),
     ...(request.budget ? { budget: request.budget } : {}),

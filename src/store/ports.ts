@@ -206,6 +206,11 @@ export type LineageStore = {
   revokeDescendants(jtis: readonly string[], now: number): Promise<number>;
 };
 
+export type SecretStore = {
+  /** The secret named `name`; the first caller's `value` wins, so every node ends up with the same one. */
+  getOrCreate(name: string, value: string, now: number): Promise<string>;
+};
+
 export type Store = {
   readonly keys: KeyStore;
   readonly replay: ReplayStore;
@@ -218,6 +223,7 @@ export type Store = {
   readonly consents: ConsentStore;
   readonly delegations: DelegationStore;
   readonly lineage: LineageStore;
+  readonly secrets: SecretStore;
   ping(): Promise<void>;
   close(): Promise<void>;
 };

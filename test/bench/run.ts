@@ -7,7 +7,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
 import autocannon from 'autocannon';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { secrets } from '../e2e/support/consulate.ts';
 import { spawnServer, type ServerProcess } from './child.ts';
 import { codeTtlSeconds, exchangeAgent, exchangeAgentSecret, personRedirectUri, type PoolReply, type PoolRequest } from './person.ts';
@@ -83,10 +85,27 @@ async function post(url: string, request: Request): Promise<{ status: number; te
   }
 }
 
+/** A pooled body may start with a DPoP proof line: it goes into the DPoP header, the rest is the form. */
+function withProof<R extends { headers?: Record<string, string> | undefined }>(request: R, pooled: string): R & { body: string } {
+  const newline = pooled.indexOf('\n');
+  if (newline < 0) return { ...request, body: pooled };
+  return { ...request, headers: { ...request.headers, dpop: pooled.slice(0, newline) }, body: pooled.slice(newline + 1) };
+}
+
+async function makeProofs(htu: string, count: number): Promise<string[]> {
+  const { privateKey, publicKey } = await generateKeyPair('ES256');
+  const jwk = await exportJWK(publicKey);
+  const iat = Math.floor(Date.now() / 1000);
+  return Promise.all(
+    Array.from({ length: count }, () => new SignJWT({ jti: randomUUID(), htm: 'POST', htu }).setProtectedHeader({ alg: 'ES256', typ: 'dpop+jwt', jwk }).setIssuedAt(iat).sign(privateKey)),
+  );
+}
+
 async function check(target: Target, requests: Requests): Promise<string> {
-  const body = bodyOf(requests);
-  if (body === undefined) throw new Error(`${target.name}: empty pool`);
-  const { status, text } = await post(target.url, { path: requests.path, headers: requests.headers, body });
+  const pooled = bodyOf(requests);
+  if (pooled === undefined) throw new Error(`${target.name}: empty pool`);
+  const { headers, body } = withProof({ headers: requests.headers }, pooled);
+  const { status, text } = await post(target.url, { path: requests.path, headers, body });
   let json: Record<string, unknown> = {};
   try {
     json = JSON.parse(text) as Record<string, unknown>;
@@ -116,7 +135,7 @@ async function load(target: Target, requests: Requests, duration: number, phase:
             {
               setupRequest: (request) => {
                 const body = take(pool);
-                if (body !== undefined) return { ...request, body };
+                if (body !== undefined) return withProof(request, body);
                 if (!exhausted) setImmediate(() => instance?.stop());
                 exhausted = true;
                 return { ...request, body: exhaustedBody };
@@ -207,6 +226,23 @@ try {
       verifyJson: (json) => json.active === true && json.sub === 'agent-basic',
       verifyBody: (body) => body.startsWith('{"active":true'),
       mismatchHint: 'an introspected Passport expires after 300 s',
+    },
+    {
+      // client_credentials with a DPoP proof per request (RFC 9449: each jti once), made just before
+      // the target runs by this process, as a client would: ES256, htm, htu, iat, a fresh jti.
+      name: 'client_credentials + DPoP /token',
+      url: consulate.url,
+      requests: async () => {
+        const count = poolSize(rateOf(clientCredentials), poolMargins.codes);
+        pools['client_credentials + DPoP /token'] = count;
+        const started = performance.now();
+        const proofs = await makeProofs(`${consulate.url}/token`, count);
+        console.error(`  pool: ${count} DPoP proofs (${clientCredentials} rate × ${warmupSeconds + seconds} s × ${poolMargins.codes}), made in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+        // The proof travels in a header, so the pool's bodies carry it and setupRequest moves it there.
+        return { path: '/token', headers: tokenRequest.headers, pool: { what: 'DPoP proofs', bodies: proofs.map((proof) => `${proof}\n${tokenRequest.body}`), used: 0 } };
+      },
+      verifyJson: (json) => typeof json.access_token === 'string' && json.token_type === 'DPoP',
+      verifyBody: (body) => body.includes('"token_type":"DPoP"'),
     },
     {
       // A code per request, as /authorize hands them out (PKCE S256, openid, one resource).

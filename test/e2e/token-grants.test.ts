@@ -359,10 +359,11 @@ describe('authorization_code and refresh_token grants, ID tokens, userinfo', () 
       expect(query.status).toBe(400);
     });
 
-    it('no token: 401 with a bare Bearer challenge; a bad one: invalid_token', async () => {
+    it('no token: 401 with bare Bearer and DPoP challenges; a bad one: invalid_token', async () => {
       const none = await userinfo();
       expect(none.status).toBe(401);
-      expect(none.headers.get('www-authenticate')).toBe('Bearer');
+      // RFC 6750 §3.1 and RFC 9449 §7.1: both schemes offered, no error code, DPoP with its algorithms.
+      expect(none.headers.get('www-authenticate')).toBe('Bearer, DPoP algs="ES256 ES384 EdDSA Ed25519 RS256 PS256"');
       expect((await userinfo({ headers: { authorization: 'Basic Zm9vOmJhcg==' } })).status).toBe(401);
 
       for (const bad of ['not-a-token', `${(await forUserinfo()).slice(0, -4)}AAAA`]) {

@@ -15,7 +15,7 @@ import { createSqliteFamilyStore } from './families.ts';
 import { createSqliteKeyStore } from './keys.ts';
 import { createSqliteLoginStore } from './logins.ts';
 import { createSqliteSubjectStore } from './subjects.ts';
-import { createSqliteReplayStore, createSqliteRevocationStore } from './tokens.ts';
+import { createSqliteReplayStore, createSqliteRevocationStore, createSqliteSecretStore } from './tokens.ts';
 import * as schema from './schema.ts';
 
 const migrationsFolder = resolve(dirname(fileURLToPath(import.meta.url)), '../../../drizzle/sqlite');
@@ -42,6 +42,7 @@ export function openSqliteStore(file: string): Store {
     consents: createSqliteConsentStore(db),
     delegations: createSqliteDelegationStore(db),
     lineage: createSqliteLineageStore(db),
+    secrets: createSqliteSecretStore(db),
     async ping() {
       sqlite.prepare('select 1').get();
     },

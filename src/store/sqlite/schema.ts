@@ -247,3 +247,10 @@ export const passportLinks = sqliteTable(
   },
   (t) => [index('passport_links_parent').on(t.parentJti), index('passport_links_did').on(t.did), index('passport_links_expires').on(t.expiresAt)],
 );
+
+/** Server-wide secrets shared by every node on this database (the DPoP nonce key). */
+export const serverSecrets = sqliteTable('server_secrets', {
+  name: text('name').primaryKey(),
+  value: text('value').notNull(),
+  createdAt: integer('created_at').notNull(),
+});

@@ -1,8 +1,8 @@
-// Single-use ids (client assertion jti, later codes and DPoP proofs) and revoked Passports.
+// Single-use ids (client assertion jti, DPoP proof jti), revoked Passports, server secrets.
 import { eq, lt, sql } from 'drizzle-orm';
-import type { ReplayStore, RevocationStore } from '../ports.ts';
+import type { ReplayStore, RevocationStore, SecretStore } from '../ports.ts';
 import type { SqliteDb } from './open.ts';
-import { revokedTokens, usedIds } from './schema.ts';
+import { revokedTokens, serverSecrets, usedIds } from './schema.ts';
 
 export function createSqliteReplayStore(db: SqliteDb): ReplayStore {
   // The primary key makes this atomic: a second insert of the same (scope, id) changes nothing.
@@ -32,6 +32,15 @@ export function createSqliteRevocationStore(db: SqliteDb): RevocationStore {
     },
     async purgeExpired(now) {
       return db.delete(revokedTokens).where(lt(revokedTokens.expiresAt, now)).run().changes;
+    },
+  };
+}
+
+export function createSqliteSecretStore(db: SqliteDb): SecretStore {
+  return {
+    async getOrCreate(name, value, now) {
+      db.insert(serverSecrets).values({ name, value, createdAt: now }).onConflictDoNothing().run();
+      return (db.select({ value: serverSecrets.value }).from(serverSecrets).where(eq(serverSecrets.name, name)).get() as { value: string }).value;
     },
   };
 }
