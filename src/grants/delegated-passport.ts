@@ -73,8 +73,12 @@ export async function issueDelegatedPassport(ask: DelegatedAsk): Promise<Delegat
     }
   }
   // A bound subject token is exchanged by its holder (a proof with its key), unless the policy
-  // lets this client present bound tokens it was handed on purpose.
+  // lets this client present bound tokens it was handed on purpose, with its own key: a bound
+  // subject token never turns into a Bearer Passport.
   if (client.delegation?.subject_token_binding !== 'any') requireHolder(subject.boundJkt, ask.dpop, 'subject token');
+  else if (subject.boundJkt !== undefined && !ask.dpop) {
+    throw new OAuthError('invalid_dpop_proof', 'the subject token is DPoP-bound: send a DPoP proof with this client\'s key', { reason: 'subject_token_bound_no_proof' });
+  }
   requireDpopForResource(resource, ask.dpop);
   const remaining = subject.exp - now;
   if (remaining <= 0) throw new OAuthError('invalid_request', 'subject_token is invalid', { reason: 'subject_token_expired' });

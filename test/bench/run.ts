@@ -23,7 +23,7 @@ const warmupSeconds = 2;
  * connections build but never get answered, the rate being measured earlier in the run for a target
  * at least as fast (see the targets). Running out fails the run.
  */
-const poolMargins = { codes: 1.5, refreshTokens: 2 };
+const poolMargins = { codes: 1.5, refreshTokens: 3 };
 const logging = 'Consulate request logs at level info, serialized by pino into a discarding stream';
 
 type Request = { path: string; headers: Record<string, string>; body: string };
