@@ -55,6 +55,11 @@ export function formatTable(rows: Row[], referenceLabel = 'client_credentials'):
     ratio(r.throughputVsReference),
     ratio(r.p50VsReference),
   ]);
+  // Without a reference target, only the baseline columns.
+  if (!rows.some((r) => r.throughputVsReference !== undefined)) {
+    header.splice(6);
+    for (const c of cells) c.splice(6);
+  }
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => (c[i] as string).length)));
   const line = (c: string[]) => c.map((v, i) => (i === 0 ? v.padEnd(widths[i] as number) : v.padStart(widths[i] as number))).join('  ');
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.map(line)].join('\n');

@@ -393,10 +393,14 @@ describe('consulate serve', () => {
     const issuer = `http://127.0.0.1:${upstreamPort}/oauth2/default`;
     const upstreamYaml = ['id: okta', 'kind: okta', `issuer: ${issuer}`, 'client_id: consulate-demo', 'client_secret: demo-secret-for-the-cli-test-0123'].join('\n');
     const { configDir, dataDir } = makeConfigDir({ 'upstreams/okta.yaml': upstreamYaml }, tempDir());
-    const child = start(['serve', '--demo', '--config', configDir, '--port', '0', '--data-dir', dataDir], fixtureEnv());
+    const child = start(['serve', '--demo', '--config', configDir, '--port', '0', '--data-dir', dataDir], { ...fixtureEnv(), CONSULATE_DEMO_API_PORT: '0' });
     const exited = finished(child, 30_000);
     try {
-      const [listening, demo] = await Promise.all([listeningLine(child), logLine(child, 'demo upstreams started')]);
+      const [listening, demo, demoApi] = await Promise.all([listeningLine(child), logLine(child, 'demo upstreams started'), logLine(child, 'demo API started')]);
+      // The demo resource server is guarded: no Passport, a 401 with both challenges.
+      const refused = await fetch(`${demoApi.url}/data`);
+      expect(refused.status).toBe(401);
+      expect(refused.headers.get('www-authenticate')).toMatch(/^Bearer .*DPoP /);
       expect(demo.issuers).toEqual([issuer]);
       const discovery = await fetch(`${issuer}/.well-known/openid-configuration`);
       expect(discovery.status).toBe(200);

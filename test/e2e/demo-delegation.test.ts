@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startDemoApi, type DemoApi } from '../../src/demo/demo-api.ts';
 import { startDemoApp, type DemoApp } from '../../src/demo/demo-app.tsx';
 import { startWithOkta } from './support/authorize.ts';
 import { launchChromium } from './support/chromium.ts';
@@ -21,17 +22,20 @@ describe('the README\'s on-behalf-of walkthrough', () => {
   let server: TestConsulate;
   let okta: Upstream;
   let app: DemoApp;
+  let demoApi: DemoApi;
   let chromium: Awaited<ReturnType<typeof launchChromium>>;
   let stop: () => Promise<void>;
 
   beforeAll(async () => {
     ({ server, okta, stop } = await startWithOkta({ files: { 'clients/demo-app.yaml': committed('demo-app.yaml'), 'clients/digital-assistant.yaml': committed('digital-assistant.yaml') } }));
     app = await startDemoApp({ issuer: server.issuer, client: server.config.clients.get('demo-app')!, port: 0 });
+    demoApi = await startDemoApi({ issuer: server.issuer, port: 0 });
     chromium = await launchChromium();
   }, 60_000);
   afterAll(async () => {
     await chromium?.close();
     await app?.close();
+    await demoApi?.close();
     await stop?.();
   });
 
@@ -77,6 +81,15 @@ describe('the README\'s on-behalf-of walkthrough', () => {
     const seen = await post('/introspect', { token: String(exchanged.body.access_token) }, basicAuth('demo-api', secrets['demo-api']));
     expect(seen.body).toMatchObject({ active: true, sub: person.sub, act: { sub: 'digital-assistant' }, client_id: 'digital-assistant', azp: 'digital-assistant', aud: 'https://api.demo.example', delegation_active: true, orig_iss: okta.issuer });
     expect(seen.body.budget_remaining).toEqual({ uses: 100, uses_remaining: 100 });
+
+    // curl -H "Authorization: Bearer $AGENT_TOKEN" <demo API>/data: the guard lets the agent in, and
+    // the API sees whom it acts for; write-data it does not have.
+    const data = await fetch(`${demoApi.url}/data`, { headers: { authorization: `Bearer ${String(exchanged.body.access_token)}` } });
+    expect(data.status).toBe(200);
+    expect(((await data.json()) as { caller: unknown }).caller).toMatchObject({ sub: person.sub, client_id: 'digital-assistant', azp: 'digital-assistant', act: { sub: 'digital-assistant' } });
+    const write = await fetch(`${demoApi.url}/data`, { method: 'POST', headers: { authorization: `Bearer ${String(exchanged.body.access_token)}`, 'content-type': 'application/json' }, body: '{"text":"hi"}' });
+    expect(write.status).toBe(403);
+    expect(write.headers.get('www-authenticate')).toContain('insufficient_scope');
 
     // The agent cannot widen what the person gave the app.
     const wider = await post(
