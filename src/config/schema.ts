@@ -102,6 +102,35 @@ export const mainConfigSchema = z
       })
       .prefault({})
       .describe('HTTP limits.'),
+    ciba: z
+      .strictObject({
+        default_expiry_seconds: seconds('How long a backchannel authentication request waits for the person when the client asks no requested_expiry.', 300, 3600),
+        max_expiry_seconds: seconds('The longest requested_expiry granted.', 1800, 86400),
+        interval_seconds: seconds('The polling interval handed out (grows by 5 s with every slow_down).', 5, 60),
+      })
+      .prefault({})
+      .describe('Client-initiated backchannel authentication (OpenID CIBA Core) and paused agent requests.'),
+    device: z
+      .strictObject({
+        code_ttl_seconds: seconds('Lifetime of a device code and its user code (RFC 8628).', 600, 3600),
+        interval_seconds: seconds('The polling interval handed out.', 5, 60),
+        user_code_attempts: z.number().int().min(1).max(100).default(5).describe('Wrong user codes a browser session may enter per 10 minutes before it must wait.'),
+      })
+      .prefault({})
+      .describe('Device authorization grant (RFC 8628) for headless agents and CLIs.'),
+    approvals: z
+      .strictObject({
+        webhook: z
+          .strictObject({
+            url: httpsOrLoopbackUrl.describe('Where a notification is POSTed when a request needs someone\'s approval.'),
+            secret: z.string().min(16).describe('Key of the HMAC-SHA-256 signature of each payload (header Consulate-Signature); use a ${env:NAME} reference.'),
+            timeout_ms: z.number().int().min(100).max(30000).default(3000).describe('Timeout of each notification.'),
+          })
+          .optional()
+          .describe('Approval notifications (signed JSON) for a mobile app, a chat bot or a mail relay.'),
+      })
+      .prefault({})
+      .describe('The approval inbox and its notifications.'),
     dpop: z
       .strictObject({
         iat_window_seconds: z.number().int().min(1).max(300).default(60).describe('How far a DPoP proof\'s iat may be from now, either way; its jti is remembered that long.'),
@@ -130,7 +159,9 @@ export type AuthMethod = (typeof authMethods)[number];
 
 export const tokenExchangeGrant = 'urn:ietf:params:oauth:grant-type:token-exchange';
 export const jwtBearerGrant = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
-export const clientGrantTypes = ['client_credentials', 'authorization_code', 'refresh_token', tokenExchangeGrant, jwtBearerGrant] as const;
+export const cibaGrant = 'urn:openid:params:grant-type:ciba';
+export const deviceCodeGrant = 'urn:ietf:params:oauth:grant-type:device_code';
+export const clientGrantTypes = ['client_credentials', 'authorization_code', 'refresh_token', tokenExchangeGrant, jwtBearerGrant, cibaGrant, deviceCodeGrant] as const;
 
 /** A budget: uses and/or an amount in one currency. Amounts are decimal strings (no float rounding). */
 export const budgetSchema = z
@@ -212,6 +243,8 @@ export const clientSchema = z
     redirect_uris: z.array(redirectUri).default([]).describe('Where /authorize may send the browser back, matched exactly (for http://127.0.0.1 and http://[::1] any port, RFC 8252 §7.3).'),
     post_logout_redirect_uris: z.array(redirectUri).default([]).describe('Where RP-initiated logout may send the browser afterwards, matched exactly.'),
     require_par: z.boolean().default(false).describe('Accept authorization requests from this client only through PAR (RFC 9126).'),
+    backchannel_token_delivery_mode: z.enum(['poll', 'ping']).default('poll').describe('CIBA: poll, or ping (Consulate notifies backchannel_client_notification_endpoint, then the client fetches the tokens).'),
+    backchannel_client_notification_endpoint: httpsOrLoopbackUrl.optional().describe('CIBA ping mode: where Consulate POSTs {auth_req_id} with the client_notification_token as Bearer.'),
     dpop_bound_access_tokens: z.boolean().default(false).describe('Every Passport and refresh token of this client is DPoP-bound (RFC 9449 §5.2): token requests without a DPoP proof are refused.'),
     skip_consent: z.boolean().default(false).describe('A first-party app: people are never asked to consent for it (prompt=consent still asks).'),
     id_token_signed_response_alg: z.enum(['RS256', 'ES256']).default('RS256').describe('Algorithm of this client\'s ID tokens and JARM responses.'),
@@ -320,7 +353,7 @@ export const issuerSchema = z
 export type IssuerConfig = z.output<typeof issuerSchema>;
 
 /** Claims a rule can never produce: protocol claims, provenance, and the upstream's authentication facts. */
-export const reservedClaims = ['iss', 'sub', 'aud', 'exp', 'iat', 'nbf', 'jti', 'act', 'may_act', 'cnf', 'azp', 'client_id', 'scope', 'nonce', 'sid', 'orig_iss', 'orig_sub', 'upstream', 'acr', 'amr', 'auth_time', 'did', 'budget', 'pins', 'receipt', 'authorization_details'] as const;
+export const reservedClaims = ['iss', 'sub', 'aud', 'exp', 'iat', 'nbf', 'jti', 'act', 'may_act', 'approval', 'cnf', 'azp', 'client_id', 'scope', 'nonce', 'sid', 'orig_iss', 'orig_sub', 'upstream', 'acr', 'amr', 'auth_time', 'did', 'budget', 'pins', 'receipt', 'authorization_details'] as const;
 
 export const claimTransforms = ['trim', 'lower', 'upper', 'unique', 'sort', 'first'] as const;
 

@@ -44,7 +44,9 @@ export type PersonTokenRequest = {
   familyExpiresAt: number;
   claims: Readonly<Record<string, unknown>>;
   nonce?: string | undefined;
-  grantType: 'authorization_code' | 'refresh_token';
+  grantType: 'authorization_code' | 'refresh_token' | 'ciba' | 'device_code';
+  /** The approval (CIBA, device code) the tokens were issued on: named in the Passport. */
+  approvalId?: string | undefined;
   /** The request's DPoP proof key: the Passport is bound to it, and so is the refresh token of a public (or DPoP-bound) client. */
   dpop?: DpopBinding | undefined;
   receipt: string;
@@ -71,6 +73,7 @@ export async function issuePersonTokens(request: PersonTokenRequest): Promise<Gr
     authentication: { authTime: issued.authTime, acr: issued.acr, amr: issued.amr },
     pins: target.pins,
     dpopJkt: request.dpop?.jkt,
+    approvalId: request.approvalId,
     ttlSeconds: target.ttlSeconds,
     receipt: request.receipt,
     now,
@@ -130,6 +133,7 @@ export async function issuePersonTokens(request: PersonTokenRequest): Promise<Gr
         id_token: idToken !== undefined,
         refresh_token: refreshToken !== undefined,
         dpop_jkt: request.dpop?.jkt ?? null,
+        ...(request.approvalId ? { approval: request.approvalId } : {}),
         authorization_details_types: claims.authorization_details?.map((d) => d.type) ?? [],
       },
     },

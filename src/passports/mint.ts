@@ -19,6 +19,8 @@ export type PassportClaims = {
   [claim: string]: unknown;
   /** DPoP-bound (RFC 9449 §6): the JWK SHA-256 thumbprint of the key that must prove possession. */
   cnf?: { jkt: string };
+  /** The approval (CIBA, device code, paused exchange) this Passport was issued on. */
+  approval?: string;
   /** Delegated Passports (RFC 8693 §4.1): who acts now, nesting who acted before. */
   act?: ActClaim;
   /** Delegation id, shared by every Passport minted under one delegation. */
@@ -52,6 +54,7 @@ export type PassportRequest = {
   act?: ActClaim | undefined;
   /** Bind to this DPoP key thumbprint. */
   dpopJkt?: string | undefined;
+  approvalId?: string | undefined;
   delegationId?: string | undefined;
   budget?: Record<string, unknown> | undefined;
   pins?: Readonly<Record<string, string>> | undefined;
@@ -73,6 +76,7 @@ export async function mintPassport(keyring: Keyring, alg: SigningAlg, request: P
     ...(request.authorizationDetails?.length ? { authorization_details: [...request.authorizationDetails] } : {}),
     ...authenticationClaims(request.authentication),
     ...(request.dpopJkt ? { cnf: { jkt: request.dpopJkt } } : {}),
+    ...(request.approvalId ? { approval: request.approvalId } : {}),
     ...(request.act ? { act: request.act } : {}),
     ...(request.delegationId ? { did: request.delegationId } : {}),
     ...(request.budget ? { budget: request.budget } : {}),

@@ -206,6 +206,64 @@ export type LineageStore = {
   revokeDescendants(jtis: readonly string[], now: number): Promise<number>;
 };
 
+export type ApprovalKind = 'ciba' | 'device' | 'exchange';
+/** Expiry is not a status: a request past its expiresAt is expired whatever its status says. */
+export type ApprovalStatus = 'pending' | 'approved' | 'denied' | 'issued';
+
+/** Who must approve, with the people resolved when the request was made. */
+export type ApproverRule =
+  | { kind: 'subject' }
+  | { kind: 'manager'; email: string }
+  | { kind: 'dual'; group: string; exclude: string[] };
+
+export type ApprovalDecision = { approverSub: string; approverEmail?: string | undefined; decision: 'approve' | 'deny'; decidedAt: number };
+
+export type ApprovalRecord = {
+  id: string;
+  kind: ApprovalKind;
+  clientId: string;
+  sub?: string | undefined;
+  /** What was asked and what will be issued; the service owns its shape. */
+  request: Record<string, unknown>;
+  approvers: ApproverRule;
+  status: ApprovalStatus;
+  intervalSeconds: number;
+  lastPolledAt?: number | undefined;
+  createdAt: number;
+  expiresAt: number;
+  decidedAt?: number | undefined;
+  decisions: ApprovalDecision[];
+};
+
+export type NewApproval = Omit<ApprovalRecord, 'status' | 'lastPolledAt' | 'decidedAt' | 'decisions'> & { pollHash: string; userCodeHash?: string | undefined };
+
+export type Poll = { status: 'unknown' } | { status: 'ok' | 'slow_down'; record: ApprovalRecord };
+
+export type Decided = { status: 'unknown' | 'closed' | 'duplicate' } | { status: 'recorded'; record: ApprovalRecord };
+
+export type ApprovalStore = {
+  create(record: NewApproval): Promise<void>;
+  find(id: string): Promise<ApprovalRecord | undefined>;
+  findByUserCode(userCodeHash: string, now: number): Promise<ApprovalRecord | undefined>;
+  /**
+   * Records a poll by the client that owns the request. A poll sooner than the interval after the
+   * last one is `slow_down`, and the interval grows by 5 s for good (CIBA §11, RFC 8628 §3.5).
+   */
+  poll(pollHash: string, clientId: string, now: number): Promise<Poll>;
+  /** Sets the person of a request that has none yet (device flow); false when it already has one or is closed. */
+  claim(id: string, sub: string, now: number): Promise<boolean>;
+  /**
+   * Adds one person's decision and settles the request, atomically: `settle` (pure) says what the
+   * decisions so far amount to. A closed or expired request takes no more decisions.
+   */
+  decide(id: string, decision: ApprovalDecision, settle: (record: ApprovalRecord) => 'approved' | 'denied' | 'pending', now: number): Promise<Decided>;
+  /** approved → issued, for exactly one caller. */
+  markIssued(id: string, now: number): Promise<boolean>;
+  /** Requests still open (pending, unexpired), oldest first. */
+  listOpen(now: number, limit?: number): Promise<ApprovalRecord[]>;
+  purgeExpired(now: number): Promise<number>;
+};
+
 export type SecretStore = {
   /** The secret named `name`; the first caller's `value` wins, so every node ends up with the same one. */
   getOrCreate(name: string, value: string, now: number): Promise<string>;
@@ -224,6 +282,7 @@ export type Store = {
   readonly delegations: DelegationStore;
   readonly lineage: LineageStore;
   readonly secrets: SecretStore;
+  readonly approvals: ApprovalStore;
   ping(): Promise<void>;
   close(): Promise<void>;
 };

@@ -7,6 +7,7 @@ import Database from 'better-sqlite3';
 import { drizzle } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import type { Store } from '../ports.ts';
+import { createSqliteApprovalStore } from './approvals.ts';
 import { createSqliteAuditStore } from './audit.ts';
 import { createSqliteAuthorizationStore } from './authorizations.ts';
 import { createSqliteConsentStore } from './consents.ts';
@@ -43,6 +44,7 @@ export function openSqliteStore(file: string): Store {
     delegations: createSqliteDelegationStore(db),
     lineage: createSqliteLineageStore(db),
     secrets: createSqliteSecretStore(db),
+    approvals: createSqliteApprovalStore(db),
     async ping() {
       sqlite.prepare('select 1').get();
     },

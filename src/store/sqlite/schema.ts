@@ -254,3 +254,47 @@ export const serverSecrets = sqliteTable('server_secrets', {
   value: text('value').notNull(),
   createdAt: integer('created_at').notNull(),
 });
+
+/**
+ * Requests that wait for people (CIBA, device code, paused token exchange): what will be issued
+ * when approved, who must approve, and the polling state. The client holds the auth_req_id (or the
+ * device code); only its hash is stored. Survives restarts: nothing about a pending request is in memory.
+ */
+export const approvalRequests = sqliteTable(
+  'approval_requests',
+  {
+    id: text('id').primaryKey(),
+    /** SHA-256 of the auth_req_id / device_code the client polls with. */
+    pollHash: text('poll_hash').notNull().unique(),
+    /** SHA-256 of the device flow's user code (normalised), when there is one. */
+    userCodeHash: text('user_code_hash').unique(),
+    kind: text('kind').notNull(),
+    clientId: text('client_id').notNull(),
+    /** The person represented; unknown for a device code until someone signs in and enters it. */
+    sub: text('sub'),
+    /** What is asked (scopes, resource, details, binding message, …) and what will be issued. */
+    request: text('request').notNull(),
+    /** Who must approve: { kind: subject | manager | dual, … } with the people resolved. */
+    approvers: text('approvers').notNull(),
+    status: text('status').notNull(),
+    intervalSeconds: integer('interval_seconds').notNull(),
+    lastPolledAt: integer('last_polled_at'),
+    createdAt: integer('created_at').notNull(),
+    expiresAt: integer('expires_at').notNull(),
+    decidedAt: integer('decided_at'),
+  },
+  (t) => [index('approval_requests_status').on(t.status, t.expiresAt), index('approval_requests_sub').on(t.sub), index('approval_requests_expires').on(t.expiresAt)],
+);
+
+/** One approver's decision on a request; one per person per request. */
+export const approvalDecisions = sqliteTable(
+  'approval_decisions',
+  {
+    requestId: text('request_id').notNull(),
+    approverSub: text('approver_sub').notNull(),
+    approverEmail: text('approver_email'),
+    decision: text('decision').notNull(),
+    decidedAt: integer('decided_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.requestId, t.approverSub] })],
+);

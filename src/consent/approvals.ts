@@ -1,0 +1,77 @@
+// The approval service: opening a waiting request (CIBA, device code, paused exchange), deciding
+// it (only people the approver rule names; one decision each; every decision in the audit log),
+// and what an approver sees. The client polls with the auth_req_id / device code; only its hash
+// is stored.
+import { uuidv7 } from '../audit/ids.ts';
+import type { Deps } from '../deps.ts';
+import { hashId, randomId } from '../federation/browser-login.ts';
+import type { ApprovalKind, ApprovalRecord, ApproverRule } from '../store/ports.ts';
+import { mayDecide, settle, type Approver } from './approvers.ts';
+
+export type OpenRequest = {
+  kind: ApprovalKind;
+  clientId: string;
+  sub?: string | undefined;
+  request: Record<string, unknown>;
+  approvers: ApproverRule;
+  expiresIn: number;
+  interval: number;
+  /** Device flow: the user code's hash, so the person can find the request. */
+  userCodeHash?: string | undefined;
+};
+
+export type Opened = { id: string; pollToken: string; record: ApprovalRecord };
+
+export async function openApproval(deps: Deps, open: OpenRequest): Promise<Opened> {
+  const now = deps.now();
+  const pollToken = randomId();
+  const id = uuidv7();
+  const record = {
+    id,
+    kind: open.kind,
+    clientId: open.clientId,
+    sub: open.sub,
+    request: open.request,
+    approvers: open.approvers,
+    intervalSeconds: open.interval,
+    createdAt: now,
+    expiresAt: now + open.expiresIn,
+  };
+  await deps.store.approvals.create({ ...record, pollHash: hashId(pollToken), userCodeHash: open.userCodeHash });
+  await deps.store.audit.append({
+    id: uuidv7(),
+    atMs: Date.now(),
+    event: 'approval.requested',
+    clientId: open.clientId,
+    subject: open.sub,
+    details: { approval: id, kind: open.kind, approvers: open.approvers.kind, expires_at: record.expiresAt },
+  });
+  return { id, pollToken, record: { ...record, status: 'pending', decisions: [] } };
+}
+
+export type Decision = { status: 'recorded'; record: ApprovalRecord } | { status: 'not_found' | 'closed' | 'duplicate' };
+
+/** A person approves or denies. Someone the rule does not name gets `not_found`, as for an unknown id. */
+export async function decideApproval(deps: Deps, id: string, approver: Approver, decision: 'approve' | 'deny'): Promise<Decision> {
+  const now = deps.now();
+  const record = await deps.store.approvals.find(id);
+  if (!record || !mayDecide(record, approver)) return { status: 'not_found' };
+  const result = await deps.store.approvals.decide(id, { approverSub: approver.sub, approverEmail: approver.email, decision, decidedAt: now }, settle, now);
+  if (result.status === 'unknown') return { status: 'not_found' };
+  if (result.status !== 'recorded') return { status: result.status };
+  await deps.store.audit.append({
+    id: uuidv7(),
+    atMs: Date.now(),
+    event: 'approval.decided',
+    clientId: record.clientId,
+    subject: record.sub,
+    details: { approval: id, kind: record.kind, decision, approver: approver.sub, outcome: result.record.status, approvals: result.record.decisions.filter((d) => d.decision === 'approve').length },
+  });
+  return result;
+}
+
+/** The open requests this person may decide and has not decided yet. */
+export async function openApprovalsFor(deps: Deps, approver: Approver): Promise<ApprovalRecord[]> {
+  const open = await deps.store.approvals.listOpen(deps.now());
+  return open.filter((record) => mayDecide(record, approver) && !record.decisions.some((d) => d.approverSub === approver.sub));
+}

@@ -1,0 +1,128 @@
+// Approval requests (CIBA, device code, paused exchanges) and their decisions. Every state change
+// is one IMMEDIATE transaction: a poll and its slow_down, a decision and the settlement it causes,
+// the single issuance of an approved request.
+import { and, asc, eq, gt, isNull, lt } from 'drizzle-orm';
+import type { ApprovalDecision, ApprovalRecord, ApprovalStore, ApproverRule, Decided, Poll } from '../ports.ts';
+import type { SqliteDb } from './open.ts';
+import { approvalDecisions, approvalRequests } from './schema.ts';
+
+/** CIBA §11 and RFC 8628 §3.5: each slow_down adds 5 seconds to the interval. */
+const slowDownStep = 5;
+
+export function createSqliteApprovalStore(db: SqliteDb): ApprovalStore {
+  const load = (row: typeof approvalRequests.$inferSelect | undefined): ApprovalRecord | undefined => {
+    if (!row) return undefined;
+    const decisions = db.select().from(approvalDecisions).where(eq(approvalDecisions.requestId, row.id)).all();
+    return {
+      id: row.id,
+      kind: row.kind as ApprovalRecord['kind'],
+      clientId: row.clientId,
+      sub: row.sub ?? undefined,
+      request: JSON.parse(row.request) as Record<string, unknown>,
+      approvers: JSON.parse(row.approvers) as ApproverRule,
+      status: row.status as ApprovalRecord['status'],
+      intervalSeconds: row.intervalSeconds,
+      lastPolledAt: row.lastPolledAt ?? undefined,
+      createdAt: row.createdAt,
+      expiresAt: row.expiresAt,
+      decidedAt: row.decidedAt ?? undefined,
+      decisions: decisions
+        .sort((a, b) => a.decidedAt - b.decidedAt)
+        .map((d): ApprovalDecision => ({ approverSub: d.approverSub, approverEmail: d.approverEmail ?? undefined, decision: d.decision as ApprovalDecision['decision'], decidedAt: d.decidedAt })),
+    };
+  };
+  const byId = (id: string) => load(db.select().from(approvalRequests).where(eq(approvalRequests.id, id)).get());
+
+  const poll = db.$client.transaction((pollHash: string, clientId: string, now: number): Poll => {
+    const row = db.select().from(approvalRequests).where(eq(approvalRequests.pollHash, pollHash)).get();
+    if (!row || row.clientId !== clientId) return { status: 'unknown' };
+    const early = row.lastPolledAt !== null && now - row.lastPolledAt < row.intervalSeconds;
+    const intervalSeconds = early ? row.intervalSeconds + slowDownStep : row.intervalSeconds;
+    db.update(approvalRequests).set({ lastPolledAt: now, intervalSeconds }).where(eq(approvalRequests.id, row.id)).run();
+    return { status: early ? 'slow_down' : 'ok', record: load({ ...row, lastPolledAt: now, intervalSeconds }) as ApprovalRecord };
+  });
+
+  const claim = db.$client.transaction((id: string, sub: string, now: number) => {
+    return (
+      db
+        .update(approvalRequests)
+        .set({ sub })
+        .where(and(eq(approvalRequests.id, id), isNull(approvalRequests.sub), eq(approvalRequests.status, 'pending'), gt(approvalRequests.expiresAt, now)))
+        .run().changes === 1
+    );
+  });
+
+  const decide = db.$client.transaction((id: string, decision: ApprovalDecision, settle: (record: ApprovalRecord) => 'approved' | 'denied' | 'pending', now: number): Decided => {
+    const record = byId(id);
+    if (!record) return { status: 'unknown' };
+    if (record.status !== 'pending' || record.expiresAt <= now) return { status: 'closed' };
+    const inserted = db
+      .insert(approvalDecisions)
+      .values({ requestId: id, approverSub: decision.approverSub, approverEmail: decision.approverEmail ?? null, decision: decision.decision, decidedAt: decision.decidedAt })
+      .onConflictDoNothing()
+      .run().changes;
+    if (inserted === 0) return { status: 'duplicate' };
+    const updated = { ...record, decisions: [...record.decisions, decision] };
+    const outcome = settle(updated);
+    if (outcome !== 'pending') db.update(approvalRequests).set({ status: outcome, decidedAt: now }).where(eq(approvalRequests.id, id)).run();
+    return { status: 'recorded', record: { ...updated, status: outcome === 'pending' ? 'pending' : outcome, ...(outcome === 'pending' ? {} : { decidedAt: now }) } };
+  });
+
+  return {
+    async create(record) {
+      db.insert(approvalRequests)
+        .values({
+          id: record.id,
+          pollHash: record.pollHash,
+          userCodeHash: record.userCodeHash ?? null,
+          kind: record.kind,
+          clientId: record.clientId,
+          sub: record.sub ?? null,
+          request: JSON.stringify(record.request),
+          approvers: JSON.stringify(record.approvers),
+          status: 'pending',
+          intervalSeconds: record.intervalSeconds,
+          lastPolledAt: null,
+          createdAt: record.createdAt,
+          expiresAt: record.expiresAt,
+          decidedAt: null,
+        })
+        .run();
+    },
+    async find(id) {
+      return byId(id);
+    },
+    async findByUserCode(userCodeHash, now) {
+      const record = load(db.select().from(approvalRequests).where(eq(approvalRequests.userCodeHash, userCodeHash)).get());
+      return record && record.expiresAt > now ? record : undefined;
+    },
+    async poll(pollHash, clientId, now) {
+      return poll.immediate(pollHash, clientId, now);
+    },
+    async claim(id, sub, now) {
+      return claim.immediate(id, sub, now);
+    },
+    async decide(id, decision, settle, now) {
+      return decide.immediate(id, decision, settle, now);
+    },
+    async markIssued(id, now) {
+      return db.update(approvalRequests).set({ status: 'issued', decidedAt: now }).where(and(eq(approvalRequests.id, id), eq(approvalRequests.status, 'approved'))).run().changes === 1;
+    },
+    async listOpen(now, limit = 200) {
+      return db
+        .select()
+        .from(approvalRequests)
+        .where(and(eq(approvalRequests.status, 'pending'), gt(approvalRequests.expiresAt, now)))
+        .orderBy(asc(approvalRequests.createdAt))
+        .limit(Math.min(limit, 1000))
+        .all()
+        .map((row) => load(row) as ApprovalRecord);
+    },
+    async purgeExpired(now) {
+      // Kept a day past expiry, so that a late poll still hears expired_token rather than invalid_grant.
+      const old = db.select({ id: approvalRequests.id }).from(approvalRequests).where(lt(approvalRequests.expiresAt, now - 86400)).all();
+      for (const { id } of old) db.delete(approvalDecisions).where(eq(approvalDecisions.requestId, id)).run();
+      return db.delete(approvalRequests).where(lt(approvalRequests.expiresAt, now - 86400)).run().changes;
+    },
+  };
+}
