@@ -12,6 +12,9 @@ import { oauthRoutes } from './http/oauth-routes.ts';
 import { userinfoRoutes } from './http/userinfo-routes.ts';
 import { parRoutes } from './http/par-routes.ts';
 import { usageRoutes } from './http/usage-routes.ts';
+import { approvalsRoutes } from './http/approvals-routes.tsx';
+import { cibaRoutes } from './http/ciba-routes.ts';
+import { deviceRoutes } from './http/device-routes.tsx';
 
 export function createApp(deps: Deps, options: { isShuttingDown?: () => boolean } = {}): Hono {
   const app = new Hono();
@@ -31,10 +34,13 @@ export function createApp(deps: Deps, options: { isShuttingDown?: () => boolean 
   app.route('/', oauthRoutes(deps));
   app.route('/', userinfoRoutes(deps));
   app.route('/', parRoutes(deps));
+  app.route('/', cibaRoutes(deps));
   app.route('/', usageRoutes(deps));
   app.route('/', loginRoutes(deps));
   app.route('/', authorizeRoutes(deps));
+  app.route('/', deviceRoutes(deps));
   app.route('/', logoutRoutes(deps));
+  app.route('/', approvalsRoutes(deps));
   app.route('/', healthRoutes(deps, options.isShuttingDown ?? (() => false)));
   return app;
 }

@@ -2,12 +2,18 @@
 // it) while the person logs in, steps up and consents; then a code or an error goes back.
 // Order of decisions (OIDC Core §3.1.2.3–§3.1.2.4): login (prompt, session) → step-up (acr_values,
 // max_age) → consent → code. prompt=none turns every interaction into an error instead.
+// Policies (grant authorization_code) are decided once the person is known, before step-up: a deny
+// ends the request with access_denied; a step_up obligation adds its acr / max_age to the request's
+// own; a consent obligation is the consent page, as always.
 import { uuidv7 } from '../audit/ids.ts';
 import type { ClientConfig } from '../config/schema.ts';
 import type { Deps } from '../deps.ts';
 import { hashId, randomId, startBrowserLogin, upstreamForEmail } from '../federation/browser-login.ts';
 import type { PersonGrant } from '../grants/person-grant.ts';
 import { OAuthError } from '../oauth/errors.ts';
+import { decideObligations } from '../obligations/decide.ts';
+import { stepUpSatisfied } from '../obligations/step-up.ts';
+import type { StepUp } from '../obligations/types.ts';
 import type { SessionRecord } from '../store/ports.ts';
 import { issueCode } from './code.ts';
 import { consentCovers, rememberConsent } from './consent.ts';
@@ -57,17 +63,17 @@ export async function continueAuthorization(deps: Deps, pending: Pending, browse
   if ('next' in checked) return checked.next;
   const { session } = checked;
 
-  // 3. Consent.
+  // 4. Consent.
   if (await needsConsent(deps, pending, session)) {
     if (pending.request.prompt.includes('none')) return finish(deps, pending, { error: new OAuthError('consent_required', 'the person has not consented') });
     return { kind: 'consent', pending, session };
   }
 
-  // 4. The code.
+  // 5. The code.
   return grant(deps, pending, session);
 }
 
-/** Steps 1 and 2: either the session that may have a code, or where the browser goes instead. */
+/** Steps 1 to 3: either the session that may have a code, or where the browser goes instead. */
 async function loginAndStepUp(deps: Deps, pending: Pending, { browserId, session, steppedUp }: Browser): Promise<{ next: Next } | { session: SessionRecord }> {
   const { request, createdAt } = pending;
   const promptNone = request.prompt.includes('none');
@@ -90,16 +96,46 @@ async function loginAndStepUp(deps: Deps, pending: Pending, { browserId, session
     return go(url.href);
   }
 
-  // 2. Step-up: the session must meet acr_values and max_age (judged at the time of the request,
+  // 2. Policies, now that the person is known: a deny ends here; a step_up joins the request's own.
+  const decision = await decideObligations(deps, {
+    client: pending.client,
+    grant: 'authorization_code',
+    sub: session.sub,
+    claims: session.claims,
+    resource: request.resource,
+    scopes: [...request.identityScopes, ...request.resourceScopes],
+    details: request.authorizationDetails ?? [],
+    now: deps.now(),
+  });
+  if (decision.decision === 'deny') return end(new OAuthError('access_denied', decision.reason, { reason: `policy_denied:${decision.policy}/${decision.rule}` }));
+  const policyStepUp = decision.decision === 'obligations' ? decision.stepUp : undefined;
+
+  // 3. Step-up: the session must meet acr_values and max_age (judged at the time of the request,
   // so that a login made for this request always counts). A login made for this request that
   // still falls short ends the request rather than looping.
-  if (!meetsRequirements(session, request, createdAt)) {
+  if (!meetsRequirements(session, request, createdAt) || (policyStepUp && !stepUpSatisfied(policyStepUp, sessionAuthentication(session), createdAt))) {
     if (promptNone) return end(new OAuthError('login_required', 'the session does not meet acr_values or max_age'));
     if (steppedUp && session.createdAt >= createdAt) return end(new OAuthError('access_denied', 'the upstream login did not meet acr_values or max_age'));
-    const url = await startBrowserLogin(deps, session.upstreamId, { browserId, returnTo: continuePath(pending.id, true), prompt: 'login', ...definedOnly(requirements) });
+    const wanted = policyStepUp ? joinRequirements(requirements, policyStepUp) : requirements;
+    const url = await startBrowserLogin(deps, session.upstreamId, { browserId, returnTo: continuePath(pending.id, true), prompt: 'login', ...definedOnly(wanted) });
     return go(url.href);
   }
   return { session };
+}
+
+/** The session's authentication, as step-up obligations judge it. */
+export const sessionAuthentication = (session: SessionRecord): { authTime: number; acr?: string | undefined } => ({
+  authTime: session.authTime,
+  acr: typeof session.claims.acr === 'string' ? session.claims.acr : undefined,
+});
+
+/**
+ * The request's acr_values / max_age with a policy's step-up: the policy's acr is the one asked for
+ * (the session must have exactly it), the smaller max_age wins.
+ */
+function joinRequirements(requested: { acrValues?: string | undefined; maxAge?: number | undefined }, stepUp: StepUp): { acrValues?: string | undefined; maxAge?: number | undefined } {
+  const maxAge = requested.maxAge === undefined ? stepUp.maxAge : stepUp.maxAge === undefined ? requested.maxAge : Math.min(requested.maxAge, stepUp.maxAge);
+  return { acrValues: stepUp.acr ?? requested.acrValues, maxAge };
 }
 
 /**

@@ -76,27 +76,7 @@ export function validateRequest(deps: Deps, client: ClientConfig, params: Params
   const pkce = checkPkceChallenge(params.get('code_challenge'), params.get('code_challenge_method'));
   if (!pkce.ok) throw new OAuthError('invalid_request', pkce.description);
 
-  // Scopes: identity scopes are Consulate's own; the rest belong to the resource.
-  const scopes = parseScope(params.get('scope'));
-  const identityScopes = scopes.filter(isIdentityScope);
-  const askedResourceScopes = scopes.filter((s) => !isIdentityScope(s));
-  const resourceParams = params.all('resource');
-  const details = params.get('authorization_details');
-  let resource: string | undefined;
-  let resourceScopes: string[] = [];
-  let authorizationDetails: AuthorizationDetail[] | undefined;
-  if (resourceParams.length || askedResourceScopes.length || details !== undefined) {
-    resource = selectResource(resourceParams, Object.keys(client.resources), new Set(deps.config.resources.keys()), client.default_resource);
-    const allowed = client.resources[resource];
-    if (!allowed) throw new OAuthError('invalid_target', 'resource is unknown or not allowed for this client');
-    resourceScopes = askedResourceScopes.length ? narrowScopes(askedResourceScopes, allowed.scopes) : [];
-    if (details !== undefined) {
-      const check = checkAuthorizationDetails(details, deps.detailsTypes.get(resource) ?? new Map(), allowed.authorization_details_types);
-      if (!check.ok) throw new OAuthError('invalid_authorization_details', check.detail, { reason: check.reason });
-      authorizationDetails = check.details;
-    }
-  }
-  if (!identityScopes.length && !resourceScopes.length && !authorizationDetails) throw new OAuthError('invalid_scope', 'scope is required');
+  const { identityScopes, resource, resourceScopes, authorizationDetails } = validateAsk(deps, client, params);
 
   const prompt = parseScope(params.get('prompt')) as Prompt[];
   if (prompt.some((p) => !(prompts as readonly string[]).includes(p))) throw new OAuthError('invalid_request', 'prompt value is not supported');
@@ -129,4 +109,32 @@ export function validateRequest(deps: Deps, client: ClientConfig, params: Params
     loginHint,
     acrValues: acr?.split(' ').filter(Boolean),
   };
+}
+
+/** What a person is asked to grant (scope, resource, authorization_details); shared with the device flow. */
+export type Ask = Pick<AuthorizationRequest, 'identityScopes' | 'resource' | 'resourceScopes' | 'authorizationDetails'>;
+
+export function validateAsk(deps: Deps, client: ClientConfig, params: Params): Ask {
+  // Scopes: identity scopes are Consulate's own; the rest belong to the resource.
+  const scopes = parseScope(params.get('scope'));
+  const identityScopes = scopes.filter(isIdentityScope);
+  const askedResourceScopes = scopes.filter((s) => !isIdentityScope(s));
+  const resourceParams = params.all('resource');
+  const details = params.get('authorization_details');
+  let resource: string | undefined;
+  let resourceScopes: string[] = [];
+  let authorizationDetails: AuthorizationDetail[] | undefined;
+  if (resourceParams.length || askedResourceScopes.length || details !== undefined) {
+    resource = selectResource(resourceParams, Object.keys(client.resources), new Set(deps.config.resources.keys()), client.default_resource);
+    const allowed = client.resources[resource];
+    if (!allowed) throw new OAuthError('invalid_target', 'resource is unknown or not allowed for this client');
+    resourceScopes = askedResourceScopes.length ? narrowScopes(askedResourceScopes, allowed.scopes) : [];
+    if (details !== undefined) {
+      const check = checkAuthorizationDetails(details, deps.detailsTypes.get(resource) ?? new Map(), allowed.authorization_details_types);
+      if (!check.ok) throw new OAuthError('invalid_authorization_details', check.detail, { reason: check.reason });
+      authorizationDetails = check.details;
+    }
+  }
+  if (!identityScopes.length && !resourceScopes.length && !authorizationDetails) throw new OAuthError('invalid_scope', 'scope is required');
+  return { identityScopes, resource, resourceScopes, authorizationDetails };
 }

@@ -13,7 +13,9 @@ export type ExprRole =
   /** A claim's `when`: bool. */
   | 'condition'
   /** A `deny` rule's `when`: bool, and `canonical` is in scope. */
-  | 'deny';
+  | 'deny'
+  /** A policy rule's `when` (config/policies/): bool, over the request, not over upstream claims. */
+  | 'policy';
 
 /** What a value must be, for claims whose type the rest of Consulate relies on. */
 export type ValueType = 'string' | 'bool' | 'list<string>';
@@ -46,15 +48,27 @@ function baseEnvironment(): Environment {
     });
 }
 
-let environments: { value: Environment; deny: Environment } | undefined;
+/** Policy conditions see the request (see src/obligations/), never upstream claims or tables. */
+function policyEnvironment(): Environment {
+  return new Environment({ limits: expressionLimits.parser })
+    .registerVariable('client', 'map<string, string>', { description: 'The client or agent: client_id, kind, owner, name.' })
+    .registerVariable('person', 'map<string, dyn>', { description: 'The canonical claims of the person represented (empty for a client).' })
+    .registerVariable('scopes', 'list<string>', { description: 'The scopes asked for.' })
+    .registerVariable('resource', 'string', { description: 'The resource (audience) asked for, or "".' })
+    .registerVariable('details', 'list<dyn>', { description: 'The authorization details (RFC 9396) asked for.' })
+    .registerVariable('grant', 'string', { description: 'token_exchange, jwt_bearer, ciba, device_code, client_credentials or authorization_code.' })
+    .registerVariable('risk', 'map<string, dyn>', { description: 'Risk signals (src/obligations/signals.ts).' });
+}
+
+let environments: { value: Environment; deny: Environment; policy: Environment } | undefined;
 function environmentFor(role: ExprRole): Environment {
   if (!environments) {
     const value = baseEnvironment();
     // clone() freezes `value`'s registrations; the deny environment adds `canonical`.
     const deny = value.clone().registerVariable('canonical', 'map<string, dyn>', { description: 'The canonical claims mapped so far.' });
-    environments = { value, deny };
+    environments = { value, deny, policy: policyEnvironment() };
   }
-  return role === 'deny' ? environments.deny : environments.value;
+  return role === 'deny' ? environments.deny : role === 'policy' ? environments.policy : environments.value;
 }
 
 type CelError = Error & { code?: string; summary?: string; range?: { start: number; end: number } };
@@ -64,7 +78,7 @@ const describe = (error: unknown) => {
   return { summary: e.summary ?? e.message ?? String(error), code: e.code, offset: e.range && e.range.end > 0 ? e.range.start : undefined };
 };
 
-const expectedType: Record<ExprRole, readonly string[] | undefined> = { subject: ['string', 'dyn'], value: undefined, condition: ['bool', 'dyn'], deny: ['bool', 'dyn'] };
+const expectedType: Record<ExprRole, readonly string[] | undefined> = { subject: ['string', 'dyn'], value: undefined, condition: ['bool', 'dyn'], deny: ['bool', 'dyn'], policy: ['bool', 'dyn'] };
 const valueTypes: Record<ValueType, readonly string[]> = { string: ['string', 'dyn'], bool: ['bool', 'dyn'], 'list<string>': ['list<string>', 'list', 'list<dyn>', 'dyn'] };
 
 /**
@@ -95,7 +109,7 @@ export function compileExpression(source: string, role: ExprRole, tables: TableS
     const want = valueType ?? (role === 'subject' ? 'string' : 'bool');
     return { ok: false, problem: { message: `must be of type ${want}, but this expression is of type ${type}` } };
   }
-  const claim = plainClaimAccess(parsed.ast);
+  const claim = role === 'policy' ? undefined : plainClaimAccess(parsed.ast);
   return { ok: true, expr: { source, type, run: parsed, ...(claim !== undefined ? { claim } : {}) } };
 }
 
@@ -310,12 +324,12 @@ const missingCodes = new Set(['no_such_key', 'index_out_of_bounds']);
 export type RunResult = { ok: true; value: unknown } | { ok: false; missing: boolean; message: string };
 
 /**
- * Runs a compiled expression. `context.claims` must be what toCelInput made (plain objects, own
- * keys only), which is what makes the direct read of `claims.<name>` the same as CEL's.
+ * Runs a compiled expression. `context.claims` (mapping roles) must be what toCelInput made (plain
+ * objects, own keys only), which is what makes the direct read of `claims.<name>` the same as CEL's.
  */
-export function runExpression(expr: CompiledExpr, context: { claims: Record<string, unknown> } & Record<string, unknown>): RunResult {
+export function runExpression(expr: CompiledExpr, context: Record<string, unknown>): RunResult {
   if (expr.claim !== undefined) {
-    const claims = context.claims;
+    const claims = context.claims as Record<string, unknown>;
     return Object.hasOwn(claims, expr.claim) ? { ok: true, value: claims[expr.claim] } : { ok: false, missing: true, message: `No such key: ${expr.claim}` };
   }
   // A missing claim is an exception in the library, and a stack trace costs ~10 µs: none is kept.

@@ -1,10 +1,11 @@
-// The consulate command: serve, check, mapping explain, keys (rotate, list), secret (generate, hash),
+// The consulate command: serve, check, mapping explain, policy explain, keys (rotate, list), secret (generate, hash),
 // agent (list, show, create, suspend, resume, retire), delegation (list, revoke).
 import { Command } from 'commander';
 import { registerAgentCommands } from './agents.ts';
 import { registerDelegationCommands } from './delegations.ts';
 import { registerKeysCommands } from './keys.ts';
 import { registerMappingCommands } from './mapping.ts';
+import { registerPolicyCommands } from './policy.ts';
 import { registerSecretCommands } from './secret.ts';
 import { checkCommand, configOption, overrideOptions, serveCommand } from './serve.ts';
 
@@ -25,6 +26,7 @@ export async function runCli(argv: string[]): Promise<void> {
   check.action(checkCommand);
 
   registerMappingCommands(program);
+  registerPolicyCommands(program);
   registerKeysCommands(program);
   registerSecretCommands(program);
   registerAgentCommands(program);

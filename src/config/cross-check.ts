@@ -4,7 +4,7 @@ import { compileDetailsSchema } from '../oauth/authorization-details.ts';
 import { isMultiTenantAuthority } from '../federation/entra-tenants.ts';
 import type { Located } from './load.ts';
 import type { ConfigProblem } from './problems.ts';
-import { reservedClaims, tokenExchangeGrant, jwtBearerGrant, type ClientConfig, type IssuerConfig, type MainConfig, type ResourceConfig, type UpstreamConfig } from './schema.ts';
+import { reservedClaims, tokenExchangeGrant, jwtBearerGrant, cibaGrant, deviceCodeGrant, type ClientConfig, type IssuerConfig, type MainConfig, type ResourceConfig, type UpstreamConfig } from './schema.ts';
 
 const secretHashFormat = /^(sha256:[A-Za-z0-9_-]{43}|scrypt:\d+:\d+:\d+:[A-Za-z0-9_-]{22,}:[A-Za-z0-9_-]{43,})$/;
 
@@ -52,7 +52,7 @@ export function crossCheck(config: {
       if (client.secret_hash) problems.push(at.problem(['secret_hash'], 'a private_key_jwt client has no secret'));
     } else if (method === 'none') {
       if (client.secret_hash || client.jwks || client.jwks_uri) problems.push(at.problem(['token_endpoint_auth_method'], 'a public client (none) has no secret and no keys'));
-      for (const grant of ['client_credentials', tokenExchangeGrant, jwtBearerGrant] as const) {
+      for (const grant of ['client_credentials', tokenExchangeGrant, jwtBearerGrant, cibaGrant] as const) {
         if (client.grant_types.includes(grant)) problems.push(at.problem(['grant_types'], `a public client (none) cannot use ${grant}`));
       }
     } else {
@@ -71,8 +71,12 @@ export function crossCheck(config: {
     if (client.grant_types.includes('authorization_code') && client.redirect_uris.length === 0) {
       problems.push(at.problem(['redirect_uris'], 'a client using authorization_code needs at least one redirect URI'));
     }
-    if (client.grant_types.includes('refresh_token') && !client.grant_types.includes('authorization_code')) {
-      problems.push(at.problem(['grant_types'], 'refresh_token is issued only with authorization_code'));
+    if (client.grant_types.includes('refresh_token') && !client.grant_types.includes('authorization_code') && !client.grant_types.includes(cibaGrant) && !client.grant_types.includes(deviceCodeGrant)) {
+      problems.push(at.problem(['grant_types'], 'refresh_token is issued only with authorization_code, CIBA or the device code grant'));
+    }
+    // CIBA §10.2: a ping needs somewhere to go.
+    if (client.backchannel_token_delivery_mode === 'ping' && !client.backchannel_client_notification_endpoint) {
+      problems.push(at.problem(['backchannel_client_notification_endpoint'], 'a ping client (backchannel_token_delivery_mode: ping) needs a notification endpoint'));
     }
 
     for (const [uri, grant] of Object.entries(client.resources)) {

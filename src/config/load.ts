@@ -1,4 +1,4 @@
-// Loads the config directory: consulate.yaml, clients/, resources/, upstreams/, issuers/, mappings/ (*.yaml).
+// Loads the config directory: consulate.yaml, clients/, resources/, upstreams/, issuers/, mappings/, policies/ (*.yaml).
 // Pipeline: 1 read YAML with positions  2 check shapes with zod  3 cross-check references
 // 4 apply environment overrides  5 freeze. Every problem is collected and reported at once.
 import { existsSync, readdirSync } from 'node:fs';
@@ -9,7 +9,8 @@ import { crossCheck } from './cross-check.ts';
 import { ConfigError, type ConfigProblem } from './problems.ts';
 import { fixtureFileSchema, type FixtureCase } from '../claims/engine.ts';
 import { checkMappings, presetFiles } from './mappings.ts';
-import { clientSchema, issuerSchema, mainConfigSchema, mappingSchema, resourceSchema, upstreamSchema, type ClientConfig, type IssuerConfig, type MainConfig, type MappingConfig, type ResourceConfig, type UpstreamConfig } from './schema.ts';
+import { clientSchema, issuerSchema, mainConfigSchema, mappingSchema, policySchema, resourceSchema, upstreamSchema, type ClientConfig, type IssuerConfig, type MainConfig, type MappingConfig, type PolicyConfig, type ResourceConfig, type UpstreamConfig } from './schema.ts';
+import { checkPolicies, policyIdOf } from '../obligations/policies.ts';
 import { readYamlSource, type YamlSource } from './yaml-source.ts';
 
 export type Located<T> = T & { readonly source: YamlSource };
@@ -24,6 +25,8 @@ export type Config = {
   readonly issuers: ReadonlyMap<string, Located<IssuerConfig>>;
   /** Claims mapping rule sets by id: the presets (`preset:<kind>`) and config/mappings/. */
   readonly mappings: ReadonlyMap<string, Located<MappingConfig>>;
+  /** Policies (config/policies/) by id (the file name without .yaml), in file-name order. */
+  readonly policies: ReadonlyMap<string, Located<PolicyConfig>>;
 };
 
 export type LoadOptions = { env?: NodeJS.ProcessEnv; overrides?: Overrides };
@@ -53,6 +56,8 @@ export function loadConfig(dir: string, options: LoadOptions = {}): Config {
     const parsed = parseFile(fixtureFile, show(fixtureFile), fixtureFileSchema.transform((cases) => ({ cases })), env, problems);
     if (parsed) fixtures.set(id, parsed);
   });
+  const policyFiles = listYaml(join(root, 'policies'));
+  const policies = policyFiles.map((file) => parseFile(file, show(file), policySchema, env, problems));
   const presets = new Map<string, Located<MappingConfig>>();
   for (const [id, file] of presetFiles()) {
     const preset = parseFile(file, show(file), mappingSchema, env, problems);
@@ -75,6 +80,8 @@ export function loadConfig(dir: string, options: LoadOptions = {}): Config {
       fixtures,
     );
     problems.push(...mapped.problems);
+    const policyMap = new Map(policies.flatMap((p, i): [string, Located<PolicyConfig>][] => (p ? [[policyIdOf(policyFiles[i] as string), p]] : [])));
+    problems.push(...checkPolicies(policyMap));
     for (const issuer of located.issuers) {
       if (issuer.mapping !== undefined && !mapped.ruleSets.has(issuer.mapping)) problems.push(issuer.source.problem(['mapping'], `no rule set ${issuer.mapping} in mappings/`));
     }
@@ -87,6 +94,7 @@ export function loadConfig(dir: string, options: LoadOptions = {}): Config {
         upstreams: new Map(located.upstreams.map((u) => [u.id, u])),
         issuers: new Map(located.issuers.map((i) => [i.id, i])),
         mappings: mapped.ruleSets,
+        policies: policyMap,
       };
       if (problems.length === 0) return deepFreeze(config);
     }

@@ -389,6 +389,63 @@ export const mappingSchema = z
   .describe('A claims mapping rule set (config/mappings/*.yaml, one per file).');
 
 export type MappingConfig = z.output<typeof mappingSchema>;
+
+// ---- policies (config/policies/*.yaml): obligations at issuance (src/obligations/) ----------------
+
+const policyCondition = z
+  .string()
+  .min(1)
+  .max(2000)
+  .describe('CEL (bool) over client (client_id, kind, owner, name), person (canonical claims), scopes, resource, details (authorization details), grant and risk (new_agent, chain).');
+const policyReason = z.string().min(1).max(300).describe('Sent to the client as the error_description and recorded.');
+const policyDeny = z.strictObject({ deny: z.strictObject({ reason: policyReason }) });
+const policyApprovers = z
+  .union([
+    z.literal('subject').describe('The person represented approves.'),
+    z.literal('manager').describe('The person whose e-mail is in the canonical claim `manager` approves.'),
+    z.strictObject({ manager: z.strictObject({ claim: claimName.default('manager').describe('Canonical claim of the person represented that holds their manager\'s e-mail.') }) }),
+    z.strictObject({ dual: z.strictObject({ group: z.string().min(1).max(200).describe('Two different members of this group (canonical claim groups) approve; never the person represented nor the agent\'s owner.') }) }),
+  ])
+  .describe('Who approves: subject, manager, {manager: {claim}} or {dual: {group}}.');
+const policyObligations = z
+  .strictObject({
+    step_up: z
+      .strictObject({
+        acr: z.string().min(1).max(200).optional().describe('The person must have authenticated with this acr.'),
+        max_age: z.number().int().min(0).max(2_592_000).optional().describe('The person must have authenticated at most this many seconds ago.'),
+      })
+      .refine((s) => s.acr !== undefined || s.max_age !== undefined, 'give acr, max_age or both')
+      .optional()
+      .describe('Agent flows refuse with insufficient_user_authentication (RFC 9470) unless the subject\'s authentication already satisfies it.'),
+    consent: z
+      .strictObject({
+        approvers: policyApprovers.default('subject'),
+        validity_seconds: z.number().int().min(10).max(86400).optional().describe('How long the request waits for the approvals (at most ciba.max_expiry_seconds and the subject token\'s lifetime). Default: ciba.default_expiry_seconds.'),
+      })
+      .optional()
+      .describe('Agent flows pause (authorization_pending with an auth_req_id) until the approvers approve.'),
+  })
+  .refine((o) => o.step_up !== undefined || o.consent !== undefined, 'give step_up, consent or both');
+export const policySchema = z
+  .strictObject({
+    description: z.string().max(500).optional(),
+    rules: z
+      .array(
+        z.strictObject({
+          name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'lowercase letters, digits, _ and -').describe('Names the rule in errors, the audit log and `consulate policy explain`.'),
+          when: policyCondition,
+          then: z.union([z.literal('allow'), policyDeny, z.strictObject({ obligations: policyObligations })]).describe('allow, {deny: {reason}} or {obligations: {step_up, consent}}.'),
+        }),
+      )
+      .max(200)
+      .default([])
+      .describe('Checked in order; the first rule whose `when` is true decides.'),
+    default: z.union([z.literal('allow'), policyDeny]).default('allow').describe('When no rule matches.'),
+  })
+  .describe('A policy (config/policies/*.yaml): ordered rules deciding allow, deny or obligations for a request. Files apply in name order; the first one that does not allow decides.');
+export type PolicyConfig = z.output<typeof policySchema>;
+export type PolicyApprovers = z.output<typeof policyApprovers>;
+
 export type ClaimRule = z.output<typeof claimRule>;
 
 export type MainConfig = z.output<typeof mainConfigSchema>;

@@ -3,7 +3,7 @@
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { clientSchema, issuerSchema, mainConfigSchema, mappingSchema, resourceSchema, upstreamSchema } from './schema.ts';
+import { clientSchema, issuerSchema, mainConfigSchema, mappingSchema, policySchema, resourceSchema, upstreamSchema } from './schema.ts';
 
 export const jsonSchemas = (): Record<string, unknown> => ({
   'consulate.schema.json': z.toJSONSchema(mainConfigSchema, { target: 'draft-7', io: 'input', unrepresentable: 'any' }),
@@ -12,6 +12,7 @@ export const jsonSchemas = (): Record<string, unknown> => ({
   'upstream.schema.json': z.toJSONSchema(upstreamSchema, { target: 'draft-7', io: 'input', unrepresentable: 'any' }),
   'mapping.schema.json': z.toJSONSchema(mappingSchema, { target: 'draft-7', io: 'input', unrepresentable: 'any' }),
   'issuer.schema.json': z.toJSONSchema(issuerSchema, { target: 'draft-7', io: 'input', unrepresentable: 'any' }),
+  'policy.schema.json': z.toJSONSchema(policySchema, { target: 'draft-7', io: 'input', unrepresentable: 'any' }),
 });
 
 export const renderSchema = (schema: unknown): string => `${JSON.stringify(schema, null, 2)}\n`;

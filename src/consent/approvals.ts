@@ -1,12 +1,17 @@
 // The approval service: opening a waiting request (CIBA, device code, paused exchange), deciding
 // it (only people the approver rule names; one decision each; every decision in the audit log),
 // and what an approver sees. The client polls with the auth_req_id / device code; only its hash
-// is stored.
+// is stored. A request that keeps a step-up (its `stepUp`) is approved only by someone whose own
+// authentication meets it (a denial needs none).
 import { uuidv7 } from '../audit/ids.ts';
 import type { Deps } from '../deps.ts';
 import { hashId, randomId } from '../federation/browser-login.ts';
+import { stepUpOf, stepUpSatisfied, type Authentication } from '../obligations/step-up.ts';
+import type { StepUp } from '../obligations/types.ts';
 import type { ApprovalKind, ApprovalRecord, ApproverRule } from '../store/ports.ts';
 import { mayDecide, settle, type Approver } from './approvers.ts';
+import { notifyApproval } from './notify.ts';
+import { pingCibaClient } from './ciba-ping.ts';
 
 export type OpenRequest = {
   kind: ApprovalKind;
@@ -18,13 +23,15 @@ export type OpenRequest = {
   interval: number;
   /** Device flow: the user code's hash, so the person can find the request. */
   userCodeHash?: string | undefined;
+  /** A poll token the caller made (CIBA ping needs to name it later); else a fresh one. Only its hash is a key. */
+  pollToken?: string | undefined;
 };
 
 export type Opened = { id: string; pollToken: string; record: ApprovalRecord };
 
 export async function openApproval(deps: Deps, open: OpenRequest): Promise<Opened> {
   const now = deps.now();
-  const pollToken = randomId();
+  const pollToken = open.pollToken ?? randomId();
   const id = uuidv7();
   const record = {
     id,
@@ -46,16 +53,27 @@ export async function openApproval(deps: Deps, open: OpenRequest): Promise<Opene
     subject: open.sub,
     details: { approval: id, kind: open.kind, approvers: open.approvers.kind, expires_at: record.expiresAt },
   });
-  return { id, pollToken, record: { ...record, status: 'pending', decisions: [] } };
+  const opened: ApprovalRecord = { ...record, status: 'pending', decisions: [] };
+  notifyApproval(deps, 'approval.requested', opened);
+  return { id, pollToken, record: opened };
 }
 
-export type Decision = { status: 'recorded'; record: ApprovalRecord } | { status: 'not_found' | 'closed' | 'duplicate' };
+export type Decision = { status: 'recorded'; record: ApprovalRecord } | { status: 'not_found' | 'closed' | 'duplicate' } | { status: 'step_up'; stepUp: StepUp; record: ApprovalRecord };
 
-/** A person approves or denies. Someone the rule does not name gets `not_found`, as for an unknown id. */
-export async function decideApproval(deps: Deps, id: string, approver: Approver, decision: 'approve' | 'deny'): Promise<Decision> {
+/**
+ * A person approves or denies. Someone the rule does not name gets `not_found`, as for an unknown id.
+ * `authentication`: the approver's own (session or Passport); an approval of an open request whose
+ * step-up it does not meet is `step_up`, and nothing is recorded.
+ */
+export async function decideApproval(deps: Deps, id: string, approver: Approver, decision: 'approve' | 'deny', authentication?: Authentication): Promise<Decision> {
   const now = deps.now();
   const record = await deps.store.approvals.find(id);
   if (!record || !mayDecide(record, approver)) return { status: 'not_found' };
+  const stepUp = stepUpOf(record.request);
+  if (decision === 'approve' && stepUp && record.status === 'pending' && record.expiresAt > now && !stepUpSatisfied(stepUp, authentication, now)) {
+    deps.log.info({ approval: id, reason: 'approver_step_up_required' }, 'approval needs a fresh sign-in');
+    return { status: 'step_up', stepUp, record };
+  }
   const result = await deps.store.approvals.decide(id, { approverSub: approver.sub, approverEmail: approver.email, decision, decidedAt: now }, settle, now);
   if (result.status === 'unknown') return { status: 'not_found' };
   if (result.status !== 'recorded') return { status: result.status };
@@ -67,6 +85,8 @@ export async function decideApproval(deps: Deps, id: string, approver: Approver,
     subject: record.sub,
     details: { approval: id, kind: record.kind, decision, approver: approver.sub, outcome: result.record.status, approvals: result.record.decisions.filter((d) => d.decision === 'approve').length },
   });
+  if (result.record.status !== 'pending') notifyApproval(deps, 'approval.decided', result.record);
+  if (result.record.status !== 'pending') pingCibaClient(deps, result.record);
   return result;
 }
 

@@ -1,11 +1,98 @@
-// A paused token exchange or JWT bearer request, approved: placeholder until policies land.
-import type { ClientConfig } from '../config/schema.ts';
+// A paused token exchange or JWT bearer request, approved (src/obligations/exchange.ts paused it):
+// the agent polls the CIBA grant with the auth_req_id it was given and receives exactly the
+// Passport that was approved, naming the approval. 1 the request is one we paused, for this
+// client  2 the same DPoP key as the original request (or none, if it had none)  3 the subject
+// token still stands  4 the shared delegated-Passport steps on the stored facts, policies skipped
+// (the approval satisfied them)  5 the answer the original grant would have given.
+// pollApproval has already turned the approval into "issued" (after checkPausedHolder): a failure here spends it.
+import { jwtBearerGrant, tokenExchangeGrant, type ClientConfig } from '../config/schema.ts';
+import { tokenTypes } from '../delegation/token-types.ts';
 import type { Deps } from '../deps.ts';
 import type { DpopBinding } from '../dpop/request.ts';
 import { OAuthError } from '../oauth/errors.ts';
+import type { PausedExchange } from '../obligations/exchange.ts';
 import type { ApprovalRecord } from '../store/ports.ts';
+import { issueDelegatedPassport } from './delegated-passport.ts';
 import type { GrantResult } from './types.ts';
 
-export async function issueApprovedExchange(_options: { deps: Deps; client: ClientConfig; record: ApprovalRecord; dpop?: DpopBinding | undefined; receipt: string; now: number }): Promise<GrantResult> {
-  throw new OAuthError('invalid_grant', 'the auth_req_id is invalid or was issued to another client', { reason: 'exchange_approval_not_supported' });
+const unknownRequest = (reason: string) => new OAuthError('invalid_grant', 'the auth_req_id is invalid or was issued to another client', { reason });
+
+/** RFC 9449 §5: what was approved was bound to the original proof's key; only that key may collect it (checked before the approval is spent). */
+export function checkPausedHolder(record: ApprovalRecord, dpop: DpopBinding | undefined): void {
+  const dpopJkt = pausedOf(record)?.exchange.dpopJkt;
+  if (dpopJkt !== undefined && dpop?.jkt !== dpopJkt) {
+    throw new OAuthError('invalid_dpop_proof', 'the paused request was made with a DPoP proof: poll with a proof made by the same key', { reason: dpop ? 'approved_exchange_other_key' : 'approved_exchange_no_proof' });
+  }
+  if (dpopJkt === undefined && dpop !== undefined) {
+    throw new OAuthError('invalid_dpop_proof', 'the paused request was made without DPoP: poll without a proof', { reason: 'approved_exchange_unexpected_proof' });
+  }
+}
+
+export async function issueApprovedExchange(options: { deps: Deps; client: ClientConfig; record: ApprovalRecord; dpop?: DpopBinding | undefined; receipt: string; now: number }): Promise<GrantResult> {
+  const { deps, client, record, dpop, receipt, now } = options;
+  // 1.
+  if (record.kind !== 'exchange' || record.clientId !== client.client_id) throw unknownRequest('exchange_other_client');
+  const paused = pausedOf(record);
+  if (!paused) throw unknownRequest('exchange_request_malformed');
+  const { subject, grant } = paused.exchange;
+  // 2.
+  checkPausedHolder(record, dpop);
+  // 3.
+  if (subject.jti !== undefined && (await deps.store.revocations.isRevoked(subject.jti))) throw new OAuthError('invalid_grant', 'the subject token was revoked', { reason: 'approved_exchange_subject_revoked' });
+  // 4. The stored target, scopes and details, checked again against today's config and delegation.
+  const passport = await issueDelegatedPassport({
+    deps,
+    client,
+    subject,
+    targets: [paused.resource],
+    scopes: paused.resourceScopes,
+    rawDetails: paused.authorizationDetails.length ? JSON.stringify(paused.authorizationDetails) : undefined,
+    dpop,
+    receipt,
+    now,
+    grant,
+    approvalId: record.id,
+  });
+  // 5.
+  const { claims } = passport;
+  const grantType = grant === 'jwt_bearer' ? jwtBearerGrant : tokenExchangeGrant;
+  return {
+    response: {
+      access_token: passport.token,
+      ...(grant === 'token_exchange' ? { issued_token_type: tokenTypes.accessToken } : {}),
+      token_type: claims.cnf ? 'DPoP' : 'Bearer',
+      expires_in: passport.ttlSeconds,
+      ...(claims.scope ? { scope: claims.scope } : {}),
+      ...(claims.authorization_details ? { authorization_details: claims.authorization_details } : {}),
+    },
+    audit: {
+      event: grant === 'jwt_bearer' ? 'passport.issued' : 'passport.exchanged',
+      subject: claims.sub,
+      tokenJti: claims.jti,
+      details: {
+        grant_type: grantType,
+        approval: record.id,
+        approved_by: record.decisions.filter((d) => d.decision === 'approve').map((d) => d.approverSub),
+        policy: `${paused.exchange.policy}/${paused.exchange.rule}`,
+        aud: claims.aud,
+        scope: claims.scope ?? '',
+        exp: claims.exp,
+        did: claims.did,
+        new_delegation: passport.newDelegation,
+        act: claims.act,
+        subject_origin: subject.origin,
+        subject_jti: subject.jti ?? null,
+        dpop_jkt: claims.cnf?.jkt ?? null,
+      },
+    },
+  };
+}
+
+/** The stored request, read defensively (it came back from the database). */
+function pausedOf(record: ApprovalRecord): PausedExchange | undefined {
+  const r = record.request as Partial<PausedExchange>;
+  const e = r.exchange;
+  if (!e || e.version !== 1 || (e.grant !== 'token_exchange' && e.grant !== 'jwt_bearer') || typeof e.subject !== 'object' || e.subject === null) return undefined;
+  if (typeof r.resource !== 'string' || !Array.isArray(r.resourceScopes) || !Array.isArray(r.authorizationDetails)) return undefined;
+  return r as PausedExchange;
 }

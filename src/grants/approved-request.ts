@@ -24,7 +24,16 @@ export type PersonRequest = {
   acrValues?: string[] | undefined;
 };
 
-export async function pollApproval(deps: Deps, client: ClientConfig, pollToken: string, kinds: readonly ApprovalKind[], what: string, now: number): Promise<ApprovalRecord> {
+/** `beforeIssue`: checks of the poll itself (a DPoP key) made before the approval is spent, so that a wrong poll does not burn it. */
+export async function pollApproval(
+  deps: Deps,
+  client: ClientConfig,
+  pollToken: string,
+  kinds: readonly ApprovalKind[],
+  what: string,
+  now: number,
+  beforeIssue?: (record: ApprovalRecord) => void,
+): Promise<ApprovalRecord> {
   // 1.
   const poll = await deps.store.approvals.poll(hashId(pollToken), client.client_id, now);
   if (poll.status === 'unknown' || !kinds.includes(poll.record.kind)) throw new OAuthError('invalid_grant', `the ${what} is invalid or was issued to another client`, { reason: 'unknown_request' });
@@ -37,6 +46,7 @@ export async function pollApproval(deps: Deps, client: ClientConfig, pollToken: 
   if (poll.status === 'slow_down') throw new OAuthError('slow_down', `poll no more often than every ${record.intervalSeconds} seconds`, { reason: 'slow_down' });
   if (record.status === 'pending') throw new OAuthError('authorization_pending', 'the request is waiting for approval', { reason: 'pending' });
   // 4. Exactly one poll turns an approval into tokens.
+  beforeIssue?.(record);
   if (!(await deps.store.approvals.markIssued(record.id, now))) throw new OAuthError('invalid_grant', `the ${what} was already used`, { reason: 'already_issued' });
   return record;
 }

@@ -4,7 +4,7 @@
 // receives exactly what was approved.
 import { OAuthError } from '../oauth/errors.ts';
 import { issueApprovedPersonTokens, pollApproval } from './approved-request.ts';
-import { issueApprovedExchange } from './approved-exchange.ts';
+import { checkPausedHolder, issueApprovedExchange } from './approved-exchange.ts';
 import type { Grant } from './types.ts';
 
 export const cibaGrantType = 'urn:openid:params:grant-type:ciba';
@@ -15,7 +15,9 @@ export const cibaGrant: Grant = {
   async handle({ deps, client: { client }, params, now, receipt, dpop }) {
     const authReqId = params.get('auth_req_id');
     if (authReqId === undefined) throw new OAuthError('invalid_request', 'auth_req_id is required');
-    const record = await pollApproval(deps, client, authReqId, ['ciba', 'exchange'], 'auth_req_id', now);
+    const record = await pollApproval(deps, client, authReqId, ['ciba', 'exchange'], 'auth_req_id', now, (r) => {
+      if (r.kind === 'exchange') checkPausedHolder(r, dpop);
+    });
     if (record.kind === 'exchange') return issueApprovedExchange({ deps, client, record, dpop, receipt, now });
     return issueApprovedPersonTokens({ deps, client, record, grantType: 'ciba', dpop, receipt, now });
   },

@@ -1,7 +1,9 @@
 // Issuing a Passport on behalf of someone: the steps token exchange and JWT bearer (and later CIBA)
 // share, in order: 1 the target resource  2 only narrowing against the subject token  3 the one
-// delegation policy  4 the delegation (joined, or started with its budget)  5 mint with act, did,
-// provenance  6 record the lineage. Nothing is written before every check has passed.
+// delegation policy, then the policies of config/policies/ (deny, step up, or pause for approval:
+// src/obligations/exchange.ts)  4 the delegation (joined, or started with its budget)  5 mint with
+// act, did, provenance  6 record the lineage. Nothing is written before every check has passed.
+// An approved paused request comes back here with its approval id: the policies were satisfied.
 import { uuidv7 } from '../audit/ids.ts';
 import type { ClientConfig } from '../config/schema.ts';
 import { actorsOf, nestAct } from '../delegation/act.ts';
@@ -15,6 +17,7 @@ import { OAuthError } from '../oauth/errors.ts';
 import { passportIdentityClaims } from '../oauth/identity-scopes.ts';
 import { mintPassport, type PassportClaims } from '../passports/mint.ts';
 import { requireDpopForResource, requireHolder } from '../dpop/binding.ts';
+import { applyExchangePolicies, type ExchangeGrant } from '../obligations/exchange.ts';
 import type { DpopBinding } from '../dpop/request.ts';
 
 export type DelegatedAsk = {
@@ -29,6 +32,10 @@ export type DelegatedAsk = {
   dpop?: DpopBinding | undefined;
   receipt: string;
   now: number;
+  /** Which grant asks, for the policies (default token_exchange). */
+  grant?: ExchangeGrant | undefined;
+  /** An approved paused request (grants/approved-exchange.ts): the Passport names the approval. */
+  approvalId?: string | undefined;
 };
 
 export type DelegatedPassport = { token: string; claims: PassportClaims; ttlSeconds: number; newDelegation: boolean };
@@ -97,6 +104,7 @@ export async function issueDelegatedPassport(ask: DelegatedAsk): Promise<Delegat
     clients: config.clients,
   });
   if (!verdict.ok) throw new OAuthError(verdict.code, verdict.description, { reason: verdict.reason });
+  if (ask.approvalId === undefined) await applyExchangePolicies({ deps, client, subject, grant: ask.grant ?? 'token_exchange', target, scopes, details, dpop: ask.dpop, now });
   const ttlSeconds = Math.min(verdict.ttlSeconds, remaining);
 
   // 4. The delegation: the subject's (still live), or a new one with this resource's budget.
@@ -136,6 +144,7 @@ export async function issueDelegatedPassport(ask: DelegatedAsk): Promise<Delegat
     budget: budgetClaim(delegation.budget),
     pins: resource.pins,
     dpopJkt: ask.dpop?.jkt,
+    approvalId: ask.approvalId,
     ttlSeconds,
     receipt: ask.receipt,
     now,

@@ -13,13 +13,14 @@ import { jwtBearerGrant } from './jwt-bearer.ts';
 import { refreshTokenGrant } from './refresh-token.ts';
 import { tokenExchange } from './token-exchange.ts';
 import { cibaGrant } from './ciba.ts';
+import { deviceCodeGrant } from './device-code.ts';
 import { isActive } from '../delegation/policy.ts';
 import { checkRequestProof } from '../dpop/request.ts';
 
 const tokenPath = '/token';
 import type { Grant, TokenResponse } from './types.ts';
 
-const grants: ReadonlyMap<string, Grant> = new Map([authorizationCodeGrant, refreshTokenGrant, clientCredentialsGrant, tokenExchange, jwtBearerGrant, cibaGrant].map((grant) => [grant.grantType, grant]));
+const grants: ReadonlyMap<string, Grant> = new Map([authorizationCodeGrant, refreshTokenGrant, clientCredentialsGrant, tokenExchange, jwtBearerGrant, cibaGrant, deviceCodeGrant].map((grant) => [grant.grantType, grant]));
 
 export const supportedGrantTypes = (): string[] => [...grants.keys()];
 

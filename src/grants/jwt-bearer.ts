@@ -65,7 +65,7 @@ export const jwtBearerGrant: Grant = {
       authentication: canonical.auth_time === undefined ? undefined : { authTime: canonical.auth_time, acr: canonical.acr, amr: canonical.amr },
       claims: person,
     };
-    const passport = await issueDelegatedPassport({ deps, client, subject, targets: [target], scopes: asked, dpop, receipt, now });
+    const passport = await issueDelegatedPassport({ deps, client, subject, targets: [target], scopes: asked, dpop, receipt, now, grant: 'jwt_bearer' });
     await deps.store.subjects.saveClaims(linked.sub, person);
 
     // 7.

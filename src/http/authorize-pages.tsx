@@ -19,17 +19,17 @@ const identityScopeWords: Readonly<Record<string, string>> = {
   offline_access: 'Stay connected when you are not using it',
 };
 
-const clientName = (client: ClientConfig) => client.name ?? client.client_id;
+export const clientName = (client: ClientConfig) => client.name ?? client.client_id;
 
-function scopeWords(deps: Deps, resource: string | undefined, scope: string): string {
+export function scopeWords(deps: Deps, resource: string | undefined, scope: string): string {
   if (!resource) return identityScopeWords[scope] ?? scope;
   const described = deps.config.resources.get(resource)?.scopes;
   return described && Object.hasOwn(described, scope) ? (described[scope] as string) : scope;
 }
 
-const resourceName = (deps: Deps, resource: string) => deps.config.resources.get(resource)?.name ?? resource;
+export const resourceName = (deps: Deps, resource: string) => deps.config.resources.get(resource)?.name ?? resource;
 
-function DetailItem(props: { deps: Deps; resource: string; detail: AuthorizationDetail }) {
+export function DetailItem(props: { deps: Deps; resource: string; detail: AuthorizationDetail }) {
   const types = props.deps.config.resources.get(props.resource)?.authorization_details_types;
   const description = types && Object.hasOwn(types, props.detail.type) ? types[props.detail.type]?.description : undefined;
   const fields = Object.entries(props.detail).filter(([name]) => name !== 'type');
@@ -160,6 +160,9 @@ export function accountPage(
         <p>None.</p>
       )}
       <DelegationSections csrf={props.csrf} delegations={props.delegations} />
+      <p>
+        <a href="/approvals">Requests waiting for your approval</a>
+      </p>
     </Page>,
     props.status ?? 200,
   );

@@ -10,9 +10,12 @@ import { identityScopeClaims } from '../oauth/identity-scopes.ts';
 import { signingAlgs } from '../passports/keys.ts';
 import { dpopAlgorithms } from '../dpop/proof.ts';
 import { authorizePaths } from './authorize-routes.tsx';
+import { devicePaths } from './device-routes.tsx';
 import { methodNotAllowed } from './errors.ts';
 import { endSessionPath } from './logout-routes.tsx';
 import { parPath } from './par-routes.ts';
+import { cibaPath } from './ciba-routes.ts';
+import { cibaRequestAlgorithms } from '../consent/ciba-request-object.ts';
 import { paths } from './oauth-routes.ts';
 import { userinfoPath } from './userinfo-routes.ts';
 
@@ -36,6 +39,7 @@ export function serverMetadata(deps: Deps): Record<string, unknown> {
     // The browser flow: authorization code with PKCE S256 only, PAR, request objects, JARM.
     authorization_endpoint: base + authorizePaths.authorize,
     pushed_authorization_request_endpoint: base + parPath,
+    device_authorization_endpoint: base + devicePaths.authorization,
     end_session_endpoint: base + endSessionPath,
     require_pushed_authorization_requests: false,
     response_types_supported: ['code'],
@@ -54,6 +58,11 @@ export function serverMetadata(deps: Deps): Record<string, unknown> {
     authorization_details_types_supported: [...new Set(resources.flatMap((r) => Object.keys(r.authorization_details_types)))],
     // DPoP (RFC 9449 §5.1): asymmetric algorithms only.
     dpop_signing_alg_values_supported: [...dpopAlgorithms],
+    // CIBA (Core §4): poll and ping; no user_code.
+    backchannel_authentication_endpoint: base + cibaPath,
+    backchannel_token_delivery_modes_supported: ['poll', 'ping'],
+    backchannel_authentication_request_signing_alg_values_supported: [...cibaRequestAlgorithms],
+    backchannel_user_code_parameter_supported: false,
     // OpenID Connect: ID tokens and userinfo (Discovery §3).
     userinfo_endpoint: base + userinfoPath,
     id_token_signing_alg_values_supported: ['RS256', 'ES256'],

@@ -26,6 +26,8 @@ export type OAuthErrorCode =
   | 'invalid_dpop_proof'
   | 'use_dpop_nonce'
   | 'insufficient_user_authentication'
+  | 'unknown_user_id' // CIBA §13: the hint names nobody known
+  | 'invalid_binding_message' // CIBA §13
   | 'budget_exceeded' // ours: a delegation's budget would be overspent (usage endpoint)
   | 'method_not_allowed'
   | 'not_found'
@@ -58,6 +60,8 @@ const defaultStatus: Record<OAuthErrorCode, number> = {
   invalid_dpop_proof: 400,
   use_dpop_nonce: 400,
   insufficient_user_authentication: 401,
+  unknown_user_id: 400,
+  invalid_binding_message: 400,
   budget_exceeded: 403,
   method_not_allowed: 405,
   not_found: 404,

@@ -1,9 +1,17 @@
-// Who must approve a request that waits for people: until policies (config/policies/) decide it,
-// the person represented. The policy module replaces this with its verdict (subject, manager, dual).
+// Who must approve a request that waits for people (CIBA, device code): the policies decide
+// (config/policies/). allow, or obligations without consent: the person represented (their approval
+// is the request's point); consent: the rule's approvers (subject, manager, dual); deny: refused
+// with access_denied, which the backchannel / device endpoint returns as it is.
+// A step_up obligation goes with the request (approvalFor's `stepUp`, kept in its `request`): the
+// approver's own authentication must meet it when they approve (consent/approvals.ts).
 import type { ClientConfig } from '../config/schema.ts';
 import type { Deps } from '../deps.ts';
 import type { AuthorizationDetail } from '../oauth/authorization-details.ts';
+import { OAuthError } from '../oauth/errors.ts';
 import type { ApproverRule } from '../store/ports.ts';
+import { resolveApprovers } from './approver-rule.ts';
+import { decideObligations } from './decide.ts';
+import type { StepUp } from './types.ts';
 
 export type ApprovalAsk = {
   client: ClientConfig;
@@ -15,6 +23,22 @@ export type ApprovalAsk = {
   details: readonly AuthorizationDetail[];
 };
 
-export async function approversFor(_deps: Deps, _ask: ApprovalAsk): Promise<ApproverRule> {
-  return { kind: 'subject' };
+export async function approversFor(deps: Deps, ask: ApprovalAsk): Promise<ApproverRule> {
+  return (await approvalFor(deps, ask)).approvers;
+}
+
+/** Who approves, and the step-up their authentication must meet (none: undefined). */
+export async function approvalFor(deps: Deps, ask: ApprovalAsk): Promise<{ approvers: ApproverRule; stepUp?: StepUp | undefined }> {
+  const decision = await decideObligations(deps, { ...ask, now: deps.now() });
+  switch (decision.decision) {
+    case 'allow':
+      return { approvers: { kind: 'subject' } };
+    case 'deny':
+      throw new OAuthError('access_denied', decision.reason, { reason: `policy_denied:${decision.policy}/${decision.rule}` });
+    case 'obligations': {
+      const stepUp = decision.stepUp;
+      if (!decision.consent) return { approvers: { kind: 'subject' }, stepUp };
+      return { approvers: await resolveApprovers(deps, decision.consent.approvers, { sub: ask.sub, claims: ask.claims }, ask.client, `${decision.policy}/${decision.rule}`), stepUp };
+    }
+  }
 }

@@ -69,6 +69,10 @@ export type SubjectStore = {
   /** Keeps the canonical claims of the person's latest login (userinfo, refreshed ID tokens). */
   saveClaims(sub: string, claims: Record<string, unknown>): Promise<void>;
   claimsOf(sub: string): Promise<Record<string, unknown> | undefined>;
+  /** Whether this person exists. */
+  exists(sub: string): Promise<boolean>;
+  /** The one person whose verified e-mail (at linking, or in the canonical claims) this is, lowercased; undefined for none or several. */
+  findByEmail(email: string): Promise<string | undefined>;
 };
 
 export type PendingLogin = {
@@ -250,8 +254,8 @@ export type ApprovalStore = {
    * last one is `slow_down`, and the interval grows by 5 s for good (CIBA §11, RFC 8628 §3.5).
    */
   poll(pollHash: string, clientId: string, now: number): Promise<Poll>;
-  /** Sets the person of a request that has none yet (device flow); false when it already has one or is closed. */
-  claim(id: string, sub: string, now: number): Promise<boolean>;
+  /** Sets the person of a request that has none yet (device flow), and with `request` its request; false when it already has one or is closed. */
+  claim(id: string, sub: string, now: number, request?: Record<string, unknown>): Promise<boolean>;
   /**
    * Adds one person's decision and settles the request, atomically: `settle` (pure) says what the
    * decisions so far amount to. A closed or expired request takes no more decisions.

@@ -42,12 +42,12 @@ describe('client credentials → Passport', () => {
     const rfc8414 = await (await fetch(`${server.url}/.well-known/oauth-authorization-server`)).json();
     expect(oidc).toEqual(rfc8414);
     expect(oidc.issuer).toBe(server.issuer);
-    expect(oidc.grant_types_supported).toEqual(['authorization_code', 'refresh_token', 'client_credentials', 'urn:ietf:params:oauth:grant-type:token-exchange', 'urn:ietf:params:oauth:grant-type:jwt-bearer', 'urn:openid:params:grant-type:ciba']);
+    expect(oidc.grant_types_supported).toEqual(['authorization_code', 'refresh_token', 'client_credentials', 'urn:ietf:params:oauth:grant-type:token-exchange', 'urn:ietf:params:oauth:grant-type:jwt-bearer', 'urn:openid:params:grant-type:ciba', 'urn:ietf:params:oauth:grant-type:device_code']);
     expect(oidc.token_endpoint_auth_methods_supported).toEqual(['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none']);
     expect(oidc.introspection_endpoint_auth_methods_supported).toEqual(['client_secret_basic', 'client_secret_post', 'private_key_jwt']);
     expect(oidc.token_endpoint_auth_signing_alg_values_supported).not.toContain('HS256');
     expect(oidc.authorization_details_types_supported).toEqual(['tool']);
-    expect(oidc).not.toHaveProperty('device_authorization_endpoint');
+    expect(oidc.device_authorization_endpoint).toBe(`${server.issuer}/device_authorization`);
     expect(oidc.code_challenge_methods_supported).toEqual(['S256']);
   });
 

@@ -107,7 +107,7 @@ describe('authorization_code and refresh_token grants, ID tokens, userinfo', () 
     expect(metadata.id_token_signing_alg_values_supported).toEqual(['RS256', 'ES256']);
     expect(metadata.subject_types_supported).toEqual(['public']);
     expect(metadata.claims_supported).toEqual(expect.arrayContaining(['sub', 'email', 'name', 'groups', 'auth_time', 'nonce', 'acr', 'amr', 'sid', 'at_hash']));
-    expect(metadata.grant_types_supported).toEqual(['authorization_code', 'refresh_token', 'client_credentials', 'urn:ietf:params:oauth:grant-type:token-exchange', 'urn:ietf:params:oauth:grant-type:jwt-bearer', 'urn:openid:params:grant-type:ciba']);
+    expect(metadata.grant_types_supported).toEqual(['authorization_code', 'refresh_token', 'client_credentials', 'urn:ietf:params:oauth:grant-type:token-exchange', 'urn:ietf:params:oauth:grant-type:jwt-bearer', 'urn:openid:params:grant-type:ciba', 'urn:ietf:params:oauth:grant-type:device_code']);
   });
 
   it('happy path: a Passport for the resource, an ID token that openid-client accepts, a refresh token', async () => {

@@ -1,7 +1,7 @@
 // People and their upstream accounts. A login either finds its account, links to one existing
 // person by a verified e-mail (when allowed), or creates a person: in one transaction, so a failure
 // leaves no half-created account.
-import { and, eq } from 'drizzle-orm';
+import { and, eq, or, sql } from 'drizzle-orm';
 import type { LinkedSubject, LoginLink, SubjectStore } from '../ports.ts';
 import type { SqliteDb } from './open.ts';
 import { subjects, upstreamAccounts } from './schema.ts';
@@ -52,6 +52,15 @@ export function createSqliteSubjectStore(db: SqliteDb): SubjectStore {
     async claimsOf(sub) {
       const row = db.select({ claims: subjects.claims }).from(subjects).where(eq(subjects.sub, sub)).get();
       return row?.claims ? (JSON.parse(row.claims) as Record<string, unknown>) : undefined;
+    },
+    async exists(sub) {
+      return db.select({ sub: subjects.sub }).from(subjects).where(eq(subjects.sub, sub)).get() !== undefined;
+    },
+    async findByEmail(email) {
+      // The canonical claims are JSON: only an e-mail they mark verified counts (json true is 1).
+      const fromClaims = and(sql`lower(json_extract(${subjects.claims}, '$.email')) = ${email}`, sql`json_extract(${subjects.claims}, '$.email_verified') = 1`);
+      const matches = db.select({ sub: subjects.sub }).from(subjects).where(or(sql`lower(${subjects.email}) = ${email}`, fromClaims)).limit(2).all();
+      return matches.length === 1 ? matches[0]?.sub : undefined;
     },
     async accountsOf(sub) {
       return db

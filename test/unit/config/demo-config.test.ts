@@ -22,6 +22,9 @@ describe('the demo config', () => {
     expect(config.clients.get('demo-agent')?.resources['https://api.demo.example']?.scopes).toEqual(['read-data', 'write-data']);
     // The demo app: a public browser client on a loopback redirect URI.
     expect(config.clients.get('demo-app')).toMatchObject({ token_endpoint_auth_method: 'none', grant_types: ['authorization_code', 'refresh_token'], redirect_uris: ['http://127.0.0.1:8090/callback'] });
+    // One policy: agents writing need the person's consent, payments over 100 two approvers from Finance.
+    expect([...config.policies.keys()]).toEqual(['demo']);
+    expect(config.policies.get('demo')?.rules.map((r) => r.name)).toEqual(['payments-over-100', 'agent-writes']);
   });
 
   it('is deeply frozen', () => {

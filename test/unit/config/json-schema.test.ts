@@ -32,6 +32,7 @@ describe('demo YAML against the committed JSON Schemas', () => {
     resource: validator('resource.schema.json'),
     upstream: validator('upstream.schema.json'),
     mapping: validator('mapping.schema.json'),
+    policy: validator('policy.schema.json'),
   };
   const yaml = (file: string) => parse(readFileSync(resolve(configDir, file), 'utf8')) as Record<string, unknown>;
   const demoFiles: [string, keyof typeof validators][] = [
@@ -42,10 +43,11 @@ describe('demo YAML against the committed JSON Schemas', () => {
     ...readdirSync(resolve(configDir, 'mappings'))
       .filter((name) => !name.includes('.fixtures.'))
       .map((name): [string, 'mapping'] => [`mappings/${name}`, 'mapping']),
+    ...readdirSync(resolve(configDir, 'policies')).map((name): [string, 'policy'] => [`policies/${name}`, 'policy']),
   ];
 
   it('there are demo files of every kind', () => {
-    expect(demoFiles.map(([, kind]) => kind).sort()).toEqual(['client', 'client', 'client', 'client', 'main', 'mapping', 'resource', 'upstream', 'upstream', 'upstream']);
+    expect(demoFiles.map(([, kind]) => kind).sort()).toEqual(['client', 'client', 'client', 'client', 'main', 'mapping', 'policy', 'resource', 'upstream', 'upstream', 'upstream']);
   });
 
   it.each(demoFiles)('%s is valid', (file, kind) => {

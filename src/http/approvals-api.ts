@@ -1,0 +1,144 @@
+// The approval inbox as JSON, for a mobile app or a chat bot acting for a signed-in person:
+//   GET  /approvals/api          { approvals: [ { id, kind, client, ..., summary, expires_at } ] }
+//   POST /approvals/api/<id>     {"decision":"approve"|"deny"} → { approval, outcome }
+// Authenticated with the person's own Passport as a Bearer token (RFC 6750 §2.1): one of ours, for
+// Consulate itself (aud = issuer), from a person grant (auth_time), not revoked, not delegated (no
+// act), not DPoP-bound (no proof is checked here), and not held by an agent or by the client that
+// made the request. Errors are RFC 6750 §3 challenges. No cookies are read, so no CSRF applies.
+// A request that keeps a step-up is approved only with a Passport whose auth_time / acr meet it;
+// else 401 insufficient_user_authentication with acr_values / max_age (RFC 9470 §3).
+import { Hono, type Context } from 'hono';
+import { z } from 'zod';
+import { approverFrom, type Approver } from '../consent/approvers.ts';
+import { decideApproval } from '../consent/approvals.ts';
+import type { Deps } from '../deps.ts';
+import { OAuthError } from '../oauth/errors.ts';
+import type { Authentication } from '../obligations/step-up.ts';
+import type { PassportClaims } from '../passports/mint.ts';
+import { verifyPassport } from '../passports/verify.ts';
+import { loadInbox, progressWords, type ApprovalView } from './approvals-pages.tsx';
+import { methodNotAllowed } from './errors.ts';
+import { noStoreJson } from './respond.ts';
+
+export const approvalsApiPath = '/approvals/api';
+
+const bearerShape = /^Bearer +([A-Za-z0-9._~+/-]+=*) *$/i;
+
+const challenge = (code: 'invalid_request' | 'invalid_token', description: string, reason: string, status?: number) =>
+  new OAuthError(code, description, { reason, ...(status ? { status } : {}), headers: { 'WWW-Authenticate': `Bearer error="${code}", error_description="${description}"` } });
+
+const decisionBody = z.strictObject({ decision: z.enum(['approve', 'deny']) });
+
+type Caller = { approver: Approver; clientId: string; authentication: Authentication };
+
+/** 1 the header  2 the Passport  3 a person's own, for us  4 the approver from the stored claims. */
+async function authenticate(deps: Deps, c: Context): Promise<Caller> {
+  const header = c.req.header('authorization');
+  if (header === undefined || !/^bearer(\s|$)/i.test(header.trim())) throw new OAuthError('invalid_token', 'a Bearer token is required', { reason: 'no_token', headers: { 'WWW-Authenticate': 'Bearer' } });
+  const match = bearerShape.exec(header.trim());
+  if (!match) throw challenge('invalid_request', 'the Authorization header is malformed', 'malformed_authorization', 400);
+  const now = deps.now();
+  const check = await verifyPassport(match[1] as string, deps.keyring, deps.issuer, now);
+  const invalid = (reason: string) => challenge('invalid_token', 'the access token is invalid, expired or revoked', reason);
+  if (!check.ok) throw invalid(check.reason);
+  const claims: PassportClaims = check.claims;
+  if (claims.aud !== deps.issuer) throw invalid('audience_not_consulate');
+  if (typeof claims.auth_time !== 'number') throw invalid('not_a_person_passport');
+  if (claims.act !== undefined) throw invalid('delegated_passport');
+  if (claims.cnf?.jkt !== undefined) throw invalid('bound_token_as_bearer');
+  if (deps.config.clients.get(claims.client_id)?.kind === 'agent') throw invalid('agent_passport');
+  if (await deps.store.revocations.isRevoked(claims.jti)) throw invalid('revoked');
+  return {
+    approver: approverFrom(claims.sub, (await deps.store.subjects.claimsOf(claims.sub)) ?? {}),
+    clientId: claims.client_id,
+    authentication: { authTime: claims.auth_time, acr: typeof claims.acr === 'string' ? claims.acr : undefined },
+  };
+}
+
+function asJson(view: ApprovalView) {
+  const w = view.words;
+  return {
+    id: view.id,
+    kind: view.kind,
+    client: view.clientId,
+    client_name: w.client,
+    person: w.person,
+    binding_message: w.bindingMessage,
+    through: w.through,
+    identity: w.identity,
+    resource: w.resource,
+    asks: w.asks,
+    summary: w.summary,
+    expires_at: view.expiresAt,
+    approvals: { needed: view.needed, approved_by: view.approvedBy, words: progressWords(view) },
+  };
+}
+
+async function readJson(c: Context, maxBytes: number): Promise<unknown> {
+  if (!/^application\/json\s*(;|$)/i.test(c.req.header('content-type') ?? '')) throw new OAuthError('invalid_request', 'content type must be application/json');
+  const tooLarge = () => new OAuthError('request_too_large', `request body exceeds ${maxBytes} bytes`);
+  if (Number(c.req.header('content-length') ?? '0') > maxBytes) throw tooLarge();
+  // Read the stream and stop at the limit (a chunked body declares no length).
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = c.req.raw.body?.getReader();
+  for (let next = await reader?.read(); reader && next && !next.done; next = await reader.read()) {
+    size += next.value.byteLength;
+    if (size > maxBytes) {
+      await reader.cancel().catch(() => undefined);
+      throw tooLarge();
+    }
+    chunks.push(next.value);
+  }
+  try {
+    return JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks))) as unknown;
+  } catch {
+    throw new OAuthError('invalid_request', 'the body is not valid UTF-8 JSON');
+  }
+}
+
+export function approvalsApiRoutes(deps: Deps): Hono {
+  const app = new Hono();
+
+  app.get(approvalsApiPath, async (c) => {
+    const caller = await authenticate(deps, c);
+    // The client that made a request never decides it, even holding the person's Passport.
+    const views = (await loadInbox(deps, caller.approver)).filter((v) => v.clientId !== caller.clientId);
+    return noStoreJson(c, { approvals: views.map(asJson) });
+  });
+
+  // 1 authenticate  2 the body  3 decide  4 answer (unknown, someone else's and the caller's own request alike: not_found).
+  app.post(`${approvalsApiPath}/:id`, async (c) => {
+    const caller = await authenticate(deps, c);
+    const parsed = decisionBody.safeParse(await readJson(c, deps.config.main.http.max_body_bytes));
+    if (!parsed.success) throw new OAuthError('invalid_request', 'the body must be {"decision":"approve"} or {"decision":"deny"}');
+    const id = c.req.param('id');
+    const own = await deps.store.approvals.find(id);
+    const result = own && own.clientId === caller.clientId ? ({ status: 'not_found' } as const) : await decideApproval(deps, id, caller.approver, parsed.data.decision, caller.authentication);
+    deps.log.info({ req_id: c.get('requestId'), approval: result.status === 'recorded' ? id : undefined, result: result.status, via: 'api' }, 'approval decision');
+    switch (result.status) {
+      case 'recorded':
+        return noStoreJson(c, { approval: id, decision: parsed.data.decision, outcome: result.record.status });
+      case 'not_found':
+        throw new OAuthError('not_found', 'there is no such request waiting for your decision');
+      case 'closed':
+        throw new OAuthError('invalid_request', 'the request is no longer open', { status: 409, reason: 'closed' });
+      case 'duplicate':
+        throw new OAuthError('invalid_request', 'you have already decided on this request', { status: 409, reason: 'duplicate' });
+      case 'step_up': {
+        const { acr, maxAge } = result.stepUp;
+        const wanted = [acr !== undefined ? `acr_values="${acr}"` : '', maxAge !== undefined ? `max_age=${maxAge}` : ''].filter(Boolean).join(', ');
+        const description = 'approving this request needs a fresh sign-in: get a new Passport, then decide again';
+        throw new OAuthError('insufficient_user_authentication', description, {
+          status: 401,
+          reason: 'approver_step_up_required',
+          headers: { 'WWW-Authenticate': `Bearer error="insufficient_user_authentication", error_description="${description}"${wanted ? `, ${wanted}` : ''}` },
+        });
+      }
+    }
+  });
+
+  app.all(approvalsApiPath, methodNotAllowed('GET'));
+  app.all(`${approvalsApiPath}/:id`, methodNotAllowed('POST'));
+  return app;
+}

@@ -1,0 +1,109 @@
+// Pages of the device flow (RFC 8628 §3.3): the form where a signed-in person types the user
+// code, what the device asks in words (as on the consent page) with Approve / Deny, the outcome,
+// and the messages for codes that cannot be used. Nothing here says who else entered a code.
+import type { Context } from 'hono';
+import type { ClientConfig } from '../config/schema.ts';
+import type { Deps } from '../deps.ts';
+import type { PersonRequest } from '../grants/approved-request.ts';
+import { stepUpWords } from '../obligations/step-up.ts';
+import type { StepUp } from '../obligations/types.ts';
+import { clientName, DetailItem, resourceName, scopeWords } from './authorize-pages.tsx';
+import { Page, pageHeaders } from './pages.tsx';
+
+export type PageStatus = 200 | 400 | 403 | 404 | 429;
+
+export function userCodePage(c: Context, props: { csrf: string; who: string; userCode?: string | undefined; error?: string | undefined; status?: PageStatus }) {
+  pageHeaders(c);
+  return c.html(
+    <Page title="Connect a device">
+      <p>
+        You are signed in as <strong>{props.who}</strong>. Enter the code your device or command line shows.
+      </p>
+      {props.error ? (
+        <p role="alert" class="error">
+          {props.error}
+        </p>
+      ) : null}
+      <form method="post" action="/device">
+        <input type="hidden" name="csrf" value={props.csrf} />
+        <label for="user_code">Code</label>
+        <input id="user_code" name="user_code" value={props.userCode ?? ''} autocomplete="off" autocapitalize="characters" spellcheck={false} maxlength={32} required />
+        <button type="submit">Continue</button>
+      </form>
+    </Page>,
+    props.status ?? 200,
+  );
+}
+
+export function deviceRequestPage(c: Context, deps: Deps, props: { csrf: string; id: string; who: string; userCode: string; client: ClientConfig; request: PersonRequest; stepUp?: StepUp | undefined }) {
+  pageHeaders(c);
+  const { request, client } = props;
+  const resource = request.resource;
+  return c.html(
+    <Page title={`Allow ${clientName(client)} on your device?`}>
+      <p>
+        You are signed in as <strong>{props.who}</strong>. A device that showed the code <strong>{props.userCode}</strong> asks that <strong>{clientName(client)}</strong> may:
+      </p>
+      <ul>
+        {request.identityScopes.map((s) => (
+          <li>{scopeWords(deps, undefined, s)}</li>
+        ))}
+      </ul>
+      {resource ? (
+        <section aria-label={resourceName(deps, resource)}>
+          <h2>On {resourceName(deps, resource)}</h2>
+          <ul>
+            {request.resourceScopes.map((s) => (
+              <li>{scopeWords(deps, resource, s)}</li>
+            ))}
+            {(request.authorizationDetails ?? []).map((detail) => (
+              <DetailItem deps={deps} resource={resource} detail={detail} />
+            ))}
+            {!request.resourceScopes.length && !request.authorizationDetails?.length ? <li>Access it on your behalf</li> : null}
+          </ul>
+        </section>
+      ) : null}
+      <p>Approve only if you started this yourself, on a device you are using now.</p>
+      {props.stepUp ? <p>This needs a fresh sign-in with {stepUpWords(props.stepUp)}: if yours is not, Approve first takes you to sign in again.</p> : null}
+      <form method="post" action="/device/decide">
+        <input type="hidden" name="csrf" value={props.csrf} />
+        <input type="hidden" name="id" value={props.id} />
+        <input type="hidden" name="user_code" value={props.userCode} />
+        <button type="submit" name="decision" value="approve">
+          Approve
+        </button>
+        <button type="submit" name="decision" value="deny">
+          Deny
+        </button>
+      </form>
+    </Page>,
+  );
+}
+
+export function deviceDonePage(c: Context, props: { approved: boolean; clientName: string }) {
+  pageHeaders(c);
+  return c.html(
+    <Page title={props.approved ? 'Device connected' : 'Request denied'}>
+      <p role="status">
+        {props.approved
+          ? `You allowed ${props.clientName}. You can return to your device; it continues on its own.`
+          : `You denied ${props.clientName}. Your device gets no access.`}
+      </p>
+    </Page>,
+  );
+}
+
+export function deviceMessagePage(c: Context, status: PageStatus, title: string, message: string) {
+  pageHeaders(c);
+  return c.html(
+    <Page title={title}>
+      <p role="alert" class="error">
+        {message}
+      </p>
+      <p>
+        <a href="/device">Enter another code</a>
+      </p>
+    </Page>,
+    status,
+  );
+}

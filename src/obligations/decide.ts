@@ -1,0 +1,44 @@
+// The policies' decision for one request, with the inputs only the store knows: 1 the config's
+// compiled policies (none: allow, nothing looked up)  2 risk signals, only when a policy reads
+// `risk`  3 the pure evaluation (evaluate.ts). Callers turn the decision into wire behaviour.
+import type { ClientConfig } from '../config/schema.ts';
+import type { Deps } from '../deps.ts';
+import { evaluatePolicies, policiesUseRisk } from './evaluate.ts';
+import { compiledPolicies } from './policies.ts';
+import type { PolicyDecision, PolicyGrant, RiskSignals } from './types.ts';
+
+export type ObligationAsk = {
+  client: ClientConfig;
+  grant: PolicyGrant;
+  /** The person represented; undefined when a client is. */
+  sub?: string | undefined;
+  claims: Readonly<Record<string, unknown>>;
+  resource?: string | undefined;
+  scopes: readonly string[];
+  details: readonly unknown[];
+  /** Actors that acted before this client (token exchange chains). */
+  chain?: number | undefined;
+  now: number;
+};
+
+export async function decideObligations(deps: Deps, ask: ObligationAsk): Promise<PolicyDecision> {
+  // 1.
+  const policies = compiledPolicies(deps.config);
+  if (policies.length === 0) return { decision: 'allow', trace: [] };
+  // 2.
+  const risk: RiskSignals = { new_agent: false, chain: ask.chain ?? 0 };
+  if (policiesUseRisk(policies) && ask.client.kind === 'agent' && ask.sub !== undefined) {
+    const live = await deps.store.delegations.list({ sub: ask.sub, clientIds: [ask.client.client_id], limit: 1 }, ask.now);
+    risk.new_agent = live.length === 0;
+  }
+  // 3.
+  return evaluatePolicies(policies, {
+    client: { client_id: ask.client.client_id, kind: ask.client.kind, owner: ask.client.owner, name: ask.client.name },
+    person: ask.claims,
+    scopes: ask.scopes,
+    resource: ask.resource,
+    details: ask.details,
+    grant: ask.grant,
+    risk,
+  });
+}
