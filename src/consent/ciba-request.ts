@@ -16,6 +16,7 @@ import type { PersonRequest } from '../grants/approved-request.ts';
 import { isOAuthError, OAuthError } from '../oauth/errors.ts';
 import type { Params } from '../oauth/params.ts';
 import { approvalFor } from '../obligations/approvers-for.ts';
+import { checkAgentForPerson } from '../delegation/agent-person.ts';
 import { stepUpRecord, type StepUpRecord } from '../obligations/step-up.ts';
 import { verifyIdTokenHint } from '../passports/id-token.ts';
 import { openApproval } from './approvals.ts';
@@ -65,6 +66,8 @@ export async function requestBackchannelAuthentication(deps: Deps, client: Clien
   // 4.
   const sub = await resolveHint(deps, client, params);
   const claims = (await deps.store.subjects.claimsOf(sub)) ?? {};
+  // An agent asking for a person acts for them: its delegation policy decides, as for exchange.
+  checkAgentForPerson(deps, client, { sub, claims, resource: ask.resource, resourceScopes: ask.resourceScopes, details: ask.authorizationDetails ?? [] });
 
   // 5. A policy's refusal is §13 access_denied, which this endpoint answers with 403.
   const { approvers, stepUp } = await approvalFor(deps, {

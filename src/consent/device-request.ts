@@ -19,9 +19,10 @@ import { approvalFor } from '../obligations/approvers-for.ts';
 import { stepUpRecord, type Authentication } from '../obligations/step-up.ts';
 import type { StepUp } from '../obligations/types.ts';
 import type { Params } from '../oauth/params.ts';
-import type { ApprovalRecord } from '../store/ports.ts';
+import type { ApprovalRecord, ApproverRule } from '../store/ports.ts';
 import { decideApproval, openApproval, type Decision } from './approvals.ts';
 import { approverFrom, settle } from './approvers.ts';
+import { notifyApproval } from './notify.ts';
 import { displayUserCode, generateUserCode, hashUserCode, normaliseUserCode } from './user-code.ts';
 
 export const verificationPath = '/device';
@@ -75,7 +76,9 @@ export type Entered =
   /** Theirs, but already approved, denied or used. */
   | { status: 'answered' }
   /** Refused by policy when they entered it: the request is denied. */
-  | { status: 'refused'; reason: string };
+  | { status: 'refused'; reason: string }
+  /** The policy wants other people to approve (manager, dual): it now waits in their inbox. */
+  | { status: 'waiting'; approvers: ApproverRule; client: ClientConfig };
 
 export async function enterUserCode(deps: Deps, typed: string, sub: string): Promise<Entered> {
   const now = deps.now();
@@ -87,11 +90,18 @@ export async function enterUserCode(deps: Deps, typed: string, sub: string): Pro
   if (found.sub === undefined && found.status === 'pending') {
     const policy = await devicePolicy(deps, found, client, sub);
     const request = policy.stepUp ? { ...found.request, stepUp: stepUpRecord(policy.stepUp) } : undefined;
-    if (await deps.store.approvals.claim(found.id, sub, now, request)) {
-      await deps.store.audit.append({ id: uuidv7(), atMs: Date.now(), event: 'approval.claimed', clientId: found.clientId, subject: sub, details: { approval: found.id, kind: 'device' } });
+    const others = policy.approvers && policy.approvers.kind !== 'subject' ? policy.approvers : undefined;
+    if (await deps.store.approvals.claim(found.id, sub, now, request, others)) {
+      await deps.store.audit.append({ id: uuidv7(), atMs: Date.now(), event: 'approval.claimed', clientId: found.clientId, subject: sub, details: { approval: found.id, kind: 'device', ...(others ? { approvers: others.kind } : {}) } });
       if (policy.refused) {
         await denyByPolicy(deps, found, sub, policy.refused, now);
         return { status: 'refused', reason: policy.refused.description };
+      }
+      if (others) {
+        // Now that the person is known, the approvers are too: tell them, as for any new request.
+        const claimed = await deps.store.approvals.find(found.id);
+        if (claimed) notifyApproval(deps, 'approval.requested', claimed);
+        return { status: 'waiting', approvers: others, client };
       }
       return { status: 'mine', record: { ...found, sub, request: request ?? found.request }, client };
     }
@@ -104,11 +114,11 @@ export async function enterUserCode(deps: Deps, typed: string, sub: string): Pro
 }
 
 /**
- * The policies on a device request and the person who entered its code. A deny, a consent that
- * needs anyone but this person (manager, dual: not offered in the device flow yet, so refused
- * rather than skipped), or a manager that cannot be found: `refused`.
+ * The policies on a device request and the person who entered its code: a deny (or a manager that
+ * cannot be found) is `refused`; a consent that needs other people (manager, dual) routes the
+ * request to them; a step-up is asked of whoever approves.
  */
-async function devicePolicy(deps: Deps, record: ApprovalRecord, client: ClientConfig, sub: string): Promise<{ stepUp?: StepUp | undefined; refused?: OAuthError | undefined }> {
+async function devicePolicy(deps: Deps, record: ApprovalRecord, client: ClientConfig, sub: string): Promise<{ stepUp?: StepUp | undefined; approvers?: ApproverRule | undefined; refused?: OAuthError | undefined }> {
   const asked = record.request as PersonRequest;
   const claims = (await deps.store.subjects.claimsOf(sub)) ?? {};
   try {
@@ -121,8 +131,7 @@ async function devicePolicy(deps: Deps, record: ApprovalRecord, client: ClientCo
       scopes: [...(asked.identityScopes ?? []), ...(asked.resourceScopes ?? [])],
       details: asked.authorizationDetails ?? [],
     });
-    if (approvers.kind !== 'subject') return { refused: new OAuthError('access_denied', 'this request needs the approval of other people, which a device request cannot ask for', { reason: `policy_consent_unsupported_device:${approvers.kind}` }) };
-    return { stepUp };
+    return { stepUp, approvers };
   } catch (error) {
     if (isOAuthError(error) && error.code === 'access_denied') return { refused: error };
     throw error;

@@ -9,6 +9,7 @@ import type { DpopBinding } from '../dpop/request.ts';
 import { hashId, randomId } from '../federation/browser-login.ts';
 import type { AuthorizationDetail } from '../oauth/authorization-details.ts';
 import { OAuthError } from '../oauth/errors.ts';
+import { checkAgentForPerson } from '../delegation/agent-person.ts';
 import type { ApprovalKind, ApprovalRecord } from '../store/ports.ts';
 import type { PersonGrant } from './person-grant.ts';
 import { issuePersonTokens, passportTarget } from './person-tokens.ts';
@@ -56,6 +57,8 @@ export async function issueApprovedPersonTokens(options: { deps: Deps; client: C
   const asked = record.request as PersonRequest;
   if (record.sub === undefined) throw new OAuthError('invalid_grant', 'the request has nobody to issue for', { reason: 'no_subject' });
   const claims = (await deps.store.subjects.claimsOf(record.sub)) ?? {};
+  // An agent is checked again at issuance (its policy or state may have changed meanwhile).
+  checkAgentForPerson(deps, client, { sub: record.sub, claims, resource: asked.resource, resourceScopes: asked.resourceScopes, details: asked.authorizationDetails ?? [] }, options.dpop !== undefined);
   // The person's approval is their authentication for this grant.
   const approval = record.decisions.find((d) => d.approverSub === record.sub && d.decision === 'approve');
   const grant: PersonGrant = {
@@ -86,6 +89,7 @@ export async function issueApprovedPersonTokens(options: { deps: Deps; client: C
     grantType: options.grantType,
     dpop: options.dpop,
     approvalId: record.id,
+    ...(client.kind === 'agent' ? { act: { sub: client.client_id } } : {}),
     receipt: options.receipt,
     now,
   });

@@ -12,6 +12,7 @@ import { passportIdentityClaims } from '../oauth/identity-scopes.ts';
 import { toIssuedGrant, type PersonGrant } from './person-grant.ts';
 import { requireDpopForResource } from '../dpop/binding.ts';
 import type { DpopBinding } from '../dpop/request.ts';
+import type { ActClaim } from '../delegation/act.ts';
 import type { GrantResult, TokenResponse } from './types.ts';
 
 /** Where the Passport goes and for how long; checked again at every use, as config may change. */
@@ -47,6 +48,8 @@ export type PersonTokenRequest = {
   grantType: 'authorization_code' | 'refresh_token' | 'ciba' | 'device_code';
   /** The approval (CIBA, device code) the tokens were issued on: named in the Passport. */
   approvalId?: string | undefined;
+  /** An agent acting for the person (CIBA, device code): recorded in the Passport's act. */
+  act?: ActClaim | undefined;
   /** The request's DPoP proof key: the Passport is bound to it, and so is the refresh token of a public (or DPoP-bound) client. */
   dpop?: DpopBinding | undefined;
   receipt: string;
@@ -74,6 +77,7 @@ export async function issuePersonTokens(request: PersonTokenRequest): Promise<Gr
     pins: target.pins,
     dpopJkt: request.dpop?.jkt,
     approvalId: request.approvalId,
+    act: request.act,
     ttlSeconds: target.ttlSeconds,
     receipt: request.receipt,
     now,

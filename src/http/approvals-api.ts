@@ -4,7 +4,9 @@
 // Authenticated with the person's own Passport as a Bearer token (RFC 6750 §2.1): one of ours, for
 // Consulate itself (aud = issuer), from a person grant (auth_time), not revoked, not delegated (no
 // act), not DPoP-bound (no proof is checked here), and not held by an agent or by the client that
-// made the request. Errors are RFC 6750 §3 challenges. No cookies are read, so no CSRF applies.
+// made the request, and carrying the `approvals` scope (deciding in the person's name is its own
+// permission: a plain sign-in is not), never one issued on an approval (CIBA, device). Errors are
+// RFC 6750 §3 challenges. No cookies are read, so no CSRF applies.
 // A request that keeps a step-up is approved only with a Passport whose auth_time / acr meet it;
 // else 401 insufficient_user_authentication with acr_values / max_age (RFC 9470 §3).
 import { Hono, type Context } from 'hono';
@@ -47,6 +49,15 @@ async function authenticate(deps: Deps, c: Context): Promise<Caller> {
   if (claims.act !== undefined) throw invalid('delegated_passport');
   if (claims.cnf?.jkt !== undefined) throw invalid('bound_token_as_bearer');
   if (deps.config.clients.get(claims.client_id)?.kind === 'agent') throw invalid('agent_passport');
+  // Issued on an approval itself (CIBA, device): never a key to other approvals.
+  if (claims.approval !== undefined) throw invalid('approval_issued_passport');
+  // Deciding in the person's name is its own permission: a plain sign-in (openid) is not enough.
+  if (!(claims.scope ?? '').split(' ').includes('approvals')) {
+    throw new OAuthError('insufficient_scope', 'the access token lacks the approvals scope', {
+      reason: 'no_approvals_scope',
+      headers: { 'WWW-Authenticate': 'Bearer error="insufficient_scope", error_description="the access token lacks the approvals scope", scope="approvals"' },
+    });
+  }
   if (await deps.store.revocations.isRevoked(claims.jti)) throw invalid('revoked');
   return {
     approver: approverFrom(claims.sub, (await deps.store.subjects.claimsOf(claims.sub)) ?? {}),

@@ -17,6 +17,7 @@ const identityScopeWords: Readonly<Record<string, string>> = {
   email: 'See your e-mail address',
   groups: 'See the groups you belong to',
   offline_access: 'Stay connected when you are not using it',
+  approvals: 'Approve or deny requests waiting for your approval, in your name',
 };
 
 export const clientName = (client: ClientConfig) => client.name ?? client.client_id;

@@ -81,6 +81,10 @@ export function deviceRoutes(deps: Deps): Hono {
         deps.log.info({ req_id: c.get('requestId'), reason: 'device_request_refused_by_policy' }, 'device request refused');
         return deviceMessagePage(c, 403, 'Request refused', `This request is not allowed: ${entered.reason} Your device gets no access.`);
       }
+      if (entered.status === 'waiting') {
+        const whom = entered.approvers.kind === 'manager' ? 'your manager' : entered.approvers.kind === 'dual' ? `two people of ${entered.approvers.group}` : 'someone else';
+        return deviceMessagePage(c, 200, 'Waiting for approval', `This request needs the approval of ${whom}. They see it in their approvals inbox; your device gets access once they approve.`);
+      }
       if (entered.status === 'answered') return deviceMessagePage(c, 400, 'Already answered', 'You have already approved or denied this request. If your device still waits, start again there to get a new code.');
       // Not a usable code: it counts against the limit (someone else's code too, so it is no oracle).
       const left = attempts.fail(session.sid, max, now);

@@ -6,6 +6,8 @@ export const identityScopeClaims: Readonly<Record<string, readonly string[]>> = 
   email: ['email', 'email_verified'],
   groups: ['groups'],
   offline_access: [],
+  /** Consulate's own: decide approval requests through the inbox's JSON API (releases no claims). */
+  approvals: [],
 });
 
 export const identityScopes: readonly string[] = Object.keys(identityScopeClaims);

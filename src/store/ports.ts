@@ -255,7 +255,7 @@ export type ApprovalStore = {
    */
   poll(pollHash: string, clientId: string, now: number): Promise<Poll>;
   /** Sets the person of a request that has none yet (device flow), and with `request` its request; false when it already has one or is closed. */
-  claim(id: string, sub: string, now: number, request?: Record<string, unknown>): Promise<boolean>;
+  claim(id: string, sub: string, now: number, request?: Record<string, unknown>, approvers?: ApproverRule): Promise<boolean>;
   /**
    * Adds one person's decision and settles the request, atomically: `settle` (pure) says what the
    * decisions so far amount to. A closed or expired request takes no more decisions.

@@ -284,13 +284,23 @@ describe('approvals inbox', () => {
 
   describe('JSON API with a person’s Passport', () => {
     const api = `/approvals/api`;
-    const passport = async (person: Person) => (await personTokens(server, person, { identityScopes: ['openid'], resource: undefined, resourceScopes: [] })).access_token;
+    const passport = async (person: Person) => (await personTokens(server, person, { identityScopes: ['openid', 'approvals'], resource: undefined, resourceScopes: [] })).access_token;
     const call = async (path: string, token: string | undefined, init: RequestInit = {}) => {
       const response = await fetch(`${server.url}${path}`, { ...init, headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(init.headers as Record<string, string>) } });
       const text = await response.text();
       return { status: response.status, challenge: response.headers.get('www-authenticate'), body: (text ? JSON.parse(text) : {}) as Record<string, unknown> };
     };
     const post = (id: string, token: string | undefined, body: unknown) => call(`${api}/${id}`, token, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+
+    it('a plain sign-in Passport (no approvals scope) may not decide: 403 insufficient_scope, and nothing changes', async () => {
+      const opened = await open(carol.sub, { kind: 'subject' });
+      const plain = (await personTokens(server, carol, { identityScopes: ['openid'], resource: undefined, resourceScopes: [] })).access_token;
+      const listed = await call(api, plain);
+      expect(listed.status).toBe(403);
+      expect(listed.challenge).toContain('scope="approvals"');
+      expect((await post(opened.id, plain, { decision: 'approve' })).status).toBe(403);
+      expect((await server.deps.store.approvals.find(opened.id))?.status).toBe('pending');
+    });
 
     it('lists the person’s requests in words and approves one, audited like the page', async () => {
       const opened = await open(carol.sub, { kind: 'subject' });

@@ -132,7 +132,7 @@ describe('CIBA', () => {
   };
   /** The person decides through the approvals JSON API, with their own Passport (aud = issuer) from web-app. */
   const approve = async (approvalId: string, person: Person, decision: 'approve' | 'deny' = 'approve') => {
-    const passport = (await personTokens(server, person, { identityScopes: ['openid'], resource: undefined, resourceScopes: [] })).access_token;
+    const passport = (await personTokens(server, person, { identityScopes: ['openid', 'approvals'], resource: undefined, resourceScopes: [] })).access_token;
     const response = await fetch(new URL(`/approvals/api/${approvalId}`, server.url), { method: 'POST', headers: { authorization: `Bearer ${passport}`, 'content-type': 'application/json' }, body: JSON.stringify({ decision }) });
     return { status: response.status, body: (await response.json()) as Record<string, unknown> };
   };

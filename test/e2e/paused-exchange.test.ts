@@ -90,7 +90,7 @@ describe('paused token exchange (policies with consent)', () => {
   };
   /** A person decides through the approvals JSON API with their own Passport (aud = issuer, from web-app). */
   const decide = async (id: string, person: Person | string, decision: 'approve' | 'deny' = 'approve') => {
-    const passport = typeof person === 'string' ? person : (await personTokens(server, person, { identityScopes: ['openid'], resource: undefined, resourceScopes: [] })).access_token;
+    const passport = typeof person === 'string' ? person : (await personTokens(server, person, { identityScopes: ['openid', 'approvals'], resource: undefined, resourceScopes: [] })).access_token;
     const response = await fetch(`${server.url}/approvals/api/${id}`, { method: 'POST', headers: { authorization: `Bearer ${passport}`, 'content-type': 'application/json' }, body: JSON.stringify({ decision }) });
     return { status: response.status, challenge: response.headers.get('www-authenticate'), body: (await response.json()) as Body };
   };

@@ -5,7 +5,7 @@
 // approved after a fresh sign-in through the inbox); a device request a policy denies.
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { createRemoteJWKSet, jwtVerify } from 'jose';
+import { createRemoteJWKSet, decodeJwt, jwtVerify } from 'jose';
 import * as client from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashSecret } from '../../src/clients/secrets.ts';
@@ -15,7 +15,7 @@ import { drive, hiddenFields, redirectParams, startWithOkta, type Jar } from './
 import { cookieJar } from './support/browser.ts';
 import { discover } from './support/clients.ts';
 import { secrets, type TestConsulate } from './support/consulate.ts';
-import { accessTokenType, agentSecret, agentYaml, api, envName, exchangeGrant, personTokens, type Person } from './support/delegation.ts';
+import { accessTokenType, addPerson, agentSecret, agentYaml, api, envName, exchangeGrant, personTokens, type Person } from './support/delegation.ts';
 import type { Upstream } from './support/upstreams.ts';
 
 const cibaGrant = 'urn:openid:params:grant-type:ciba';
@@ -34,6 +34,9 @@ const policy = [
   '  - name: guarded-writes',
   '    when: client.client_id == "guarded" && "write-data" in scopes',
   '    then: { obligations: { consent: { approvers: subject }, step_up: { acr: "mfa" } } }',
+  '  - name: finance-devices-need-two',
+  '    when: grant == "device_code" && client.client_id == "finance-cli"',
+  '    then: { obligations: { consent: { approvers: { dual: { group: Finance } } } } }',
   '  - name: devices-refused',
   '    when: grant == "device_code"',
   '    then: { deny: { reason: "Devices may not act for people here." } }',
@@ -46,6 +49,7 @@ const files = {
   'consulate.yaml': `${readFileSync(resolve(import.meta.dirname, '../fixtures/config/consulate.yaml'), 'utf8')}ciba:\n  interval_seconds: 1\ndevice:\n  interval_seconds: 1\n`,
   'clients/guarded.yaml': agentYaml('guarded', 'act_for: { anyone: true }\nsubject_token_clients: [web-app]').replace(`grant_types: [client_credentials, ${exchangeGrant}]`, `grant_types: [client_credentials, ${exchangeGrant}, ${cibaGrant}]`)
     .replace(`\${env:${envName('guarded')}}`, hashSecret(agentSecret('guarded'))),
+  'clients/finance-cli.yaml': ['client_id: finance-cli', 'name: Finance CLI', 'token_endpoint_auth_method: none', `grant_types: [${deviceGrant}]`, 'resources:', `  ${api}:`, '    scopes: [read-data]'].join('\n'),
   'clients/device-cli.yaml': ['client_id: device-cli', 'name: Device CLI', 'token_endpoint_auth_method: none', `grant_types: [${deviceGrant}]`, 'resources:', `  ${api}:`, '    scopes: [read-data]'].join('\n'),
 };
 
@@ -200,7 +204,7 @@ describe('step-up and deny obligations', () => {
       expect((await decideApproval(server.deps, id, approver, 'approve', { authTime: server.deps.now(), acr: 'pwd' })).status).toBe('step_up');
       expect((await decideApproval(server.deps, id, approver, 'approve')).status).toBe('step_up');
       // The JSON API with a Passport of hers at acr pwd: 401 insufficient_user_authentication, naming the acr.
-      const { access_token: pwdPassport } = await personTokens(server, person, { identityScopes: ['openid'], resource: undefined, resourceScopes: [], acr: 'pwd' });
+      const { access_token: pwdPassport } = await personTokens(server, person, { identityScopes: ['openid', 'approvals'], resource: undefined, resourceScopes: [], acr: 'pwd' });
       const api401 = await fetch(`${server.url}/approvals/api/${id}`, { method: 'POST', headers: { authorization: `Bearer ${pwdPassport}`, 'content-type': 'application/json' }, body: '{"decision":"approve"}' });
       expect(api401.status).toBe(401);
       expect(await api401.json()).toMatchObject({ error: 'insufficient_user_authentication' });
@@ -262,6 +266,38 @@ describe('step-up and deny obligations', () => {
       );
       expect(error).toBeInstanceOf(client.ResponseBodyError);
       expect((error as client.ResponseBodyError).error).toBe('access_denied');
+    });
+
+    it('a policy that wants two approvers from Finance: the request waits in their inbox, not the person\'s, and two of them release it', async () => {
+      const cli = await discover(server, 'finance-cli', client.None());
+      const started = await client.initiateDeviceAuthorization(cli, { scope: 'read-data' });
+      const jar = cookieJar();
+      const form = await drive(server, okta, jar, `${server.url}/device`, { username: alice });
+      const response = await jar.fetch(`${server.url}/device`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ ...hiddenFields(form.page!.html), user_code: started.user_code }) });
+      expect(response.status).toBe(200);
+      const html = await response.text();
+      expect(html).toContain('Waiting for approval');
+      expect(html).toContain('two people of Finance');
+      expect(html).not.toContain('action="/device/decide"');
+
+      const claimed = (await server.deps.store.audit.list()).filter((r) => r.event === 'approval.claimed').at(-1);
+      const id = (claimed!.details as Body).approval as string;
+      const approval = await server.deps.store.approvals.find(id);
+      expect(approval).toMatchObject({ kind: 'device', status: 'pending', approvers: { kind: 'dual', group: 'Finance' } });
+      // The person who entered the code is not one of the approvers.
+      const person = await server.deps.store.subjects.claimsOf(approval!.sub!);
+      expect(await decideApproval(server.deps, id, approverFrom(approval!.sub!, person ?? {}), 'approve')).toEqual({ status: 'not_found' });
+      const carol = await addPerson(server, 'carol-fin', { email: 'carol@example.test', email_verified: true, groups: ['Finance'] });
+      const dan = await addPerson(server, 'dan-fin', { email: 'dan@example.test', email_verified: true, groups: ['Finance'] });
+      expect(await decideApproval(server.deps, id, approverFrom(carol.sub, carol.claims), 'approve')).toMatchObject({ status: 'recorded', record: { status: 'pending' } });
+      // One approval of two: the device still waits (a raw poll: openid-client would keep polling).
+      offset += 2;
+      const pending = await fetch(`${server.url}/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ grant_type: deviceGrant, device_code: started.device_code, client_id: 'finance-cli' }) });
+      expect(((await pending.json()) as Body).error).toBe('authorization_pending');
+      expect(await decideApproval(server.deps, id, approverFrom(dan.sub, dan.claims), 'approve')).toMatchObject({ status: 'recorded', record: { status: 'approved' } });
+      offset += 2;
+      const tokens = await client.pollDeviceAuthorizationGrant(cli, { ...started, interval: 1 });
+      expect(decodeJwt(tokens.access_token)).toMatchObject({ sub: approval!.sub, approval: id, client_id: 'finance-cli' });
     });
   });
 });

@@ -42,11 +42,11 @@ export function createSqliteApprovalStore(db: SqliteDb): ApprovalStore {
     return { status: early ? 'slow_down' : 'ok', record: load({ ...row, lastPolledAt: now, intervalSeconds }) as ApprovalRecord };
   });
 
-  const claim = db.$client.transaction((id: string, sub: string, now: number, request?: Record<string, unknown>) => {
+  const claim = db.$client.transaction((id: string, sub: string, now: number, request?: Record<string, unknown>, approvers?: ApproverRule) => {
     return (
       db
         .update(approvalRequests)
-        .set({ sub, ...(request ? { request: JSON.stringify(request) } : {}) })
+        .set({ sub, ...(request ? { request: JSON.stringify(request) } : {}), ...(approvers ? { approvers: JSON.stringify(approvers) } : {}) })
         .where(and(eq(approvalRequests.id, id), isNull(approvalRequests.sub), eq(approvalRequests.status, 'pending'), gt(approvalRequests.expiresAt, now)))
         .run().changes === 1
     );
@@ -99,8 +99,8 @@ export function createSqliteApprovalStore(db: SqliteDb): ApprovalStore {
     async poll(pollHash, clientId, now) {
       return poll.immediate(pollHash, clientId, now);
     },
-    async claim(id, sub, now, request) {
-      return claim.immediate(id, sub, now, request);
+    async claim(id, sub, now, request, approvers) {
+      return claim.immediate(id, sub, now, request, approvers);
     },
     async decide(id, decision, settle, now) {
       return decide.immediate(id, decision, settle, now);
