@@ -209,16 +209,16 @@ describe('paused token exchange (policies with consent)', () => {
     // A Passport delegated to it by Ada's exchange (act: writer).
     const delegated = await exchange('writer', await adaToken(), { scope: 'read-data' });
     await refusedWith(delegated.access_token, 'audience_not_consulate');
-    // Ada's own Passport for Consulate, which another agent obtained by CIBA with her approval:
-    // aud = issuer, a person grant, no act; still an agent's, so refused.
+    // Ada's Passport for Consulate, which another agent obtained by CIBA with her approval:
+    // aud = issuer, a person grant, the agent in act (it acts for her); refused.
     const ciba = await client.initiateBackchannelAuthentication(configs.get('other')!, { scope: 'openid', login_hint: 'ada@example.test' });
     const cibaId = (await server.deps.store.approvals.listOpen(now())).find((r) => r.clientId === 'other' && r.kind === 'ciba')!.id;
     expect(await decide(cibaId, ada)).toMatchObject({ status: 200, body: { outcome: 'approved' } });
     offset += 2;
     const viaCiba = await client.pollBackchannelAuthenticationGrant(configs.get('other')!, ciba);
     expect(decodeJwt(viaCiba.access_token)).toMatchObject({ aud: server.issuer, sub: ada.sub, client_id: 'other', auth_time: expect.any(Number) });
-    expect(decodeJwt(viaCiba.access_token).act).toBeUndefined();
-    await refusedWith(viaCiba.access_token, 'agent_passport');
+    expect(decodeJwt(viaCiba.access_token).act).toEqual({ sub: 'other' });
+    await refusedWith(viaCiba.access_token, 'delegated_passport');
     const listed = await fetch(`${server.url}/approvals/api`, { headers: { authorization: `Bearer ${viaCiba.access_token}` } });
     expect(listed.status).toBe(401);
 
