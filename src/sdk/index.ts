@@ -1,5 +1,6 @@
-// The guard's public API, for resource servers and MCP servers that accept Passports: the
-// framework-free guard, the Hono middleware, RFC 9728 metadata, and their types.
+// The SDK's public API. For resource servers and MCP servers that accept Passports: the
+// framework-free guard, the Hono middleware, RFC 9728 metadata, and their types. For agents that
+// obtain Passports: the agent client, its error type and its Passport cache.
 export { createPassportGuard, guardDefaults, type PassportGuard } from './guard.ts';
 export { configuredUrl, passportGuard, protectedResourceMetadata, type PassportEnv, type PassportMiddlewareOptions, type PassportVariables } from './hono.ts';
 export { protectedResourceMetadataDocument, protectedResourceMetadataPath, protectedResourceMetadataUrl, type ProtectedResourceMetadataOptions } from './metadata.ts';
@@ -19,3 +20,7 @@ export type {
   Requirements,
   TokenReason,
 } from './types.ts';
+// The agent SDK: Passports for agents (client credentials, exchange, CIBA, device flow, DPoP).
+export { createAgentClient, type AgentClient, type AgentClientOptions, type AgentTokens, type Pending, type Target, type Waiting } from './agent-client.ts';
+export { ConsulateOAuthError } from './agent-errors.ts';
+export { createPassportCache, passportCacheKey, type PassportCache, type PassportCacheKeyParts } from './passport-cache.ts';
