@@ -1,5 +1,5 @@
 // Device flow user codes (RFC 8628 §6.1): 8 characters of the base-20 set BCDFGHJKLMNPQRSTVWXZ
-// (letters only, no vowels: typed without modifier keys, never a word), shown as XXXX-XXXX. That is
+// (letters only, no vowels: typed without modifier keys, never a word), shown in two groups of four (BCDF-GHJK). That is
 // 20^8 ≈ 2^34.6 codes, enough only together with a limit on wrong entries (§5.1). What the person
 // types is normalised before comparison: upper case, dashes and spaces dropped. Only the hash of
 // the normalised code is stored. No I/O besides the random source.
@@ -18,7 +18,7 @@ export function generateUserCode(): string {
   return code;
 }
 
-/** How the code is shown: XXXX-XXXX. */
+/** How the code is shown: two groups of four, joined by a dash. */
 export const displayUserCode = (code: string): string => `${code.slice(0, 4)}-${code.slice(4)}`;
 
 /** The code as compared; undefined when what was typed cannot be a code at all. */

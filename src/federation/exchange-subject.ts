@@ -3,11 +3,11 @@
 // (deny, missing: recorded like a refused login)  2 the upstream account is linked to one local
 // person, with the login's options  3 claims are kept for a person seen first here, and an audit record is written.
 // Must not record the token, and no more about the person than a login records.
-import { randomUUID } from 'node:crypto';
 import { uuidv7 } from '../audit/ids.ts';
 import type { CanonicalClaims } from '../claims/canonical.ts';
 import { mapClaims, type CompiledRuleSet } from '../claims/engine.ts';
 import type { LinkedSubject, Store } from '../store/ports.ts';
+import { linkUpstreamAccount } from './login.ts';
 import type { VerifiedUpstreamToken } from './upstream-token-verifier.ts';
 
 export type ExchangedPerson = { claims: CanonicalClaims & { sub: string }; linkedBy: LinkedSubject['linkedBy'] };
@@ -35,15 +35,7 @@ export async function linkExchangedSubject(store: Store, ruleSet: CompiledRuleSe
   }
   const canonical = mapped.canonical;
   // 2.
-  const linked = await store.subjects.linkLogin({
-    origIss: canonical.orig_iss,
-    origSub: canonical.orig_sub,
-    upstreamId: upstream.id,
-    verifiedEmail: canonical.email_verified ? canonical.email : undefined,
-    linkByEmail: upstream.link_verified_email,
-    newSub: randomUUID(),
-    now,
-  });
+  const linked = await linkUpstreamAccount(store, upstream, canonical, now);
   // 3. A login's claims are not replaced: an access token usually says less (no verified-e-mail
   //    flag, no profile), and userinfo and refreshed ID tokens read what is kept. A person first
   //    seen through an exchange gets these, so that later hops can check their groups.

@@ -7,12 +7,25 @@ import { uuidv7 } from '../audit/ids.ts';
 import type { CanonicalClaims } from '../claims/canonical.ts';
 import { mapClaims, type CompiledRuleSet } from '../claims/engine.ts';
 import type { UpstreamConfig } from '../config/schema.ts';
-import type { Store } from '../store/ports.ts';
+import type { LinkedSubject, Store } from '../store/ports.ts';
 import { UpstreamError, type LoginChecks, type UpstreamConnector } from './connector.ts';
 
 export type LoginRequirements = { acrValues?: readonly string[] | undefined; maxAge?: number | undefined };
 
 export type CompletedLogin = { claims: CanonicalClaims & { sub: string }; linkedBy: 'account' | 'verified_email' | 'new_person' };
+
+/** The local person of a mapped upstream identity, found or created atomically; only a verified e-mail may link. */
+export function linkUpstreamAccount(store: Store, upstream: UpstreamConfig, canonical: CanonicalClaims, now: number): Promise<LinkedSubject> {
+  return store.subjects.linkLogin({
+    origIss: canonical.orig_iss,
+    origSub: canonical.orig_sub,
+    upstreamId: upstream.id,
+    verifiedEmail: canonical.email_verified ? canonical.email : undefined,
+    linkByEmail: upstream.link_verified_email,
+    newSub: randomUUID(),
+    now,
+  });
+}
 
 export async function completeUpstreamLogin(
   store: Store,
@@ -48,15 +61,7 @@ export async function completeUpstreamLogin(
     throw new UpstreamError('rejected', 'upstream authentication is older than max_age');
   }
   // 4.
-  const linked = await store.subjects.linkLogin({
-    origIss: canonical.orig_iss,
-    origSub: canonical.orig_sub,
-    upstreamId: upstream.id,
-    verifiedEmail: canonical.email_verified ? canonical.email : undefined,
-    linkByEmail: upstream.link_verified_email,
-    newSub: randomUUID(),
-    now,
-  });
+  const linked = await linkUpstreamAccount(store, upstream, canonical, now);
   // 5.
   const claims = { ...canonical, sub: linked.sub };
   await store.subjects.saveClaims(linked.sub, claims);

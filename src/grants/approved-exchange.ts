@@ -6,13 +6,12 @@
 // (the approval satisfied them)  5 the answer the original grant would have given.
 // pollApproval has already turned the approval into "issued" (after checkPausedHolder): a failure here spends it.
 import { jwtBearerGrant, tokenExchangeGrant, type ClientConfig } from '../config/schema.ts';
-import { tokenTypes } from '../delegation/token-types.ts';
 import type { Deps } from '../deps.ts';
 import type { DpopBinding } from '../dpop/request.ts';
 import { OAuthError } from '../oauth/errors.ts';
 import type { PausedExchange } from '../obligations/exchange.ts';
 import type { ApprovalRecord } from '../store/ports.ts';
-import { issueDelegatedPassport } from './delegated-passport.ts';
+import { delegatedReceiptDetails, delegatedResponse, issueDelegatedPassport } from './delegated-passport.ts';
 import type { GrantResult } from './types.ts';
 
 const unknownRequest = (reason: string) => new OAuthError('invalid_grant', 'the auth_req_id is invalid or was issued to another client', { reason });
@@ -57,14 +56,7 @@ export async function issueApprovedExchange(options: { deps: Deps; client: Clien
   const { claims } = passport;
   const grantType = grant === 'jwt_bearer' ? jwtBearerGrant : tokenExchangeGrant;
   return {
-    response: {
-      access_token: passport.token,
-      ...(grant === 'token_exchange' ? { issued_token_type: tokenTypes.accessToken } : {}),
-      token_type: claims.cnf ? 'DPoP' : 'Bearer',
-      expires_in: passport.ttlSeconds,
-      ...(claims.scope ? { scope: claims.scope } : {}),
-      ...(claims.authorization_details ? { authorization_details: claims.authorization_details } : {}),
-    },
+    response: delegatedResponse(passport, grant === 'token_exchange'),
     audit: {
       event: grant === 'jwt_bearer' ? 'passport.issued' : 'passport.exchanged',
       subject: claims.sub,
@@ -74,15 +66,7 @@ export async function issueApprovedExchange(options: { deps: Deps; client: Clien
         approval: record.id,
         approved_by: record.decisions.filter((d) => d.decision === 'approve').map((d) => d.approverSub),
         policy: `${paused.exchange.policy}/${paused.exchange.rule}`,
-        aud: claims.aud,
-        scope: claims.scope ?? '',
-        exp: claims.exp,
-        did: claims.did,
-        new_delegation: passport.newDelegation,
-        act: claims.act,
-        subject_origin: subject.origin,
-        subject_jti: subject.jti ?? null,
-        dpop_jkt: claims.cnf?.jkt ?? null,
+        ...delegatedReceiptDetails(passport, subject),
       },
     },
   };

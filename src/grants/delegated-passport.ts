@@ -11,6 +11,7 @@ import { budgetClaim, isSpent, toDelegationBudget } from '../delegation/budget.t
 import { detailsWithin } from '../delegation/details.ts';
 import { decideDelegation } from '../delegation/policy.ts';
 import type { SubjectToken } from '../delegation/subject-token.ts';
+import { tokenTypes } from '../delegation/token-types.ts';
 import type { Deps } from '../deps.ts';
 import { checkAuthorizationDetails, type AuthorizationDetail } from '../oauth/authorization-details.ts';
 import { OAuthError } from '../oauth/errors.ts';
@@ -19,6 +20,7 @@ import { mintPassport, type PassportClaims } from '../passports/mint.ts';
 import { requireDpopForResource, requireHolder } from '../dpop/binding.ts';
 import { applyExchangePolicies, type ExchangeGrant } from '../obligations/exchange.ts';
 import type { DpopBinding } from '../dpop/request.ts';
+import type { TokenResponse } from './types.ts';
 
 export type DelegatedAsk = {
   deps: Deps;
@@ -158,3 +160,33 @@ export async function issueDelegatedPassport(ask: DelegatedAsk): Promise<Delegat
 
 const subjectId = (subject: SubjectToken): string => (subject.represented.kind === 'person' ? subject.represented.sub : subject.represented.clientId);
 
+
+/** The token response for a delegated Passport; token exchange also says what it issued (RFC 8693 §2.2.1). */
+export function delegatedResponse(passport: DelegatedPassport, exchanged: boolean): TokenResponse {
+  const { claims } = passport;
+  return {
+    access_token: passport.token,
+    ...(exchanged ? { issued_token_type: tokenTypes.accessToken } : {}),
+    token_type: claims.cnf ? 'DPoP' : 'Bearer',
+    expires_in: passport.ttlSeconds,
+    ...(claims.scope ? { scope: claims.scope } : {}),
+    ...(claims.authorization_details ? { authorization_details: claims.authorization_details } : {}),
+  };
+}
+
+/** What every receipt of a delegated Passport records, whichever grant issued it. */
+export function delegatedReceiptDetails(passport: DelegatedPassport, subject: SubjectToken): Record<string, unknown> {
+  const { claims } = passport;
+  return {
+    aud: claims.aud,
+    scope: claims.scope ?? '',
+    exp: claims.exp,
+    did: claims.did,
+    new_delegation: passport.newDelegation,
+    act: claims.act,
+    subject_origin: subject.origin,
+    subject_jti: subject.jti ?? null,
+    dpop_jkt: claims.cnf?.jkt ?? null,
+    authorization_details_types: claims.authorization_details?.map((d) => d.type) ?? [],
+  };
+}

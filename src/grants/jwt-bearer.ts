@@ -13,7 +13,7 @@ import type { SubjectToken } from '../delegation/subject-token.ts';
 import type { Deps } from '../deps.ts';
 import { OAuthError } from '../oauth/errors.ts';
 import { parseScope, type Params } from '../oauth/params.ts';
-import { issueDelegatedPassport } from './delegated-passport.ts';
+import { delegatedReceiptDetails, delegatedResponse, issueDelegatedPassport } from './delegated-passport.ts';
 import type { Grant } from './types.ts';
 
 const invalidAssertion = (reason: string) => new OAuthError('invalid_grant', 'assertion is invalid', { reason: `assertion_${reason}` });
@@ -71,7 +71,7 @@ export const jwtBearerGrant: Grant = {
     // 7.
     const issued = passport.claims;
     return {
-      response: { access_token: passport.token, token_type: dpop ? 'DPoP' : 'Bearer', expires_in: passport.ttlSeconds, ...(issued.scope ? { scope: issued.scope } : {}) },
+      response: delegatedResponse(passport, false),
       audit: {
         event: 'passport.issued',
         subject: issued.sub,
@@ -84,11 +84,7 @@ export const jwtBearerGrant: Grant = {
           // The issuer's actors name its own clients: recorded here, not nested into our act.
           assertion_act: claims.act ?? null,
           linked_by: linked.linkedBy,
-          aud: issued.aud,
-          scope: issued.scope ?? '',
-          exp: issued.exp,
-          did: issued.did,
-          act: issued.act,
+          ...delegatedReceiptDetails(passport, subject),
         },
       },
     };

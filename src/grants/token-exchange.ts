@@ -13,7 +13,7 @@ import { parseScope, type Params } from '../oauth/params.ts';
 import { verifyPassport } from '../passports/verify.ts';
 import type { ClientConfig } from '../config/schema.ts';
 import type { Deps } from '../deps.ts';
-import { issueDelegatedPassport } from './delegated-passport.ts';
+import { delegatedReceiptDetails, delegatedResponse, issueDelegatedPassport } from './delegated-passport.ts';
 import { issueIdJag } from './id-jag-issue.ts';
 import type { Grant } from './types.ts';
 
@@ -55,32 +55,8 @@ export const tokenExchange: Grant = {
     });
     const { claims } = passport;
     return {
-      response: {
-        access_token: passport.token,
-        issued_token_type: tokenTypes.accessToken,
-        token_type: claims.cnf ? 'DPoP' : 'Bearer',
-        expires_in: passport.ttlSeconds,
-        ...(claims.scope ? { scope: claims.scope } : {}),
-        ...(claims.authorization_details ? { authorization_details: claims.authorization_details } : {}),
-      },
-      audit: {
-        event: 'passport.exchanged',
-        subject: claims.sub,
-        tokenJti: claims.jti,
-        details: {
-          grant_type: tokenExchangeGrant,
-          aud: claims.aud,
-          scope: claims.scope ?? '',
-          exp: claims.exp,
-          did: claims.did,
-          new_delegation: passport.newDelegation,
-          act: claims.act,
-          subject_origin: subject.origin,
-          subject_jti: subject.jti ?? null,
-          dpop_jkt: claims.cnf?.jkt ?? null,
-          authorization_details_types: claims.authorization_details?.map((d) => d.type) ?? [],
-        },
-      },
+      response: delegatedResponse(passport, true),
+      audit: { event: 'passport.exchanged', subject: claims.sub, tokenJti: claims.jti, details: { grant_type: tokenExchangeGrant, ...delegatedReceiptDetails(passport, subject) } },
     };
   },
 };
