@@ -12,6 +12,7 @@ import { oauthRoutes } from './http/oauth-routes.ts';
 import { userinfoRoutes } from './http/userinfo-routes.ts';
 import { parRoutes } from './http/par-routes.ts';
 import { usageRoutes } from './http/usage-routes.ts';
+import { registrationRoutes } from './http/registration-routes.ts';
 import { approvalsRoutes } from './http/approvals-routes.tsx';
 import { cibaRoutes } from './http/ciba-routes.ts';
 import { deviceRoutes } from './http/device-routes.tsx';
@@ -36,6 +37,7 @@ export function createApp(deps: Deps, options: { isShuttingDown?: () => boolean 
   app.route('/', parRoutes(deps));
   app.route('/', cibaRoutes(deps));
   app.route('/', usageRoutes(deps));
+  app.route('/', registrationRoutes(deps));
   app.route('/', loginRoutes(deps));
   app.route('/', authorizeRoutes(deps));
   app.route('/', deviceRoutes(deps));

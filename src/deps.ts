@@ -1,6 +1,7 @@
 // Composition root: the one place that wires config, store and services together.
 import type { ValidateFunction } from 'ajv';
 import { createClientKeySets, type ClientKeySets } from './clients/assertion.ts';
+import { createClientDocuments, type ClientDocuments } from './clients/directory.ts';
 import { compileRuleSet, type CompiledRuleSet } from './claims/engine.ts';
 import type { Config } from './config/load.ts';
 import { createAssertionIssuers, type AssertionIssuers } from './delegation/assertion-issuers.ts';
@@ -22,6 +23,8 @@ export type Deps = {
   readonly store: Store;
   readonly keyring: Keyring;
   readonly clientKeySets: ClientKeySets;
+  /** Client ID Metadata Documents (MCP clients), fetched with the configured limits. */
+  readonly clientDocuments: ClientDocuments;
   /** Per resource, the validator of each authorization_details type it accepts. */
   readonly detailsTypes: ReadonlyMap<string, ReadonlyMap<string, ValidateFunction>>;
   readonly connectors: ReadonlyMap<string, UpstreamConnector>;
@@ -68,6 +71,7 @@ export async function createDeps(options: { config: Config; issuer: string; stor
     store,
     keyring,
     clientKeySets: createClientKeySets(config.main.http.upstream_timeout_ms),
+    clientDocuments: createClientDocuments(config),
     detailsTypes,
     connectors: new Map([...config.upstreams.values()].map((u) => [u.id, createOidcConnector(u, config.main.http.upstream_timeout_ms)])),
     mappings: compileMappings(config),

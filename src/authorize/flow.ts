@@ -5,6 +5,7 @@
 // Policies (grant authorization_code) are decided once the person is known, before step-up: a deny
 // ends the request with access_denied; a step_up obligation adds its acr / max_age to the request's
 // own; a consent obligation is the consent page, as always.
+import { findClient } from '../clients/directory.ts';
 import { uuidv7 } from '../audit/ids.ts';
 import type { ClientConfig } from '../config/schema.ts';
 import type { Deps } from '../deps.ts';
@@ -51,7 +52,7 @@ export async function findPending(deps: Deps, id: string | undefined, browserId:
   if (!record || record.browserHash !== hashId(browserId)) {
     throw new AuthorizePageError('Request expired', 'This sign-in request has expired or was started in another browser. Please go back to the application and start again.', 'unknown_request');
   }
-  const client = deps.config.clients.get(record.clientId);
+  const client = await findClient(deps, record.clientId);
   if (!client) throw new AuthorizePageError('Unknown application', 'This application is no longer registered.', 'client_gone');
   return { id: id as string, request: record.request as unknown as AuthorizationRequest, createdAt: record.createdAt, client };
 }

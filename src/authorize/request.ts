@@ -121,6 +121,8 @@ export function validateAsk(deps: Deps, client: ClientConfig, params: Params): A
   const askedResourceScopes = scopes.filter((s) => !isIdentityScope(s));
   const resourceParams = params.all('resource');
   const details = params.get('authorization_details');
+  // MCP clients (and clients the operator marks) always name the resource (RFC 8707); no default.
+  if (client.require_resource && resourceParams.length === 0) throw new OAuthError('invalid_target', 'resource is required');
   let resource: string | undefined;
   let resourceScopes: string[] = [];
   let authorizationDetails: AuthorizationDetail[] | undefined;

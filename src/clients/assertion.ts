@@ -2,7 +2,7 @@
 // iss = sub = client_id, aud = our issuer, exp bounded, jti used once (recorded in the database,
 // so a replay fails across restarts and nodes). Asymmetric algorithms only.
 import { createLocalJWKSet, createRemoteJWKSet, decodeJwt, decodeProtectedHeader, errors, jwtVerify, type JWTVerifyGetKey } from 'jose';
-import type { Config } from '../config/load.ts';
+import type { ClientLookup } from './directory.ts';
 import type { ClientConfig } from '../config/schema.ts';
 import type { ReplayStore } from '../store/ports.ts';
 
@@ -40,7 +40,7 @@ export function createClientKeySets(timeoutMs: number): ClientKeySets {
   };
 }
 
-export async function verifyClientAssertion(assertion: string, clientIdParam: string | undefined, config: Config, context: AssertionContext): Promise<AssertionCheck> {
+export async function verifyClientAssertion(assertion: string, clientIdParam: string | undefined, lookup: ClientLookup, context: AssertionContext): Promise<AssertionCheck> {
   let clientId: unknown;
   let typ: string | undefined;
   try {
@@ -53,7 +53,7 @@ export async function verifyClientAssertion(assertion: string, clientIdParam: st
   if (typ !== undefined && !/^(JWT|client-authentication\+jwt)$/i.test(typ)) return { ok: false, reason: 'bad_claims' };
   if (typeof clientId !== 'string') return { ok: false, reason: 'malformed' };
   if (clientIdParam !== undefined && clientIdParam !== clientId) return { ok: false, reason: 'client_id_mismatch' };
-  const client = config.clients.get(clientId);
+  const client = await lookup(clientId);
   if (!client) return { ok: false, reason: 'unknown_client' };
   if (client.token_endpoint_auth_method !== 'private_key_jwt') return { ok: false, reason: 'method_not_registered' };
 

@@ -2,11 +2,11 @@
 // Pipeline: 1 find the one method the request uses (more than one is invalid_request)
 // 2 find the client and check the method is the one it registered 3 check the credential.
 // Every failure is the same 401 invalid_client on the wire; the reason goes to the log.
-import type { Config } from '../config/load.ts';
 import type { ClientConfig } from '../config/schema.ts';
 import { OAuthError } from '../oauth/errors.ts';
 import type { Params } from '../oauth/params.ts';
 import { verifyClientAssertion, type AssertionContext } from './assertion.ts';
+import type { ClientLookup } from './directory.ts';
 import { verifySecret } from './secrets.ts';
 
 export const jwtBearerAssertionType = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
@@ -37,7 +37,7 @@ function parseBasic(header: string): { id: string; secret: string } | undefined 
   }
 }
 
-export async function authenticateClient(request: ClientAuthRequest, config: Config, context: AssertionContext): Promise<AuthenticatedClient> {
+export async function authenticateClient(request: ClientAuthRequest, lookup: ClientLookup, context: AssertionContext): Promise<AuthenticatedClient> {
   const { params } = request;
   const realm = context.issuer;
   const header = request.authorization;
@@ -54,37 +54,37 @@ export async function authenticateClient(request: ClientAuthRequest, config: Con
     if (!basic) throw clientAuthFailed('malformed_basic_header', true, realm);
     const bodyId = params.get('client_id');
     if (bodyId !== undefined && bodyId !== basic.id) throw new OAuthError('invalid_request', 'client_id does not match the Authorization header');
-    return checkSecret(config, basic.id, basic.secret, 'client_secret_basic', true, realm);
+    return checkSecret(lookup, basic.id, basic.secret, 'client_secret_basic', true, realm);
   }
   if (usesPost) {
     const id = params.get('client_id');
     if (id === undefined) throw clientAuthFailed('missing_client_id', false, realm);
-    return checkSecret(config, id, params.get('client_secret') as string, 'client_secret_post', false, realm);
+    return checkSecret(lookup, id, params.get('client_secret') as string, 'client_secret_post', false, realm);
   }
   if (usesJwt) {
     if (params.get('client_assertion_type') !== jwtBearerAssertionType) throw clientAuthFailed('unsupported_assertion_type', false, realm);
     const assertion = params.get('client_assertion');
     if (assertion === undefined) throw clientAuthFailed('missing_assertion', false, realm);
-    const result = await verifyClientAssertion(assertion, params.get('client_id'), config, context);
+    const result = await verifyClientAssertion(assertion, params.get('client_id'), lookup, context);
     if (!result.ok) throw clientAuthFailed(`assertion_${result.reason}`, false, realm);
     return { client: result.client, method: 'private_key_jwt' };
   }
   // A public client (RFC 6749 §2.1) names itself; what protects it is PKCE and, later, DPoP.
   const publicId = params.get('client_id');
-  const publicClient = publicId === undefined ? undefined : config.clients.get(publicId);
+  const publicClient = publicId === undefined ? undefined : await lookup(publicId);
   if (publicClient?.token_endpoint_auth_method === 'none') return { client: publicClient, method: 'none' };
   throw clientAuthFailed(publicClient ? 'method_not_registered' : 'no_client_authentication', false, realm);
 }
 
-function checkSecret(
-  config: Config,
+async function checkSecret(
+  lookup: ClientLookup,
   id: string,
   secret: string,
   method: 'client_secret_basic' | 'client_secret_post',
   basic: boolean,
   realm: string,
-): AuthenticatedClient {
-  const client = config.clients.get(id);
+): Promise<AuthenticatedClient> {
+  const client = await lookup(id);
   const registered = client?.token_endpoint_auth_method === method;
   // The hash check runs even for unknown clients or wrong methods, so timing tells nothing.
   const secretOk = verifySecret(secret, registered ? client?.secret_hash : undefined);

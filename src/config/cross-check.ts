@@ -97,7 +97,7 @@ export function crossCheck(config: {
         if (!grant.authorization_details_types.includes(type)) problems.push(at.problem(['resources', uri, 'actions', type], `"${type}" is not one of this resource's authorization_details_types here`));
       }
     }
-    checkDelegation(client, config, issuers, problems);
+    checkDelegation(client, config, resources, issuers, problems);
     if (client.default_resource !== undefined && !Object.hasOwn(client.resources, client.default_resource)) {
       problems.push(at.problem(['default_resource'], 'must be one of the client\'s resources'));
     }
@@ -111,6 +111,7 @@ export function crossCheck(config: {
 function checkDelegation(
   client: Located<ClientConfig>,
   config: { clients: Located<ClientConfig>[]; upstreams: Located<UpstreamConfig>[] },
+  resources: ReadonlyMap<string, unknown>,
   issuers: ReadonlySet<string>,
   problems: ConfigProblem[],
 ): void {
@@ -128,6 +129,9 @@ function checkDelegation(
   const clientIds = new Set(config.clients.map((c) => c.client_id));
   policy.subject_token_clients.forEach((id, i) => {
     if (!clientIds.has(id)) problems.push(at.problem(['delegation', 'subject_token_clients', i], `unknown client ${id}`));
+  });
+  policy.subject_token_audiences.forEach((uri, i) => {
+    if (!resources.has(uri)) problems.push(at.problem(['delegation', 'subject_token_audiences', i], `unknown resource ${uri}`));
   });
   policy.act_for.clients.forEach((id, i) => {
     if (!clientIds.has(id)) problems.push(at.problem(['delegation', 'act_for', 'clients', i], `unknown client ${id}`));

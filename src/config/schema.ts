@@ -2,32 +2,8 @@
 // JSON Schema descriptions editors show). Shapes only; cross-references are checked in cross-check.ts.
 import { z } from 'zod';
 
-const seconds = (doc: string, def: number, max: number) =>
-  z.number().int().min(1).max(max).default(def).describe(doc);
-
-const httpsOrLoopbackUrl = z
-  .string()
-  .refine((value) => {
-    try {
-      const url = new URL(value);
-      if (url.hash || url.search || url.username || url.password) return false;
-      if (url.protocol === 'https:') return true;
-      return url.protocol === 'http:' && ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
-    } catch {
-      return false;
-    }
-  }, 'must be an https URL (http only on localhost/127.0.0.1/[::1]) without query, fragment or userinfo');
-
-const absoluteUri = z.string().refine((value) => {
-  try {
-    const url = new URL(value);
-    return !url.hash;
-  } catch {
-    return false;
-  }
-}, 'must be an absolute URI without a fragment (RFC 8707 §2)');
-
-const scopeToken = z.string().regex(/^[\x21\x23-\x5B\x5D-\x7E]+$/, 'must be a scope token (RFC 6749 §3.3)');
+import { absoluteUri, httpsOrLoopbackUrl, scopeToken, seconds } from './values.ts';
+import { clientIdMetadataDocumentsSchema, dynamicRegistrationSchema } from './open-clients-schema.ts';
 
 export const mainConfigSchema = z
   .strictObject({
@@ -142,6 +118,8 @@ export const mainConfigSchema = z
       })
       .prefault({})
       .describe('DPoP (RFC 9449): sender-constrained Passports.'),
+    client_id_metadata_documents: clientIdMetadataDocumentsSchema,
+    dynamic_registration: dynamicRegistrationSchema,
     welcome: z.string().max(4000).optional().describe('Text printed when the server starts (demo configs use it to list demo credentials).'),
     log: z
       .strictObject({
@@ -186,6 +164,10 @@ const delegationSchema = z
       .prefault({})
       .describe('Whom this client may act for. Empty: nobody.'),
     subject_token_clients: z.array(z.string().min(1)).default([]).describe('Clients whose Passports and ID tokens it may exchange, besides its own.'),
+    subject_token_audiences: z
+      .array(absoluteUri)
+      .default([])
+      .describe('Resources (this service\'s own, as a resource server or MCP server) whose Passports it may exchange, whichever client they were issued to: to call downstream on the person\'s behalf.'),
     subject_token_upstreams: z.array(z.string().min(1)).default([]).describe('Upstreams (trusted for exchange) whose tokens it may exchange.'),
     jwt_bearer_issuers: z.array(z.string().min(1)).default([]).describe('Trusted issuers (config/issuers/) whose assertions and ID-JAGs it may present (RFC 7523).'),
     max_chain: z.number().int().min(1).max(10).default(1).describe('Longest actor chain (number of nested act entries) a Passport it is part of may carry.'),
@@ -210,7 +192,7 @@ const delegationSchema = z
   .describe('Delegation policy: whom it may act for and what it may ask for in their name.');
 
 /** Redirect URIs: absolute, no fragment (RFC 6749 §3.1.2); http only for loopback (RFC 8252 §7.3), or a private-use scheme (§7.1). */
-const redirectUri = z.string().max(2000).refine((value) => {
+export const redirectUri = z.string().max(2000).refine((value) => {
   try {
     const url = new URL(value);
     if (url.hash || value.includes('#') || url.username || url.password) return false;
@@ -246,6 +228,7 @@ export const clientSchema = z
     backchannel_token_delivery_mode: z.enum(['poll', 'ping']).default('poll').describe('CIBA: poll, or ping (Consulate notifies backchannel_client_notification_endpoint, then the client fetches the tokens).'),
     backchannel_client_notification_endpoint: httpsOrLoopbackUrl.optional().describe('CIBA ping mode: where Consulate POSTs {auth_req_id} with the client_notification_token as Bearer.'),
     dpop_bound_access_tokens: z.boolean().default(false).describe('Every Passport and refresh token of this client is DPoP-bound (RFC 9449 §5.2): token requests without a DPoP proof are refused.'),
+    require_resource: z.boolean().default(false).describe('Every authorization and token request must name its resource (RFC 8707), as MCP clients do; no default resource.'),
     skip_consent: z.boolean().default(false).describe('A first-party app: people are never asked to consent for it (prompt=consent still asks).'),
     id_token_signed_response_alg: z.enum(['RS256', 'ES256']).default('RS256').describe('Algorithm of this client\'s ID tokens and JARM responses.'),
     resources: z

@@ -5,6 +5,7 @@
 // the budget, all or nothing, a usage id counted once)  8 audit record.
 // It must not reveal to a caller why a token it may not see is refused: every such case is the
 // same `{ active: false }` as an unknown token (RFC 7662 §4 style); the reason goes to the log.
+import { allActive } from '../clients/directory.ts';
 import { uuidv7 } from '../audit/ids.ts';
 import type { AuthenticatedClient } from '../clients/authenticate.ts';
 import type { Deps } from '../deps.ts';
@@ -14,7 +15,6 @@ import type { PassportClaims } from '../passports/mint.ts';
 import { verifyPassport } from '../passports/verify.ts';
 import { actorsOf, parseAct } from './act.ts';
 import { formatAmount, parseAmount, remainingBudget } from './budget.ts';
-import { isActive } from './policy.ts';
 
 export type UsageReport = { token: string; uses: number; amountMicros?: number | undefined; currency?: string | undefined; usageId?: string | undefined };
 
@@ -64,7 +64,7 @@ export async function reportUsage(deps: Deps, caller: AuthenticatedClient, repor
   // 4.
   if (await deps.store.revocations.isRevoked(claims.jti)) return refuse('token_revoked', inactive);
   const act = parseAct(claims.act);
-  if (act === 'invalid' || ![claims.client_id, ...actorsOf(act)].every((id) => isActive(deps.config.clients.get(id)))) return refuse('actor_inactive', inactive);
+  if (act === 'invalid' || !(await allActive(deps, [claims.client_id, ...actorsOf(act)]))) return refuse('actor_inactive', inactive);
   // 5.
   const did = claims.did;
   if (typeof did !== 'string') return refuse('no_delegation', new OAuthError('invalid_request', 'the token carries no delegation'));

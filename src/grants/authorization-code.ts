@@ -19,7 +19,7 @@ const invalidGrant = (reason: string) => new OAuthError('invalid_grant', 'the co
 
 export const authorizationCodeGrant: Grant = {
   grantType: 'authorization_code',
-  params: ['code', 'redirect_uri', 'code_verifier'],
+  params: ['code', 'redirect_uri', 'code_verifier', 'resource'],
   async handle({ deps, client: { client }, params, now, receipt, dpop }) {
     const code = params.get('code');
     if (code === undefined) throw new OAuthError('invalid_request', 'code is required');
@@ -46,6 +46,7 @@ export const authorizationCodeGrant: Grant = {
     if (!verifyPkce(params.get('code_verifier'), grant.codeChallenge)) throw invalidGrant('pkce_verifier_mismatch');
     // RFC 9449 §10: a code bound with dpop_jkt is redeemed only with a proof by that key.
     requireHolder(grant.dpopJkt, dpop, 'authorization code');
+    const target = passportTarget(deps, client, grant, params.all('resource'));
 
     // 4. The family may have been revoked meanwhile (consent withdrawn, a reuse detected).
     if (await families.isRevoked(record.familyId, now)) throw invalidGrant('family_revoked');
@@ -58,7 +59,7 @@ export const authorizationCodeGrant: Grant = {
       client,
       issued: grant,
       grant,
-      target: passportTarget(deps, client, grant),
+      target,
       familyId: record.familyId,
       familyExpiresAt,
       claims: grant.claims,

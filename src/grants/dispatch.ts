@@ -4,6 +4,7 @@
 // 5 handle  6 write the receipt (no receipt, no token)  7 the http layer answers with no-store.
 // Denials after step 2 are recorded too, with the reason that stays off the wire.
 import { authenticateClient, type AuthenticatedClient, type ClientAuthRequest } from '../clients/authenticate.ts';
+import { clientLookup } from '../clients/directory.ts';
 import { uuidv7 } from '../audit/ids.ts';
 import type { Deps } from '../deps.ts';
 import { isOAuthError, OAuthError } from '../oauth/errors.ts';
@@ -48,7 +49,7 @@ export async function dispatchTokenRequest(deps: Deps, request: TokenRequest): P
   if (!grant) throw new OAuthError('unsupported_grant_type', 'grant_type is not supported');
 
   // 2. The client.
-  const client = await authenticateClient(request, deps.config, assertionContext(deps, now));
+  const client = await authenticateClient(request, clientLookup(deps), assertionContext(deps, now));
 
   const receipt = uuidv7();
   try {

@@ -18,8 +18,10 @@ import type { GrantResult, TokenResponse } from './types.ts';
 /** Where the Passport goes and for how long; checked again at every use, as config may change. */
 export type PassportTarget = { audience: string; resourceScopes: string[]; ttlSeconds: number; pins?: Readonly<Record<string, string>> | undefined };
 
-export function passportTarget(deps: Deps, client: ClientConfig, grant: PersonGrant): PassportTarget {
+/** `requested`: resources named at the token endpoint (RFC 8707 §2.2): only the grant's own. */
+export function passportTarget(deps: Deps, client: ClientConfig, grant: PersonGrant, requested: readonly string[] = []): PassportTarget {
   const { config } = deps;
+  if (requested.some((uri) => uri !== grant.resource)) throw new OAuthError('invalid_target', 'the resource is not the one this grant is for', { reason: 'resource_not_granted' });
   // Only identity scopes: the Passport is for Consulate itself (userinfo).
   if (grant.resource === undefined) return { audience: deps.issuer, resourceScopes: [], ttlSeconds: config.main.passports.ttl_seconds };
   const resource = config.resources.get(grant.resource);

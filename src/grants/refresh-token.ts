@@ -27,7 +27,7 @@ function narrow(grant: PersonGrant, requested: readonly string[]): PersonGrant {
 
 export const refreshTokenGrant: Grant = {
   grantType: 'refresh_token',
-  params: ['refresh_token', 'scope'],
+  params: ['refresh_token', 'scope', 'resource'],
   async handle({ deps, client: { client }, params, now, receipt, dpop }) {
     const token = params.get('refresh_token');
     if (token === undefined) throw new OAuthError('invalid_request', 'refresh_token is required');
@@ -40,7 +40,7 @@ export const refreshTokenGrant: Grant = {
     if (found.clientId !== client.client_id) throw invalidGrant('refresh_token_of_another_client');
     const grant = fromIssuedGrant(found.grant);
     const issued = narrow(grant, parseScope(params.get('scope')));
-    const target = passportTarget(deps, client, issued);
+    const target = passportTarget(deps, client, issued, params.all('resource'));
     if (await families.isRevoked(found.familyId, now)) throw invalidGrant('family_revoked');
     // RFC 9449 §5: a bound refresh token is used only with a proof by its key (checked before it is spent).
     requireHolder(grant.dpopJkt, dpop, 'refresh token');

@@ -3,9 +3,9 @@
 // on top of any earlier actors, `azp`/`client_id` the actor, `did` the delegation.
 // 1 parameters  2 the subject token  3 the actor token, if any  4 whose tokens this client may
 // exchange, and may_act  5 ID-JAG or Passport.
+import { allActive } from '../clients/directory.ts';
 import { tokenExchangeGrant } from '../config/schema.ts';
 import { mayAct } from '../delegation/act.ts';
-import { isActive } from '../delegation/policy.ts';
 import { resolveSubjectToken, type SubjectToken } from '../delegation/subject-token.ts';
 import { tokenTypes } from '../delegation/token-types.ts';
 import { OAuthError } from '../oauth/errors.ts';
@@ -35,7 +35,7 @@ export const tokenExchange: Grant = {
     await checkActorToken(deps, client, params, now);
     // 4.
     checkSubjectSource(client, subject);
-    if (subject.issuedTo !== undefined && !isActive(deps.config.clients.get(subject.issuedTo))) {
+    if (subject.issuedTo !== undefined && !(await allActive(deps, [subject.issuedTo]))) {
       throw new OAuthError('invalid_grant', 'the subject token was issued to a client that is no longer active', { reason: 'subject_client_inactive' });
     }
     if (!mayAct(subject.mayAct, client.client_id, deps.issuer)) throw new OAuthError('invalid_grant', 'the subject token\'s may_act does not name this client', { reason: 'may_act_mismatch' });
@@ -91,6 +91,8 @@ function checkSubjectSource(client: ClientConfig, subject: SubjectToken): void {
     return;
   }
   if (subject.issuedTo === client.client_id) return;
+  // A service exchanges a Passport that was sent to it (its audience), whoever the client was.
+  if (subject.audience !== undefined && policy?.subject_token_audiences.includes(subject.audience)) return;
   if (subject.issuedTo === undefined || !policy?.subject_token_clients.includes(subject.issuedTo)) {
     throw new OAuthError('invalid_grant', 'this client may not exchange tokens issued to another client', { reason: 'subject_client_not_allowed' });
   }

@@ -1,6 +1,7 @@
 // The authorization endpoint (GET and POST, RFC 6749 §3.1), its continuation after login, the
 // consent form, and the account page (consents and delegations to revoke). Anything wrong before
 // the redirect URI is known to be the client's own is a page, never a redirect (RFC 6749 §4.1.2.1).
+import { resolveClient } from '../clients/directory.ts';
 import { Hono, type Context } from 'hono';
 import { continueAuthorization, decideConsent, findPending, beginAuthorization, type Next } from '../authorize/flow.ts';
 import { resolveAuthorizeParams } from '../authorize/pushed.ts';
@@ -32,7 +33,7 @@ export function authorizeRoutes(deps: Deps): Hono {
     return guarded(c, async () => {
       const params = await read();
       const clientId = params.get('client_id');
-      const client = clientId === undefined ? undefined : deps.config.clients.get(clientId);
+      const client = clientId === undefined ? undefined : await resolveClient(deps, clientId);
       if (!client) throw new AuthorizePageError('Unknown application', 'The application that sent you here is not registered.', 'unknown_client');
       const resolved = await resolveAuthorizeParams(deps, client, params);
       const target = resolveTarget(client, resolved);

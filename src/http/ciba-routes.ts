@@ -3,6 +3,7 @@
 // Errors are §13 JSON objects through the shared error handler; nothing here logs the request.
 import { Hono } from 'hono';
 import { authenticateClient } from '../clients/authenticate.ts';
+import { clientLookup } from '../clients/directory.ts';
 import { requestBackchannelAuthentication } from '../consent/ciba-request.ts';
 import type { Deps } from '../deps.ts';
 import { assertionContext } from '../grants/dispatch.ts';
@@ -18,7 +19,7 @@ export function cibaRoutes(deps: Deps): Hono {
 
   app.post(cibaPath, async (c) => {
     const params = await readForm(c, maxBytes);
-    const { client } = await authenticateClient({ authorization: c.req.header('authorization'), params }, deps.config, assertionContext(deps, deps.now()));
+    const { client } = await authenticateClient({ authorization: c.req.header('authorization'), params }, clientLookup(deps), assertionContext(deps, deps.now()));
     return noStoreJson(c, await requestBackchannelAuthentication(deps, client, params));
   });
 

@@ -9,6 +9,7 @@
 // Wrong codes are counted per login session: `device.user_code_attempts` per 10 minutes.
 import { Hono, type Context } from 'hono';
 import { authenticateClient } from '../clients/authenticate.ts';
+import { clientLookup } from '../clients/directory.ts';
 import { decideDeviceRequest, enterUserCode, startDeviceAuthorization, verificationPath } from '../consent/device-request.ts';
 import { createAttemptLimiter } from '../consent/attempt-limiter.ts';
 import { displayUserCode, normaliseUserCode } from '../consent/user-code.ts';
@@ -44,7 +45,7 @@ export function deviceRoutes(deps: Deps): Hono {
   // 1. Errors are RFC 6749 §5.2 JSON (app.onError), as at the token endpoint.
   app.post(devicePaths.authorization, async (c) => {
     const params = await readForm(c, maxBytes);
-    const { client } = await authenticateClient({ authorization: c.req.header('authorization'), params }, deps.config, assertionContext(deps, deps.now()));
+    const { client } = await authenticateClient({ authorization: c.req.header('authorization'), params }, clientLookup(deps), assertionContext(deps, deps.now()));
     return noStoreJson(c, await startDeviceAuthorization(deps, client, params));
   });
   app.all(devicePaths.authorization, methodNotAllowed('POST'));

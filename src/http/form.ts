@@ -1,4 +1,4 @@
-// Reads a token-style request body: POST, application/x-www-form-urlencoded, UTF-8, bounded size.
+// Reads request bodies: token-style forms (application/x-www-form-urlencoded) and JSON, UTF-8, bounded size.
 // Each way of getting this wrong is a clear 4xx before any grant logic runs.
 import type { Context } from 'hono';
 import { OAuthError } from '../oauth/errors.ts';
@@ -22,6 +22,19 @@ export async function readForm(c: Context, maxBytes: number): Promise<Params> {
     throw new OAuthError('invalid_request', 'request body is not valid UTF-8');
   }
   return parseFormParams(text);
+}
+
+/** A JSON request body (RFC 7591 registration): application/json, UTF-8, bounded size. */
+export async function readJson(c: Context, maxBytes: number, error: OAuthError): Promise<unknown> {
+  if (!/^application\/json\s*(;|$)/i.test(c.req.header('content-type') ?? '')) throw error;
+  const declared = c.req.header('content-length');
+  if (declared !== undefined && Number(declared) > maxBytes) throw new OAuthError('request_too_large', `request body exceeds ${maxBytes} bytes`);
+  const bytes = await readCapped(c.req.raw.body, maxBytes);
+  try {
+    return JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes)) as unknown;
+  } catch {
+    throw error;
+  }
 }
 
 async function readCapped(body: ReadableStream<Uint8Array> | null, maxBytes: number): Promise<Uint8Array> {

@@ -3,6 +3,7 @@
 // like redirect URIs: exactly, loopback port aside), named
 // by client_id or by the id_token_hint's audience; anything else is a page. Without a hint that
 // names this very session, the person confirms first, so no third party can sign them out.
+import { findClient } from '../clients/directory.ts';
 import { Hono, type Context } from 'hono';
 import { deleteCookie, getCookie } from 'hono/cookie';
 import { uuidv7 } from '../audit/ids.ts';
@@ -38,7 +39,7 @@ export function logoutRoutes(deps: Deps): Hono {
     const uri = params.get('post_logout_redirect_uri');
     const state = params.get('state');
     if (uri === undefined) return { back: undefined, hintSid: hint?.sid };
-    const client = clientId === undefined ? undefined : deps.config.clients.get(clientId);
+    const client = clientId === undefined ? undefined : await findClient(deps, clientId);
     if (!client || !matchRedirectUri(uri, client.post_logout_redirect_uris)) throw new LogoutRequestError('The application asked to send you to an address it has not registered.');
     return { back: { uri, state }, hintSid: hint?.sid };
   }

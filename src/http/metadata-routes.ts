@@ -14,6 +14,7 @@ import { devicePaths } from './device-routes.tsx';
 import { methodNotAllowed } from './errors.ts';
 import { endSessionPath } from './logout-routes.tsx';
 import { parPath } from './par-routes.ts';
+import { registrationPath } from './registration-routes.ts';
 import { cibaPath } from './ciba-routes.ts';
 import { cibaRequestAlgorithms } from '../consent/ciba-request-object.ts';
 import { paths } from './oauth-routes.ts';
@@ -51,6 +52,9 @@ export function serverMetadata(deps: Deps): Record<string, unknown> {
     request_uri_parameter_supported: false,
     request_object_signing_alg_values_supported: assertionAlgorithms,
     prompt_values_supported: [...prompts],
+    // MCP clients: a URL as client_id (Client ID Metadata Documents), and RFC 7591 when enabled.
+    client_id_metadata_document_supported: deps.config.main.client_id_metadata_documents.enabled,
+    ...(deps.config.main.dynamic_registration.enabled ? { registration_endpoint: base + registrationPath } : {}),
     ...authMeta('token_endpoint', authMethods),
     ...authMeta('introspection_endpoint'),
     ...authMeta('revocation_endpoint'),

@@ -1,6 +1,7 @@
 // Token, introspection and revocation endpoints: read the form, authenticate, call the service.
 import { Hono } from 'hono';
 import { authenticateClient } from '../clients/authenticate.ts';
+import { clientLookup } from '../clients/directory.ts';
 import type { Deps } from '../deps.ts';
 import { assertionContext, dispatchTokenRequest } from '../grants/dispatch.ts';
 import { isOAuthError, OAuthError } from '../oauth/errors.ts';
@@ -17,7 +18,7 @@ export function oauthRoutes(deps: Deps): Hono {
   const app = new Hono();
   const maxBytes = deps.config.main.http.max_body_bytes;
   const authenticate = (authorization: string | undefined, params: Params) =>
-    authenticateClient({ authorization, params }, deps.config, assertionContext(deps, deps.now()));
+    authenticateClient({ authorization, params }, clientLookup(deps), assertionContext(deps, deps.now()));
   const tokenParam = (params: Params) => {
     const token = params.get('token');
     if (token === undefined) throw new OAuthError('invalid_request', 'token is required');

@@ -3,6 +3,7 @@
 import { Hono } from 'hono';
 import { pushAuthorizationRequest } from '../authorize/pushed.ts';
 import { authenticateClient } from '../clients/authenticate.ts';
+import { clientLookup } from '../clients/directory.ts';
 import type { Deps } from '../deps.ts';
 import { assertionContext } from '../grants/dispatch.ts';
 import { methodNotAllowed } from './errors.ts';
@@ -21,7 +22,7 @@ export function parRoutes(deps: Deps): Hono {
     const params = await readForm(c, maxBytes);
     const nonce = nonceHeader(deps, 'par');
     try {
-      const { client } = await authenticateClient({ authorization: c.req.header('authorization'), params }, deps.config, assertionContext(deps, deps.now()));
+      const { client } = await authenticateClient({ authorization: c.req.header('authorization'), params }, clientLookup(deps), assertionContext(deps, deps.now()));
       const dpop = await checkRequestProof(deps, { proofs: dpopHeaderValues(c.req.header('dpop')), method: 'POST', path: parPath, endpoint: 'par' });
       const pushed = await pushAuthorizationRequest(deps, client, params, dpop);
       for (const [name, value] of Object.entries(nonce)) c.header(name, value);

@@ -17,6 +17,7 @@
 //   405 method_not_allowed    anything but POST
 import { Hono } from 'hono';
 import { authenticateClient } from '../clients/authenticate.ts';
+import { clientLookup } from '../clients/directory.ts';
 import { parseUsageReport, reportUsage } from '../delegation/usage.ts';
 import type { Deps } from '../deps.ts';
 import { assertionContext } from '../grants/dispatch.ts';
@@ -31,7 +32,7 @@ export function usageRoutes(deps: Deps): Hono {
   app.post(usagePath, async (c) => {
     // 1 read the form  2 authenticate the caller  3 parse the report  4 count it.
     const params = await readForm(c, deps.config.main.http.max_body_bytes);
-    const caller = await authenticateClient({ authorization: c.req.header('authorization'), params }, deps.config, assertionContext(deps, deps.now()));
+    const caller = await authenticateClient({ authorization: c.req.header('authorization'), params }, clientLookup(deps), assertionContext(deps, deps.now()));
     return noStoreJson(c, await reportUsage(deps, caller, parseUsageReport(params)));
   });
   app.all(usagePath, methodNotAllowed('POST'));

@@ -7,6 +7,7 @@
 // The token comes in the Authorization header or, on POST, as the access_token form parameter
 // (RFC 6750 §2.2; OIDC Core §5.3.1 allows POST); never in the query (§2.3, refused as OAuth 2.1 does),
 // and never two ways at once (§2).
+import { findClient } from '../clients/directory.ts';
 import { Hono, type Context } from 'hono';
 import type { Deps } from '../deps.ts';
 import { isIdentityScope, releasedClaims } from '../oauth/identity-scopes.ts';
@@ -95,7 +96,7 @@ export function userinfoRoutes(deps: Deps): Hono {
     if (!scopes.includes('openid')) throw bearerError('insufficient_scope', 'the access token lacks the openid scope', 'no_openid_scope', ', scope="openid"');
 
     const latest = (await deps.store.subjects.claimsOf(claims.sub)) ?? {};
-    const selection = deps.config.clients.get(claims.client_id)?.claims;
+    const selection = (await findClient(deps, claims.client_id))?.claims;
     return noStoreJson(c, { ...releasedClaims(latest, scopes, selection), sub: claims.sub });
   };
 

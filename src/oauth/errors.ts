@@ -28,6 +28,9 @@ export type OAuthErrorCode =
   | 'insufficient_user_authentication'
   | 'unknown_user_id' // CIBA §13: the hint names nobody known
   | 'invalid_binding_message' // CIBA §13
+  | 'invalid_redirect_uri' // RFC 7591 §3.2.2
+  | 'invalid_client_metadata' // RFC 7591 §3.2.2
+  | 'invalid_software_statement' // RFC 7591 §3.2.2
   | 'budget_exceeded' // ours: a delegation's budget would be overspent (usage endpoint)
   | 'method_not_allowed'
   | 'not_found'
@@ -59,6 +62,9 @@ const defaultStatus: Record<OAuthErrorCode, number> = {
   expired_token: 400,
   invalid_dpop_proof: 400,
   use_dpop_nonce: 400,
+  invalid_redirect_uri: 400,
+  invalid_client_metadata: 400,
+  invalid_software_statement: 400,
   insufficient_user_authentication: 401,
   unknown_user_id: 400,
   invalid_binding_message: 400,

@@ -6,6 +6,7 @@
 // The two kinds cannot be confused: a Passport is a JWS (dots), a refresh token is one base64url
 // string, so the shape decides and token_type_hint is not needed (RFC 7009 §2.1 lets it be ignored).
 // Refresh tokens introspect as inactive: the store does not say whether one was already rotated.
+import { allActive } from '../clients/directory.ts';
 import { uuidv7 } from '../audit/ids.ts';
 import type { AuthenticatedClient } from '../clients/authenticate.ts';
 import type { Deps } from '../deps.ts';
@@ -36,7 +37,7 @@ export async function introspectToken(deps: Deps, caller: AuthenticatedClient, t
   if (await deps.store.revocations.isRevoked(claims.jti)) return inactive;
   // A suspended or retired agent anywhere in the chain (or as the client) ends the Passport at once.
   const act = parseAct(claims.act);
-  if (act === 'invalid' || ![claims.client_id, ...actorsOf(act)].every((id) => isActive(deps.config.clients.get(id)))) return inactive;
+  if (act === 'invalid' || !(await allActive(deps, [claims.client_id, ...actorsOf(act)]))) return inactive;
   // And one that represents it (service to service).
   const represented = deps.config.clients.get(claims.sub);
   if (represented && !isActive(represented)) return inactive;

@@ -35,9 +35,7 @@ export function toConsulateError(error: unknown): unknown {
     const code = named?.parameters.error ?? 'invalid_client';
     return new ConsulateOAuthError(code, { description: named?.parameters.error_description, status: error.status, cause: error });
   }
-  if (error instanceof client.ClientError && error.code === 'OAUTH_TIMEOUT' && error.cause instanceof DOMException) {
-    // openid-client stops polling when the request's expires_in elapses (CIBA §7.3, RFC 8628 §3.5).
-    return new ConsulateOAuthError('expired_token', { description: 'the request expired before it was approved', cause: error });
-  }
+  // Not an OAuth answer: openid-client's OAUTH_TIMEOUT is a request that got no answer in time (the
+  // server or the network), never a waiting request's expiry (the agent client's polling decides that).
   return error;
 }

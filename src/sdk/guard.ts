@@ -14,7 +14,7 @@ import { createMetadataSource } from './issuer-metadata.ts';
 import { hasAuthorizationDetails, missingScopes } from './requirements.ts';
 import { checkClaims, createJwtCheck, looksLikeJwt, type TokenCheck } from './token-check.ts';
 import { createTtlCache } from './ttl-cache.ts';
-import type { GuardRequest, GuardResult, PassportGuardOptions, RefusalReason, Requirements } from './types.ts';
+import type { GuardFailure, GuardRequest, GuardResult, PassportGuardOptions, RefusalReason, Requirements } from './types.ts';
 
 export type PassportGuard = {
   /** Checks one request; `requirements` add to the guard's own (per route). */
@@ -23,6 +23,11 @@ export type PassportGuard = {
   readonly resource: string;
   readonly dpopRequired: boolean;
   readonly dpopAlgorithms: readonly string[];
+  /**
+   * A 403 insufficient_scope for a request `verify` already accepted, when what it needs is only
+   * known later (an MCP server's per-tool scopes): `scope` is what the client should ask for.
+   */
+  insufficientScope(presented: 'Bearer' | 'DPoP', scope: string): GuardFailure;
 };
 
 /** Defaults, documented in PassportGuardOptions. */
@@ -147,5 +152,6 @@ export function createPassportGuard(options: PassportGuardOptions): PassportGuar
     return { ok: true, passport, token: scheme, ...(jkt !== undefined ? { dpop: { jkt } } : {}), headers: nonce !== undefined ? { 'DPoP-Nonce': nonce } : {} };
   }
 
-  return { verify, issuer, resource, dpopRequired, dpopAlgorithms: proofAlgorithms };
+  const insufficientScope = (presented: 'Bearer' | 'DPoP', scope: string) => refusal(challenge, 'insufficient_scope', presented, { scope });
+  return { verify, issuer, resource, dpopRequired, dpopAlgorithms: proofAlgorithms, insufficientScope };
 }

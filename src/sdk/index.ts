@@ -24,3 +24,5 @@ export type {
 export { createAgentClient, type AgentClient, type AgentClientOptions, type AgentTokens, type Pending, type Target, type Waiting } from './agent-client.ts';
 export { ConsulateOAuthError } from './agent-errors.ts';
 export { createPassportCache, passportCacheKey, type PassportCache, type PassportCacheKeyParts } from './passport-cache.ts';
+// Tool orchestration: which Passport each of an agent's tools needs (public, its own, or a person's with approval).
+export { createToolAuthorizer, ToolAuthorizationError, type ToolArgs, type ToolAuth, type ToolAuthConfig, type ToolAuthorizer, type ToolAuthorizerOptions, type ToolPending, type ToolPerson } from './tools.ts';

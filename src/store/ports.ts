@@ -273,6 +273,26 @@ export type SecretStore = {
   getOrCreate(name: string, value: string, now: number): Promise<string>;
 };
 
+/** A client not in config/clients/: self-registered (RFC 7591) or named by its metadata document URL. */
+export type DynamicClientRecord = {
+  clientId: string;
+  source: 'registration' | 'document';
+  /** The client as Consulate uses it (a config client's shape, as JSON). */
+  client: Record<string, unknown>;
+  /** Documents: refetch after this time. */
+  refreshAt?: number | undefined;
+  createdAt: number;
+  updatedAt: number;
+};
+
+export type DynamicClientStore = {
+  find(clientId: string): Promise<DynamicClientRecord | undefined>;
+  /** Inserts or replaces (a refetched document). */
+  save(record: DynamicClientRecord): Promise<void>;
+  /** Registers a new client unless `max` clients of that source exist; false when full. */
+  register(record: DynamicClientRecord, max: number): Promise<boolean>;
+};
+
 export type Store = {
   readonly keys: KeyStore;
   readonly replay: ReplayStore;
@@ -287,6 +307,7 @@ export type Store = {
   readonly lineage: LineageStore;
   readonly secrets: SecretStore;
   readonly approvals: ApprovalStore;
+  readonly dynamicClients: DynamicClientStore;
   ping(): Promise<void>;
   close(): Promise<void>;
 };

@@ -19,6 +19,13 @@ describe('architecture', () => {
     const offenders = files.filter((f) => importsOf(f).some((i) => /^(drizzle-orm|better-sqlite3|pg)(\/|$)/.test(i)) && !rel(f).startsWith('store/'));
     expect(offenders.map(rel)).toEqual([]);
   });
+  it('examples/ use Consulate only through the SDK (src/sdk/index.ts), as a user of the package would', () => {
+    const examples = resolve(import.meta.dirname, '../../examples');
+    const exampleFiles = (readdirSync(examples, { recursive: true }) as string[]).filter((f) => /\.tsx?$/.test(f)).map((f) => join(examples, f));
+    expect(exampleFiles.length).toBeGreaterThan(0);
+    const offenders = exampleFiles.filter((f) => importsOf(f).some((i) => i.includes('/src/') && !i.endsWith('/src/sdk/index.ts')));
+    expect(offenders.map((f) => relative(examples, f))).toEqual([]);
+  });
   it('oauth/ imports nothing internal outside itself', () => {
     const offenders = files.filter((f) => rel(f).startsWith('oauth/') && importsOf(f).some((i) => i.startsWith('..')));
     expect(offenders.map(rel)).toEqual([]);

@@ -11,6 +11,7 @@ import { createSqliteApprovalStore } from './approvals.ts';
 import { createSqliteAuditStore } from './audit.ts';
 import { createSqliteAuthorizationStore } from './authorizations.ts';
 import { createSqliteConsentStore } from './consents.ts';
+import { createSqliteDynamicClientStore } from './dynamic-clients.ts';
 import { createSqliteDelegationStore, createSqliteLineageStore } from './delegations.ts';
 import { createSqliteFamilyStore } from './families.ts';
 import { createSqliteKeyStore } from './keys.ts';
@@ -45,6 +46,7 @@ export function openSqliteStore(file: string): Store {
     lineage: createSqliteLineageStore(db),
     secrets: createSqliteSecretStore(db),
     approvals: createSqliteApprovalStore(db),
+    dynamicClients: createSqliteDynamicClientStore(db),
     async ping() {
       sqlite.prepare('select 1').get();
     },

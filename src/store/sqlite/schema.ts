@@ -298,3 +298,20 @@ export const approvalDecisions = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.requestId, t.approverSub] })],
 );
+
+/**
+ * Clients not in config/clients/: registered (RFC 7591) or known by their metadata document URL.
+ * `client` is the client as Consulate uses it (JSON); a document is refetched after `refresh_at`.
+ */
+export const dynamicClients = sqliteTable(
+  'dynamic_clients',
+  {
+    clientId: text('client_id').primaryKey(),
+    source: text('source').notNull(),
+    client: text('client').notNull(),
+    refreshAt: integer('refresh_at'),
+    createdAt: integer('created_at').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [index('dynamic_clients_source').on(t.source)],
+);

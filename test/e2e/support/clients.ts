@@ -17,7 +17,7 @@ export async function postForm(
   path: string,
   form: Record<string, string | string[]> | string,
   headers: Record<string, string> = {},
-): Promise<{ status: number; headers: Headers; body: Record<string, unknown>; text: string }> {
+): Promise<Answer> {
   let body: string;
   if (typeof form === 'string') body = form;
   else {
@@ -30,6 +30,13 @@ export async function postForm(
     headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
     body,
   });
+  return answerOf(response);
+}
+
+export type Answer = { status: number; headers: Headers; body: Record<string, unknown>; text: string };
+
+/** A response read once: status, headers, the JSON body (or {}) and the raw text. */
+export async function answerOf(response: Response): Promise<Answer> {
   const text = await response.text();
   let parsed: Record<string, unknown> = {};
   try {

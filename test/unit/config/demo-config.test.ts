@@ -8,11 +8,14 @@ const demoDir = resolve(import.meta.dirname, '../../../config');
 describe('the demo config', () => {
   const config = loadConfig(demoDir, { env: {} });
 
-  it('loads with its four clients (one an agent) and one resource', () => {
+  it('loads with its six clients (three agents) and three resources', () => {
     expect(config.dir).toBe(demoDir);
-    expect([...config.clients.keys()].sort()).toEqual(['demo-agent', 'demo-api', 'demo-app', 'digital-assistant']);
+    expect([...config.clients.keys()].sort()).toEqual(['demo-agent', 'demo-api', 'demo-app', 'digital-assistant', 'notes-mcp-server', 'shopping-assistant']);
     expect(config.clients.get('digital-assistant')).toMatchObject({ kind: 'agent', owner: 'alice@example.com', state: 'active', delegation: { subject_token_clients: ['demo-app'], max_chain: 2 } });
-    expect([...config.resources.keys()]).toEqual(['https://api.demo.example']);
+    expect([...config.resources.keys()].sort()).toEqual(['http://127.0.0.1:8092/mcp', 'https://api.demo.example', 'https://shop.demo.example']);
+    // MCP clients (document URLs, registration) may reach only the notes MCP server.
+    expect(Object.keys(config.main.client_id_metadata_documents.resources)).toEqual(['http://127.0.0.1:8092/mcp']);
+    expect(config.main.dynamic_registration).toMatchObject({ enabled: true, resources: { 'http://127.0.0.1:8092/mcp': { scopes: ['notes:read', 'notes:write'] } } });
     expect(config.main.issuer).toBe('http://localhost:8080');
     expect(config.main.listen).toEqual({ host: '127.0.0.1', port: 8080 });
     // Defaults fill in what the file leaves out.

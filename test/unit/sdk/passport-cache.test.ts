@@ -67,4 +67,18 @@ describe('passport cache', () => {
     expect(key).not.toContain('secret-subject');
     expect(key).not.toContain('secret-actor');
   });
+
+  it('refuses lifetimes that are not finite positive numbers, and stays bounded (oldest out first)', () => {
+    const cache = createPassportCache<{ access_token: string; expires_in?: number }>({ skewSeconds: 0, maxEntries: 2 });
+    const key = (n: number) => passportCacheKey({ ...base, scope: `s${n}` });
+    for (const bad of [Number.NaN, Number.POSITIVE_INFINITY, -5, 0]) expect(cache.put(key(0), { access_token: 'bad', expires_in: bad }, t0)).toBe(false);
+    expect(cache.size).toBe(0);
+    expect(cache.put(key(1), tokens('p1', 100), t0)).toBe(true);
+    expect(cache.put(key(2), tokens('p2', 100), t0)).toBe(true);
+    expect(cache.put(key(3), tokens('p3', 100), t0)).toBe(true);
+    expect(cache.size).toBe(2);
+    expect(cache.get(key(1), t0)).toBeUndefined();
+    expect(cache.get(key(2), t0)?.access_token).toBe('p2');
+    expect(cache.get(key(3), t0)?.access_token).toBe('p3');
+  });
 });

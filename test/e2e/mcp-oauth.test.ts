@@ -1,0 +1,230 @@
+// An MCP client meets Consulate the way MCP authorization (2026-07-28) describes: the official MCP
+// SDK client calls the example MCP server (examples/mcp-notes/), gets 401 with resource_metadata,
+// discovers Consulate through RFC 9728 and RFC 8414, names itself by the HTTPS URL of its Client ID
+// Metadata Document, and completes the browser step at the stand-in Okta (a test-only automatic
+// login); a tool that needs a wider scope makes the SDK step up through a second authorization.
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { UnauthorizedError, type OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { OAuthClientInformationMixed, OAuthClientMetadata, OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js';
+import { decodeJwt } from 'jose';
+import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startNotesMcpServer, type NotesMcpServer } from '../../examples/mcp-notes/server.ts';
+import { startDemoApi, type DemoApi } from '../../src/demo/demo-api.ts';
+import { drive, redirectParams, startWithOkta } from './support/authorize.ts';
+import { cookieJar, freePort } from './support/browser.ts';
+import type { TestConsulate } from './support/consulate.ts';
+import { api } from './support/delegation.ts';
+import { makeTestCertificate } from './support/tls.ts';
+import type { Upstream } from './support/upstreams.ts';
+
+const root = resolve(import.meta.dirname, '../..');
+const committed = (path: string) => readFileSync(resolve(root, path), 'utf8');
+const serverSecret = 's4b2HnAkxga344gY12B7tQoqVKBeoaT0sq5pNslNg2M';
+const alice = 'alice@example.com';
+const redirectUrl = 'http://127.0.0.1:33418/callback';
+
+/** A loopback HTTPS server publishing client metadata documents by path; counts fetches. */
+async function startDocumentHost(cert: { key: string; cert: string }) {
+  const documents = new Map<string, unknown>();
+  const hits: string[] = [];
+  const server: Server = createServer(cert, (req, res) => {
+    hits.push(req.url ?? '');
+    const document = documents.get(req.url ?? '');
+    if (document === undefined) return res.writeHead(404).end();
+    res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'max-age=600' }).end(JSON.stringify(document));
+  });
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  const base = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return { base, documents, hits, close: () => new Promise<void>((done) => server.close(() => done())) };
+}
+
+/** The MCP SDK's provider as an MCP client app implements it; the browser step is `drive`. */
+function provider(clientMetadataUrl: string, browse: (url: URL) => Promise<string>) {
+  let tokens: OAuthTokens | undefined;
+  let info: OAuthClientInformationMixed | undefined;
+  let verifier = '';
+  const state = { code: '', authorizations: [] as URL[] };
+  const metadata: OAuthClientMetadata = { client_name: 'Test MCP client', redirect_uris: [redirectUrl], grant_types: ['authorization_code'], response_types: ['code'], token_endpoint_auth_method: 'none' };
+  const oauth: OAuthClientProvider = {
+    clientMetadataUrl,
+    get redirectUrl() {
+      return redirectUrl;
+    },
+    get clientMetadata() {
+      return metadata;
+    },
+    clientInformation: () => info,
+    saveClientInformation: (value) => void (info = value),
+    tokens: () => tokens,
+    saveTokens: (value) => void (tokens = value),
+    saveCodeVerifier: (value) => void (verifier = value),
+    codeVerifier: () => verifier,
+    async redirectToAuthorization(url) {
+      state.authorizations.push(url);
+      state.code = await browse(url);
+    },
+  };
+  return { oauth, state, tokens: () => tokens };
+}
+
+describe('an MCP client with a Client ID Metadata Document', () => {
+  let server: TestConsulate;
+  let okta: Upstream;
+  let stop: () => Promise<void>;
+  let demoApi: DemoApi;
+  let notes: NotesMcpServer;
+  let host: Awaited<ReturnType<typeof startDocumentHost>>;
+  let resource: string;
+  let clientId: string;
+
+  beforeAll(async () => {
+    const cert = makeTestCertificate();
+    host = await startDocumentHost(cert);
+    clientId = `${host.base}/clients/notes-app.json`;
+    host.documents.set('/clients/notes-app.json', { client_id: clientId, client_name: 'Notes App', redirect_uris: [redirectUrl], grant_types: ['authorization_code'], token_endpoint_auth_method: 'none' });
+    host.documents.set('/clients/keys-by-url.json', { client_id: `${host.base}/clients/keys-by-url.json`, redirect_uris: [redirectUrl], token_endpoint_auth_method: 'private_key_jwt', jwks_uri: `${host.base}/internal/keys` });
+    host.documents.set('/clients/liar.json', { client_id: `${host.base}/clients/someone-else.json`, redirect_uris: [redirectUrl] });
+    const port = await freePort();
+    resource = `http://127.0.0.1:${port}/mcp`;
+    const movePort = (text: string) => text.replaceAll('http://127.0.0.1:8092/mcp', resource);
+    const main = `${committed('test/fixtures/config/consulate.yaml')}
+client_id_metadata_documents:
+  allow_loopback_http: true
+  ca_file: document-ca.pem
+  resources:
+    ${resource}:
+      scopes: [notes:read, notes:write]
+`;
+    ({ server, okta, stop } = await startWithOkta({
+      files: {
+        'consulate.yaml': main,
+        'document-ca.pem': cert.cert,
+        'resources/mcp-notes.yaml': movePort(committed('config/resources/mcp-notes.yaml')),
+        'clients/notes-mcp-server.yaml': movePort(committed('config/clients/notes-mcp-server.yaml')),
+      },
+    }));
+    demoApi = await startDemoApi({ issuer: server.issuer, resource: api });
+    notes = await startNotesMcpServer({ issuer: server.issuer, resource, port, downstream: { url: demoApi.url, resource: api }, agent: { clientId: 'notes-mcp-server', clientSecret: serverSecret } });
+  });
+
+  afterAll(async () => {
+    await notes?.close();
+    await demoApi?.close();
+    await host?.close();
+    await stop?.();
+  });
+
+  /** The person's browser: signs in at the stand-in Okta, consents, returns the code (checking RFC 9207 iss). */
+  const browser = () => {
+    const jar = cookieJar();
+    return async (url: URL) => {
+      const outcome = await drive(server, okta, jar, url, { username: alice });
+      const params = redirectParams(outcome, redirectUrl);
+      expect(params.get('iss')).toBe(server.issuer);
+      expect(params.get('state')).toBe(url.searchParams.get('state'));
+      return params.get('code') as string;
+    };
+  };
+
+  it('discovers Consulate from the 401, authenticates by document URL, calls a tool, and steps up for a wider scope', async () => {
+    const app = provider(clientId, browser());
+    const connect = async () => {
+      const client = new Client({ name: 'test-mcp-client', version: '1.0.0' });
+      const transport = new StreamableHTTPClientTransport(new URL(notes.url), { authProvider: app.oauth });
+      return { client, transport, connected: client.connect(transport) };
+    };
+
+    // 1. No token: 401 → RFC 9728 → Consulate's metadata → authorization with the URL as client_id.
+    const first = await connect();
+    await expect(first.connected).rejects.toBeInstanceOf(UnauthorizedError);
+    const authorization = app.state.authorizations[0] as URL;
+    expect(authorization.origin + authorization.pathname).toBe(`${server.issuer}/authorize`);
+    expect(authorization.searchParams.get('client_id')).toBe(clientId);
+    expect(authorization.searchParams.get('resource')).toBe(resource);
+    expect(authorization.searchParams.get('code_challenge_method')).toBe('S256');
+    await first.transport.finishAuth(app.state.code);
+    const passport = decodeJwt(app.tokens()?.access_token as string);
+    expect(passport).toMatchObject({ iss: server.issuer, aud: resource, client_id: clientId });
+    expect(String(passport.scope).split(' ')).toContain('notes:read');
+
+    // 2. Connected: the tool runs as the person, for the client named by its document URL.
+    const second = await connect();
+    await second.connected;
+    const whoami = await second.client.callTool({ name: 'whoami', arguments: {} });
+    expect(whoami.isError).toBeFalsy();
+    expect(JSON.stringify(whoami.content)).toContain(String(passport.sub));
+    expect(JSON.stringify(whoami.content)).toContain(clientId);
+    await second.client.close();
+    // One fetch of the document served both the authorization and the token request (cached).
+    expect(host.hits.filter((path) => path === '/clients/notes-app.json')).toHaveLength(1);
+  });
+
+  it('steps up: a tool that needs notes:write gets 403 insufficient_scope and the SDK authorizes again with it', async () => {
+    const app = provider(clientId, browser());
+    const connected = async () => {
+      const client = new Client({ name: 'test-mcp-client', version: '1.0.0' });
+      const transport = new StreamableHTTPClientTransport(new URL(notes.url), { authProvider: app.oauth });
+      await client.connect(transport);
+      return { client, transport };
+    };
+    // Sign in with notes:read only (the scope the client's own first request names).
+    const transport = new StreamableHTTPClientTransport(new URL(notes.url), { authProvider: app.oauth });
+    await expect(new Client({ name: 't', version: '1' }).connect(transport)).rejects.toBeInstanceOf(UnauthorizedError);
+    expect(app.state.authorizations).toHaveLength(1);
+    const narrow = new URL(app.state.authorizations[0] as URL);
+    narrow.searchParams.set('scope', 'notes:read');
+    app.state.code = await browser()(narrow);
+    await transport.finishAuth(app.state.code);
+    expect(decodeJwt(app.tokens()?.access_token as string).scope).toBe('notes:read');
+
+    const session = await connected();
+    await expect(session.client.callTool({ name: 'add_note', arguments: { text: 'from an MCP client' } })).rejects.toBeInstanceOf(UnauthorizedError);
+    const stepUp = app.state.authorizations[1] as URL;
+    expect(stepUp.searchParams.get('scope')?.split(' ')).toEqual(expect.arrayContaining(['notes:read', 'notes:write']));
+    await session.transport.finishAuth(app.state.code);
+    expect(String(decodeJwt(app.tokens()?.access_token as string).scope).split(' ')).toContain('notes:write');
+    const retried = await connected();
+    const added = await retried.client.callTool({ name: 'add_note', arguments: { text: 'from an MCP client' } });
+    expect(added.isError).toBeFalsy();
+    await retried.client.close();
+  });
+
+  it('refuses a document whose client_id is not its own URL, and never redirects to its redirect URI', async () => {
+    const liar = `${host.base}/clients/liar.json`;
+    const url = new URL(`${server.issuer}/authorize`);
+    for (const [k, v] of Object.entries({ client_id: liar, redirect_uri: redirectUrl, response_type: 'code', scope: 'notes:read', resource, code_challenge: 'x'.repeat(43), code_challenge_method: 'S256', state: 's' })) url.searchParams.set(k, v);
+    const response = await fetch(url, { redirect: 'manual' });
+    expect(response.status).toBe(400);
+    expect(response.headers.get('location')).toBeNull();
+    expect(host.hits).toContain('/clients/liar.json');
+  });
+
+  it('refuses a document whose keys are only at a jwks_uri (fetched later without the document\'s address checks)', async () => {
+    const url = new URL(`${server.issuer}/authorize`);
+    for (const [k, v] of Object.entries({ client_id: `${host.base}/clients/keys-by-url.json`, redirect_uri: redirectUrl, response_type: 'code', scope: 'notes:read', resource, code_challenge: 'x'.repeat(43), code_challenge_method: 'S256', state: 's' })) url.searchParams.set(k, v);
+    const response = await fetch(url, { redirect: 'manual' });
+    expect(response.status).toBe(400);
+    expect(response.headers.get('location')).toBeNull();
+    expect(host.hits).not.toContain('/internal/keys');
+  });
+
+  it('requires the resource parameter from a document client (RFC 8707), answering at its redirect URI', async () => {
+    const url = new URL(`${server.issuer}/authorize`);
+    for (const [k, v] of Object.entries({ client_id: clientId, redirect_uri: redirectUrl, response_type: 'code', scope: 'notes:read', code_challenge: 'x'.repeat(43), code_challenge_method: 'S256', state: 's' })) url.searchParams.set(k, v);
+    const response = await fetch(url, { redirect: 'manual' });
+    const location = new URL(response.headers.get('location') as string);
+    expect(location.origin + location.pathname).toBe(redirectUrl);
+    expect(location.searchParams.get('error')).toBe('invalid_target');
+  });
+
+  it('advertises Client ID Metadata Documents, PKCE and RFC 9207 in its RFC 8414 metadata, and no registration endpoint by default', async () => {
+    const metadata = (await (await fetch(`${server.issuer}/.well-known/oauth-authorization-server`)).json()) as Record<string, unknown>;
+    expect(metadata).toMatchObject({ issuer: server.issuer, client_id_metadata_document_supported: true, code_challenge_methods_supported: ['S256'], authorization_response_iss_parameter_supported: true });
+    expect(metadata.registration_endpoint).toBeUndefined();
+  });
+});
