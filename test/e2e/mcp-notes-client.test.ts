@@ -1,0 +1,103 @@
+// The example MCP client (examples/mcp-notes/client.ts, official MCP SDK) against the example MCP
+// server and a Consulate with dynamic registration on: it discovers Consulate from the 401,
+// registers itself (RFC 7591), the person signs in at the stand-in Okta (the test's browser is
+// `drive`, which then follows the redirect to the client's loopback callback), and the tools run.
+// The client checks the authorization response's state and iss (RFC 9207) before redeeming it.
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectNotesClient } from '../../examples/mcp-notes/client.ts';
+import { startNotesMcpServer, type NotesMcpServer } from '../../examples/mcp-notes/server.ts';
+import { startDemoApi, type DemoApi } from '../../src/demo/demo-api.ts';
+import { drive, startWithOkta } from './support/authorize.ts';
+import { cookieJar, freePort } from './support/browser.ts';
+import type { TestConsulate } from './support/consulate.ts';
+import { api } from './support/delegation.ts';
+import type { Upstream } from './support/upstreams.ts';
+
+const root = resolve(import.meta.dirname, '../..');
+const committed = (path: string) => readFileSync(resolve(root, path), 'utf8');
+const alice = 'alice@example.com';
+
+describe('the example MCP client, registering itself', () => {
+  let server: TestConsulate;
+  let okta: Upstream;
+  let stop: () => Promise<void>;
+  let demoApi: DemoApi;
+  let notes: NotesMcpServer;
+  const registrations = async () => (await server.deps.store.audit.list()).filter((r) => r.event === 'client.registered').length;
+
+  beforeAll(async () => {
+    const port = await freePort();
+    const resource = `http://127.0.0.1:${port}/mcp`;
+    const movePort = (text: string) => text.replaceAll('http://127.0.0.1:8092/mcp', resource);
+    const main = `${committed('test/fixtures/config/consulate.yaml')}
+dynamic_registration:
+  enabled: true
+  resources:
+    ${resource}:
+      scopes: [notes:read, notes:write]
+`;
+    ({ server, okta, stop } = await startWithOkta({
+      files: {
+        'consulate.yaml': main,
+        'resources/mcp-notes.yaml': movePort(committed('config/resources/mcp-notes.yaml')),
+        'clients/notes-mcp-server.yaml': movePort(committed('config/clients/notes-mcp-server.yaml')),
+      },
+    }));
+    demoApi = await startDemoApi({ issuer: server.issuer, resource: api });
+    notes = await startNotesMcpServer({ issuer: server.issuer, resource, port, downstream: { url: demoApi.url, resource: api }, agent: { clientId: 'notes-mcp-server', clientSecret: 's4b2HnAkxga344gY12B7tQoqVKBeoaT0sq5pNslNg2M' } });
+  });
+
+  afterAll(async () => {
+    await notes?.close();
+    await demoApi?.close();
+    await stop?.();
+  });
+
+  /** The person's browser: signs in and consents, then follows the redirect to the client's callback. */
+  const browser = (consent: 'allow' | 'deny' = 'allow') => {
+    const jar = cookieJar();
+    return async (url: URL) => {
+      const outcome = await drive(server, okta, jar, url, { username: alice, consent });
+      expect(outcome.location).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/callback\?/);
+      await fetch(outcome.location as string);
+    };
+  };
+
+  it('signs the person in through a registration and runs the tools as them', async () => {
+    const before = await registrations();
+    const opened: URL[] = [];
+    const open = browser();
+    const client = await connectNotesClient({ serverUrl: notes.url, openBrowser: async (url) => (opened.push(url), open(url)) });
+    try {
+      expect(await registrations()).toBe(before + 1);
+      expect(opened).toHaveLength(1);
+      expect(opened[0]?.searchParams.get('client_id')).toMatch(/^dyn_/);
+      const whoami = JSON.stringify(await client.callTool('whoami'));
+      expect(whoami).toContain(opened[0]?.searchParams.get('client_id') as string);
+      const notesList = JSON.stringify(await client.callTool('list_notes'));
+      expect(notesList).toContain('notes-mcp-server');
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('refuses an authorization response with another issuer (RFC 9207) or another state, redeeming nothing', async () => {
+    const forged = (change: (params: URLSearchParams) => void) => async (url: URL) => {
+      const params = new URLSearchParams({ code: 'forged-code', state: url.searchParams.get('state') as string, iss: server.issuer });
+      change(params);
+      await fetch(`${url.searchParams.get('redirect_uri')}?${params}`);
+    };
+    await expect(connectNotesClient({ serverUrl: notes.url, openBrowser: forged((p) => p.set('iss', 'http://127.0.0.1:1/evil')) })).rejects.toThrow(/iss/);
+    await expect(connectNotesClient({ serverUrl: notes.url, openBrowser: forged((p) => p.delete('iss')) })).rejects.toThrow(/iss/);
+    await expect(connectNotesClient({ serverUrl: notes.url, openBrowser: forged((p) => p.set('state', 'another')) })).rejects.toThrow(/state/);
+    // The forged code never reached the token endpoint (a redemption attempt would be a recorded denial).
+    const denials = (await server.deps.store.audit.list()).filter((r) => r.event === 'passport.denied' && r.details.grant_type === 'authorization_code');
+    expect(denials).toEqual([]);
+  });
+
+  it('reports a person who says no', async () => {
+    await expect(connectNotesClient({ serverUrl: notes.url, openBrowser: browser('deny') })).rejects.toThrow(/access_denied/);
+  });
+});
