@@ -96,7 +96,13 @@ export async function resolveClient(deps: DirectoryDeps, clientId: string): Prom
     };
     const fresh: DynamicClientRecord = { clientId, source: 'document', client: metadata, refreshAt: now + cacheSeconds, createdAt: record?.createdAt ?? now, updatedAt: now };
     const client = fromRecord(deps, fresh);
-    if (client) await deps.store.dynamicClients.save(fresh);
+    if (!client) return undefined;
+    if (record) await deps.store.dynamicClients.save(fresh);
+    // A new document client counts against the cap, so unknown URLs cannot fill the database.
+    else if (!(await deps.store.dynamicClients.register(fresh, deps.config.main.client_id_metadata_documents.max_clients))) {
+      deps.log.warn({ client_id: clientId, reason: 'documents_full' }, 'client metadata document refused');
+      return undefined;
+    }
     return client;
   } catch (error) {
     // A document that cannot be fetched or is invalid names no client, even if an older copy is stored.

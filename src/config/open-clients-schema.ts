@@ -27,6 +27,7 @@ export const clientIdMetadataDocumentsSchema = z
       .boolean()
       .default(false)
       .describe('Tests and demos only: also fetch http:// documents on 127.0.0.1, [::1] and localhost, and https on loopback addresses. Never in production: loopback is otherwise refused like every private address.'),
+    max_clients: z.number().int().min(1).max(1_000_000).default(10000).describe('Most document clients kept in the database; a new one beyond it is refused (known ones are still refreshed).'),
     ca_file: z.string().min(1).optional().describe('PEM file of extra certificate authorities trusted for document hosts (an internal CA), relative to the config directory.'),
   })
   .prefault({})

@@ -51,6 +51,22 @@ export function DetailItem(props: { deps: Deps; resource: string; detail: Author
   );
 }
 
+/**
+ * An MCP client named by its metadata document URL, or one that registered itself, chose its own
+ * name: the page says so and shows where it really lives, so a look-alike name cannot hide it.
+ */
+function UnlistedClient(props: { deps: Deps; client: ClientConfig; redirectUri: string }) {
+  if (props.deps.config.clients.has(props.client.client_id)) return null;
+  const documentHost = URL.canParse(props.client.client_id) ? new URL(props.client.client_id).host : undefined;
+  const returnHost = URL.canParse(props.redirectUri) ? new URL(props.redirectUri).host || props.redirectUri.split(':')[0] : props.redirectUri;
+  return (
+    <p role="note">
+      Your organization has not reviewed this application: it {documentHost ? <>is described by <strong>{documentHost}</strong></> : 'registered itself'} and
+      will take you back to <strong>{returnHost}</strong>. Continue only if you trust it.
+    </p>
+  );
+}
+
 export function consentPage(c: Context, deps: Deps, props: { id: string; csrf: string; client: ClientConfig; request: AuthorizationRequest; who: string }) {
   pageHeaders(c);
   const { request, client } = props;
@@ -60,6 +76,7 @@ export function consentPage(c: Context, deps: Deps, props: { id: string; csrf: s
       <p>
         You are signed in as <strong>{props.who}</strong>. <strong>{clientName(client)}</strong> asks to:
       </p>
+      <UnlistedClient deps={deps} client={client} redirectUri={request.redirectUri} />
       <ul>
         {request.identityScopes.map((s) => (
           <li>{scopeWords(deps, undefined, s)}</li>

@@ -16,7 +16,8 @@ import { startDemoApi, type DemoApi } from '../../src/demo/demo-api.ts';
 import { freePort } from './support/browser.ts';
 import { basicAuth, postForm } from './support/clients.ts';
 import { secrets, startConsulate, type TestConsulate } from './support/consulate.ts';
-import { addPerson, api, personTokens, type Person } from './support/delegation.ts';
+import { hashSecret } from '../../src/clients/secrets.ts';
+import { accessTokenType, addPerson, agentAuth, agentSecret, agentYaml, api, envName, exchangeGrant, personTokens, type Person } from './support/delegation.ts';
 
 const root = resolve(import.meta.dirname, '../..');
 const committed = (path: string) => readFileSync(resolve(root, path), 'utf8');
@@ -53,7 +54,10 @@ describe('the example MCP server (notes)', () => {
         'resources/mcp-notes.yaml': movePort(committed('config/resources/mcp-notes.yaml')),
         'clients/notes-mcp-server.yaml': movePort(committed('config/clients/notes-mcp-server.yaml')),
         'clients/web-app.yaml': webApp,
+        // An agent that acts for Ada at the MCP server: the server's own exchange then nests it.
+        'clients/note-taker.yaml': agentYaml('note-taker', 'act_for: { groups: [Engineering] }\nsubject_token_clients: [web-app]\nmax_chain: 2', `  ${resource}:\n    scopes: [notes:read]`),
       },
+      env: { [envName('note-taker')]: hashSecret(agentSecret('note-taker')) },
     });
     ada = await addPerson(server, 'ada', { email: 'ada@example.test', email_verified: true, groups: ['Engineering'] });
     demoApi = await startDemoApi({ issuer: server.issuer, resource: api });
@@ -149,6 +153,20 @@ describe('the example MCP server (notes)', () => {
     const bearer = downstream[0]?.authorization?.replace(/^Bearer /, '') ?? '';
     expect(bearer).not.toBe(token);
     expect(decodeJwt(bearer)).toMatchObject({ aud: api, sub: ada.sub, scope: 'read-data', act: { sub: 'notes-mcp-server' }, client_id: 'notes-mcp-server' });
+  });
+
+  it('a Passport an agent got for Ada: the downstream Passport nests the chain (act: the MCP server, then the agent)', async () => {
+    const exchanged = await postForm(server, '/token', { grant_type: exchangeGrant, subject_token: await passport(['notes:read']), subject_token_type: accessTokenType, resource, scope: 'notes:read' }, agentAuth('note-taker'));
+    expect(exchanged.status, exchanged.text).toBe(200);
+    const agentPassport = exchanged.body.access_token as string;
+    expect(decodeJwt(agentPassport)).toMatchObject({ sub: ada.sub, aud: resource, act: { sub: 'note-taker' } });
+    const client = await connect(agentPassport);
+    const from = sent.length;
+    const { isError, value } = await call(client, 'list_notes');
+    expect(isError, String(value)).toBe(false);
+    expect(value).toMatchObject({ caller: { sub: ada.sub, act: { sub: 'notes-mcp-server', act: { sub: 'note-taker' } }, scope: 'read-data' } });
+    const bearer = sent.slice(from).find((s) => s.url.startsWith(demoApi.url))?.authorization?.replace(/^Bearer /, '') ?? '';
+    expect(decodeJwt(bearer).act).toEqual({ sub: 'notes-mcp-server', act: { sub: 'note-taker' } });
   });
 
   it('add_note with only notes:read: HTTP 403 insufficient_scope asking for notes:read notes:write, and nothing reaches Consulate or the API', async () => {

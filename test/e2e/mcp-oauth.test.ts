@@ -17,7 +17,7 @@ import { startNotesMcpServer, type NotesMcpServer } from '../../examples/mcp-not
 import { startDemoApi, type DemoApi } from '../../src/demo/demo-api.ts';
 import { drive, redirectParams, startWithOkta } from './support/authorize.ts';
 import { cookieJar, freePort } from './support/browser.ts';
-import type { TestConsulate } from './support/consulate.ts';
+import { startConsulate, type TestConsulate } from './support/consulate.ts';
 import { api } from './support/delegation.ts';
 import { makeTestCertificate } from './support/tls.ts';
 import type { Upstream } from './support/upstreams.ts';
@@ -29,14 +29,14 @@ const alice = 'alice@example.com';
 const redirectUrl = 'http://127.0.0.1:33418/callback';
 
 /** A loopback HTTPS server publishing client metadata documents by path; counts fetches. */
-async function startDocumentHost(cert: { key: string; cert: string }) {
+async function startDocumentHost(cert: { key: string; cert: string }, cacheControl = 'max-age=600') {
   const documents = new Map<string, unknown>();
   const hits: string[] = [];
   const server: Server = createServer(cert, (req, res) => {
     hits.push(req.url ?? '');
     const document = documents.get(req.url ?? '');
     if (document === undefined) return res.writeHead(404).end();
-    res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'max-age=600' }).end(JSON.stringify(document));
+    res.writeHead(200, { 'content-type': 'application/json', 'cache-control': cacheControl }).end(JSON.stringify(document));
   });
   await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
   const base = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -194,6 +194,15 @@ client_id_metadata_documents:
     await retried.client.close();
   });
 
+  it('tells the person on the consent page that the document\'s host, not the organization, describes the client', async () => {
+    const url = new URL(`${server.issuer}/authorize`);
+    for (const [k, v] of Object.entries({ client_id: clientId, redirect_uri: redirectUrl, response_type: 'code', scope: 'notes:read', resource, code_challenge: 'x'.repeat(43), code_challenge_method: 'S256', state: 's', prompt: 'consent' })) url.searchParams.set(k, v);
+    const outcome = await drive(server, okta, cookieJar(), url, { username: alice, consent: 'leave' });
+    const text = (outcome.page?.html ?? '').replace(/<[^>]+>/g, '').replace(/\s+/g, ' ');
+    expect(text).toContain('Allow Notes App?');
+    expect(text).toContain(`Your organization has not reviewed this application: it is described by ${new URL(clientId).host} and will take you back to 127.0.0.1:33418`);
+  });
+
   it('refuses a document whose client_id is not its own URL, and never redirects to its redirect URI', async () => {
     const liar = `${host.base}/clients/liar.json`;
     const url = new URL(`${server.issuer}/authorize`);
@@ -226,5 +235,72 @@ client_id_metadata_documents:
     const metadata = (await (await fetch(`${server.issuer}/.well-known/oauth-authorization-server`)).json()) as Record<string, unknown>;
     expect(metadata).toMatchObject({ issuer: server.issuer, client_id_metadata_document_supported: true, code_challenge_methods_supported: ['S256'], authorization_response_iss_parameter_supported: true });
     expect(metadata.registration_endpoint).toBeUndefined();
+  });
+});
+
+describe('Client ID Metadata Documents: refresh, the cap, and turning them off', () => {
+  const resource = 'https://api.demo.example';
+  let host: Awaited<ReturnType<typeof startDocumentHost>>;
+  const servers: TestConsulate[] = [];
+  const documentFor = (path: string, redirects: string[]) => ({ client_id: `${host.base}${path}`, client_name: `Client ${path}`, redirect_uris: redirects });
+
+  beforeAll(async () => {
+    host = await startDocumentHost(makeTestCertificate(), 'no-store');
+  });
+  afterAll(async () => {
+    await Promise.all(servers.map((s) => s.stop()));
+    await host?.close();
+  });
+
+  const start = async (settings: string) => {
+    const cert = makeTestCertificate();
+    const server = await startConsulate({
+      files: {
+        'consulate.yaml': `${committed('test/fixtures/config/consulate.yaml')}\nclient_id_metadata_documents:\n  allow_loopback_http: true\n  ca_file: document-ca.pem\n  resources:\n    ${resource}:\n      scopes: [read-data]\n${settings}`,
+        'document-ca.pem': cert.cert,
+      },
+    });
+    servers.push(server);
+    return server;
+  };
+  /** /authorize for a document client: a redirect to sign in when the client is accepted, an error page when not. */
+  const authorize = async (server: TestConsulate, clientId: string, redirectUri: string) => {
+    const url = new URL(`${server.issuer}/authorize`);
+    for (const [k, v] of Object.entries({ client_id: clientId, redirect_uri: redirectUri, response_type: 'code', scope: 'read-data', resource, code_challenge: 'x'.repeat(43), code_challenge_method: 'S256', state: 's' })) url.searchParams.set(k, v);
+    const response = await fetch(url, { redirect: 'manual' });
+    return { status: response.status, location: response.headers.get('location') };
+  };
+
+  it('refetches a document after its cache time: a redirect URI added to it works at once', async () => {
+    const server = await start('  min_cache_seconds: 0\n');
+    host.documents.set('/a.json', documentFor('/a.json', ['https://app.example.test/cb']));
+    const clientId = `${host.base}/a.json`;
+    expect((await authorize(server, clientId, 'https://app.example.test/other')).status).toBe(400);
+    host.documents.set('/a.json', documentFor('/a.json', ['https://app.example.test/cb', 'https://app.example.test/other']));
+    const accepted = await authorize(server, clientId, 'https://app.example.test/other');
+    expect(accepted.status).toBe(303);
+    expect(accepted.location).toContain('/login');
+    // A document that disappears takes its client with it, even though a copy is stored.
+    host.documents.delete('/a.json');
+    expect((await authorize(server, clientId, 'https://app.example.test/cb')).status).toBe(400);
+  });
+
+  it('keeps at most max_clients document clients: a new one beyond it is refused, known ones still work', async () => {
+    const server = await start('  max_clients: 1\n');
+    host.documents.set('/one.json', documentFor('/one.json', ['https://one.example.test/cb']));
+    host.documents.set('/two.json', documentFor('/two.json', ['https://two.example.test/cb']));
+    expect((await authorize(server, `${host.base}/one.json`, 'https://one.example.test/cb')).status).toBe(303);
+    expect((await authorize(server, `${host.base}/two.json`, 'https://two.example.test/cb')).status).toBe(400);
+    expect((await authorize(server, `${host.base}/one.json`, 'https://one.example.test/cb')).status).toBe(303);
+    expect(await server.deps.store.dynamicClients.find(`${host.base}/two.json`)).toBeUndefined();
+  });
+
+  it('turned off: a URL client_id names no client and nothing is fetched', async () => {
+    const server = await start('  enabled: false\n');
+    host.documents.set('/off.json', documentFor('/off.json', ['https://off.example.test/cb']));
+    const metadata = (await (await fetch(`${server.issuer}/.well-known/oauth-authorization-server`)).json()) as Record<string, unknown>;
+    expect(metadata.client_id_metadata_document_supported).toBe(false);
+    expect((await authorize(server, `${host.base}/off.json`, 'https://off.example.test/cb')).status).toBe(400);
+    expect(host.hits).not.toContain('/off.json');
   });
 });

@@ -431,6 +431,8 @@ describe('dynamic client registration, enabled', () => {
     expect(outcome.consentShown).toBe(true);
     expect(outcome.page!.html).not.toContain('<img src=x');
     expect(outcome.page!.html).toContain('&lt;img src=x onerror=alert(1)&gt;');
+    // Whatever it calls itself, the page says nobody reviewed it and where it sends the person back.
+    expect(outcome.page!.html.replace(/<[^>]+>/g, '').replace(/\s+/g, ' ')).toContain('Your organization has not reviewed this application: it registered itself and will take you back to markup.example.test.');
   });
 
   it('the official MCP SDK registers and its client_id reaches the consent page at /authorize', async () => {
