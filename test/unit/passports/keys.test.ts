@@ -30,6 +30,13 @@ describe('keyring', () => {
     expect(await kids(t0 + 10)).toHaveLength(2);
   });
 
+  it('a clock that steps back before the first key\'s start still signs, with a key the JWKS publishes then', async () => {
+    const first = await keyring.signingKey('ES256', t0);
+    const earlier = await keyring.signingKey('ES256', t0 - 600);
+    expect(earlier.kid).toBe(first.kid);
+    expect(await kids(t0 - 600)).toContain(first.kid);
+  });
+
   it('rotation: next key published first, signs after the delay, old key retained then dropped', async () => {
     const old = await keyring.signingKey('ES256', t0);
     const [next] = await keyring.rotate(t0 + 100, 600, ['ES256']);
