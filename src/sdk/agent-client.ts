@@ -184,6 +184,18 @@ export function createAgentClient(options: AgentClientOptions): AgentClient {
     if (reusable()) cache?.put(key, tokens, clock());
     return tokens;
   };
+  // Parallel tool calls needing the agent's own Passport share one request. Only client
+  // credentials: an exchange may turn into a person's approval, which covers one action.
+  const inFlight = new Map<string, Promise<AgentTokens>>();
+  const shared = (parts: PassportCacheKeyParts, fetchTokens: () => Promise<AgentTokens>) => {
+    if (!cache) return fetchTokens();
+    const key = passportCacheKey(parts);
+    const running = inFlight.get(key);
+    if (running) return running;
+    const started = cached(parts, fetchTokens).finally(() => inFlight.delete(key));
+    inFlight.set(key, started);
+    return started;
+  };
   /**
    * Polls a waiting request's grant (CIBA §7.3, RFC 8628 §3.4–3.5) until it is decided: waits
    * `interval` seconds before each poll; authorization_pending waits again, slow_down adds 5 s for
@@ -219,7 +231,7 @@ export function createAgentClient(options: AgentClientOptions): AgentClient {
 
   return {
     clientCredentials: (request = {}) =>
-      cached({ kind: 'client_credentials', resource: [request.resource ?? []].flat().join(' '), scope: request.scope, authorizationDetails: request.authorizationDetails }, () =>
+      shared({ kind: 'client_credentials', resource: [request.resource ?? []].flat().join(' '), scope: request.scope, authorizationDetails: request.authorizationDetails }, () =>
         run(async () => {
           const { config, DPoP } = await ready();
           return plain(await client.clientCredentialsGrant(config, targetParams(request), { DPoP }));

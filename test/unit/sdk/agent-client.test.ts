@@ -173,6 +173,20 @@ describe('agent client against a scripted server', () => {
       expect(as.seen.filter((s) => s.path !== '/token')).toEqual([]);
     });
 
+    it('parallel calls for the same agent Passport share one request; a failed one is not kept', async () => {
+      const sdk = agent();
+      as.answer('/token', passport('shared'));
+      const all = await Promise.all([1, 2, 3, 4].map(() => sdk.clientCredentials({ resource: api, scope: 'read-data' })));
+      expect(all.map((t) => t.access_token)).toEqual(['shared', 'shared', 'shared', 'shared']);
+      expect(as.to('/token')).toHaveLength(1);
+      // A shared failure reaches every caller once, and the next call asks again.
+      as.answer('/token', oauthError('invalid_scope'), passport('after'));
+      const failed = await Promise.allSettled([1, 2].map(() => sdk.clientCredentials({ resource: api, scope: 'write-data' })));
+      expect(failed.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+      expect(as.to('/token')).toHaveLength(2);
+      expect((await sdk.clientCredentials({ resource: api, scope: 'write-data' })).access_token).toBe('after');
+    });
+
     it('refetches shortly before exp: at expires_in minus the skew (30 s by default, or cacheSkewSeconds)', async () => {
       const time = fakeTime();
       const sdk = agent({ clock: time.clock });
