@@ -10,6 +10,7 @@ import { connectNotesClient } from '../../examples/mcp-notes/client.ts';
 import { startNotesMcpServer, type NotesMcpServer } from '../../examples/mcp-notes/server.ts';
 import { startDemoApi, type DemoApi } from '../../src/demo/demo-api.ts';
 import { drive, startWithOkta } from './support/authorize.ts';
+import { launchChromium } from './support/chromium.ts';
 import { cookieJar, freePort } from './support/browser.ts';
 import type { TestConsulate } from './support/consulate.ts';
 import { api } from './support/delegation.ts';
@@ -32,6 +33,8 @@ describe('the example MCP client, registering itself', () => {
     const resource = `http://127.0.0.1:${port}/mcp`;
     const movePort = (text: string) => text.replaceAll('http://127.0.0.1:8092/mcp', resource);
     const main = `${committed('test/fixtures/config/consulate.yaml')}
+ciba:
+  interval_seconds: 1
 dynamic_registration:
   enabled: true
   resources:
@@ -43,6 +46,8 @@ dynamic_registration:
         'consulate.yaml': main,
         'resources/mcp-notes.yaml': movePort(committed('config/resources/mcp-notes.yaml')),
         'clients/notes-mcp-server.yaml': movePort(committed('config/clients/notes-mcp-server.yaml')),
+        // The demo's policy: an agent writing (the server's exchange for write-data) needs the person's approval.
+        'policies/demo.yaml': committed('config/policies/demo.yaml'),
       },
     }));
     demoApi = await startDemoApi({ issuer: server.issuer, resource: api });
@@ -99,5 +104,46 @@ dynamic_registration:
 
   it('reports a person who says no', async () => {
     await expect(connectNotesClient({ serverUrl: notes.url, openBrowser: browser('deny') })).rejects.toThrow(/access_denied/);
+  });
+
+  it('the README walkthrough in Chromium: sign in and allow the client, then approve its add_note in the inbox', async () => {
+    const chromium = await launchChromium();
+    try {
+      const page = await chromium.context.newPage();
+      const client = await connectNotesClient({
+        serverUrl: notes.url,
+        openBrowser: async (url) => {
+          await page.goto(url.href);
+          await page.getByLabel('Work e-mail').fill(alice);
+          await page.getByRole('button', { name: 'Continue' }).click();
+          await page.getByRole('button', { name: 'Sign in' }).click();
+          await page.getByRole('button', { name: 'Accept' }).click();
+          // The consent page says nobody reviewed the client and where it returns to.
+          expect(await page.getByRole('note').textContent()).toContain('registered itself');
+          await page.getByRole('button', { name: 'Allow' }).click();
+          await page.waitForURL(/\/callback\?/);
+          expect(await page.locator('body').textContent()).toContain('Signed in. You can close this window');
+        },
+      });
+      try {
+        // add_note waits for Alice: the server's exchange for write-data is an agent write.
+        const adding = client.callTool('add_note', { text: 'from Chromium' });
+        await page.goto(`${server.issuer}/approvals`);
+        for (let i = 0; i < 50 && !(await page.getByRole('button', { name: 'Approve' }).count()); i++) {
+          await new Promise((done) => setTimeout(done, 100));
+          await page.reload();
+        }
+        expect(await page.locator('main').textContent()).toContain('Notes MCP server');
+        await page.getByRole('button', { name: 'Approve' }).first().click();
+        expect(await page.getByRole('status').textContent()).toContain('Approved');
+        const added = JSON.stringify(await adding);
+        expect(added).toContain('from Chromium');
+        expect(added).toContain('write-data');
+      } finally {
+        await client.close();
+      }
+    } finally {
+      await chromium.close();
+    }
   });
 });
