@@ -82,8 +82,6 @@ export async function resolveClient(deps: DirectoryDeps, clientId: string): Prom
   if (!isDocumentUrl(deps, clientId)) return undefined;
   try {
     const { document, cacheSeconds } = await deps.clientDocuments.fetch(clientId);
-    // Keys by URL would be fetched later without the document's address checks: inline keys only.
-    if (document.jwks_uri !== undefined) throw new ClientMetadataError('invalid_document', 'jwks_uri is not accepted; publish jwks inline');
     const metadata: OpenClientMetadata = {
       client_id: document.client_id,
       client_name: document.client_name,
@@ -91,7 +89,6 @@ export async function resolveClient(deps: DirectoryDeps, clientId: string): Prom
       post_logout_redirect_uris: document.post_logout_redirect_uris,
       grant_types: document.grant_types,
       token_endpoint_auth_method: document.token_endpoint_auth_method,
-      jwks_uri: document.jwks_uri,
       jwks: document.jwks,
     };
     const fresh: DynamicClientRecord = { clientId, source: 'document', client: metadata, refreshAt: now + cacheSeconds, createdAt: record?.createdAt ?? now, updatedAt: now };

@@ -7,6 +7,7 @@ import { redirectUri } from '../config/schema.ts';
 import type { Deps } from '../deps.ts';
 import { OAuthError } from '../oauth/errors.ts';
 import { uuidv7 } from '../audit/ids.ts';
+import { isPublicJwk } from './public-keys.ts';
 import { generateSecret } from './secrets.ts';
 import { openClient, type OpenClientMetadata } from './open-client.ts';
 
@@ -22,8 +23,6 @@ const metadataSchema = z.looseObject({
   software_statement: z.unknown().optional(),
 });
 
-// RFC 7518 §6.2.2, §6.3.2, §6.4: members that carry private or symmetric key material.
-const privateKeyMembers = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
 
 export type Registration = { response: Record<string, unknown> };
 
@@ -48,7 +47,7 @@ export async function registerClient(deps: Deps, body: unknown): Promise<Registr
   if (metadata.jwks_uri !== undefined) throw new OAuthError('invalid_client_metadata', 'jwks_uri is not accepted here: give the public keys in jwks');
   if (method === 'private_key_jwt' && metadata.jwks === undefined) throw new OAuthError('invalid_client_metadata', 'private_key_jwt needs jwks');
   if (method !== 'private_key_jwt' && metadata.jwks !== undefined) throw new OAuthError('invalid_client_metadata', `a ${method} client has no keys`);
-  if (metadata.jwks?.keys.some((key) => privateKeyMembers.some((member) => Object.hasOwn(key, member)))) throw new OAuthError('invalid_client_metadata', 'jwks must hold public keys only');
+  if (metadata.jwks?.keys.some((key) => !isPublicJwk(key))) throw new OAuthError('invalid_client_metadata', 'jwks must hold public keys only');
 
   const now = deps.now();
   const clientId = `dyn_${randomBytes(18).toString('base64url')}`;

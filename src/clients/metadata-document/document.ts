@@ -2,12 +2,12 @@
 // RFC 7591 client metadata, restricted to what a public, browser-redirecting MCP client needs.
 import { z } from 'zod';
 import { redirectUri } from '../../config/schema.ts';
+import { isPublicJwk } from '../public-keys.ts';
 import { isLoopbackHost } from './url.ts';
 
 const maxUriLength = 2000;
 
-// Display and key URIs: https, or http on a loopback host (a loopback client_id can only come from
-// a server with allowLoopbackHttp; elsewhere a loopback jwks_uri is still refused when fetched).
+// Display URIs: https, or http on a loopback host (shown, never fetched).
 const webUri = z
   .string()
   .max(maxUriLength)
@@ -21,11 +21,7 @@ const webUri = z
     }
   }, 'must be an https URL without fragment or userinfo');
 
-// Members that only private or symmetric keys have: a published document must not carry them.
-const secretKeyMembers = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
-const publicJwk = z
-  .looseObject({ kty: z.string().min(1).max(20) })
-  .refine((key) => !secretKeyMembers.some((member) => Object.hasOwn(key, member)), 'keys must be public keys');
+const publicJwk = z.looseObject({ kty: z.string().min(1).max(20) }).refine(isPublicJwk, 'keys must be public keys');
 
 const noControlCharacters = /^[^\p{Cc}]*$/u;
 
@@ -45,15 +41,16 @@ const documentSchema = z
       .refine((grants) => grants.includes('authorization_code'), 'must include authorization_code'),
     response_types: z.tuple([z.literal('code')]).default(['code']),
     token_endpoint_auth_method: z.enum(['none', 'private_key_jwt'], 'must be none or private_key_jwt: a public document cannot hold a shared secret').default('none'),
-    jwks_uri: webUri.optional(),
+    // Keys only inline: a jwks_uri would be fetched later, at the token endpoint, without this
+    // fetcher's address checks (a way to make the server call private addresses).
+    jwks_uri: z.never('jwks_uri is not accepted: publish the keys inline in jwks').optional(),
     jwks: z.strictObject({ keys: z.array(publicJwk).min(1).max(20) }).optional(),
     scope: z.string().max(1000).regex(/^[\x21\x23-\x5B\x5D-\x7E]+( [\x21\x23-\x5B\x5D-\x7E]+)*$/, 'must be space-separated scope tokens').optional(),
   })
-  .refine((doc) => doc.token_endpoint_auth_method !== 'private_key_jwt' || doc.jwks_uri !== undefined || doc.jwks !== undefined, {
-    message: 'private_key_jwt needs jwks_uri or jwks',
+  .refine((doc) => doc.token_endpoint_auth_method !== 'private_key_jwt' || doc.jwks !== undefined, {
+    message: 'private_key_jwt needs jwks',
     path: ['token_endpoint_auth_method'],
-  })
-  .refine((doc) => doc.jwks_uri === undefined || doc.jwks === undefined, { message: 'jwks_uri and jwks are mutually exclusive', path: ['jwks'] });
+  });
 
 export type ClientMetadataDocument = {
   client_id: string;
@@ -65,7 +62,6 @@ export type ClientMetadataDocument = {
   grant_types: ('authorization_code' | 'refresh_token')[];
   response_types: ['code'];
   token_endpoint_auth_method: 'none' | 'private_key_jwt';
-  jwks_uri?: string;
   jwks?: { keys: object[] };
   scope?: string;
 };
