@@ -73,7 +73,6 @@ function checkConfig(tools: ToolAuthConfig): void {
   }
 }
 
-
 const target = (auth: Needs) => ({
   scope: auth.scope,
   ...(auth.resource !== undefined ? { resource: auth.resource } : {}),
@@ -101,8 +100,7 @@ export function createToolAuthorizer(agent: AgentClient, tools: ToolAuthConfig, 
     const bindingMessage = auth.bindingMessage ? auth.bindingMessage(args) : `Allow ${tool}`;
     if (!bindingMessage || [...bindingMessage].length > maxBindingMessage) throw new ToolAuthorizationError(tool, `the binding message must be 1-${maxBindingMessage} characters`);
     return agent.ciba({
-      ...target(auth),
-      scope: auth.scope, // the SDK adds openid (CIBA is an OpenID request)
+      ...target(auth), // the SDK adds openid to the scope (CIBA is an OpenID request)
       loginHint,
       bindingMessage,
       ...(options.signal ? { signal: options.signal } : {}),
