@@ -5,6 +5,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import type { z } from 'zod';
 import { applyOverrides, type Overrides } from './overrides.ts';
+import { checkOpenClients } from './open-clients-check.ts';
 import { crossCheck } from './cross-check.ts';
 import { ConfigError, type ConfigProblem } from './problems.ts';
 import { fixtureFileSchema, type FixtureCase } from '../claims/engine.ts';
@@ -73,6 +74,7 @@ export function loadConfig(dir: string, options: LoadOptions = {}): Config {
       issuers: issuers.filter((i): i is Located<IssuerConfig> => i !== undefined),
     };
     problems.push(...crossCheck(located));
+    problems.push(...checkOpenClients(main, new Map(located.resources.map((r) => [r.resource, r])), root));
     const mapped = checkMappings(
       mappings.filter((m): m is Located<MappingConfig> => m !== undefined),
       presets,

@@ -268,3 +268,21 @@ describe('all problems of one load at once', () => {
 });
 
 const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+describe('clients the operator does not list (metadata documents, registration)', () => {
+  const main = (block: string) => `${baseFiles['consulate.yaml']}${block}`;
+
+  it('an unknown resource, or a scope the resource does not have, at its line', () => {
+    const unknown = main('dynamic_registration:\n  enabled: true\n  resources:\n    https://nowhere.example:\n      scopes: [read]\n');
+    expect(onlyProblem({ 'consulate.yaml': unknown }).problem).toMatchObject({ ...positionOf(unknown, 'https://nowhere.example'), message: 'unknown resource https://nowhere.example' });
+    const scope = main('client_id_metadata_documents:\n  resources:\n    https://api.example:\n      scopes: [read, write]\n');
+    expect(onlyProblem({ 'consulate.yaml': scope }).problem).toMatchObject({ ...positionOf(scope, 'write'), message: 'resource https://api.example has no scope "write"' });
+  });
+
+  it('a ca_file that is missing or holds no certificate, at its value', () => {
+    const text = main('client_id_metadata_documents:\n  ca_file: extra-ca.pem\n');
+    expect(onlyProblem({ 'consulate.yaml': text }).problem).toMatchObject({ ...positionOf(text, 'extra-ca.pem'), message: 'file not found: extra-ca.pem' });
+    expect(onlyProblem({ 'consulate.yaml': text, 'extra-ca.pem': 'not a certificate\n' }).problem).toMatchObject({ message: 'extra-ca.pem holds no PEM certificate' });
+    expect(loadConfig(writeConfigDir({ ...baseFiles, 'consulate.yaml': text, 'extra-ca.pem': '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n' }), { env: {} }).main.client_id_metadata_documents.ca_file).toBe('extra-ca.pem');
+  });
+});
