@@ -3,62 +3,33 @@
 // registers itself (RFC 7591), the person signs in at the stand-in Okta (the test's browser is
 // `drive`, which then follows the redirect to the client's loopback callback), and the tools run.
 // The client checks the authorization response's state and iss (RFC 9207) before redeeming it.
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectNotesClient } from '../../examples/mcp-notes/client.ts';
-import { startNotesMcpServer, type NotesMcpServer } from '../../examples/mcp-notes/server.ts';
-import { startDemoApi, type DemoApi } from '../../src/demo/demo-api.ts';
-import { drive, startWithOkta } from './support/authorize.ts';
+import type { NotesMcpServer } from '../../examples/mcp-notes/server.ts';
+import { drive } from './support/authorize.ts';
 import { launchChromium } from './support/chromium.ts';
-import { cookieJar, freePort } from './support/browser.ts';
+import { cookieJar } from './support/browser.ts';
 import type { TestConsulate } from './support/consulate.ts';
-import { api } from './support/delegation.ts';
+import { committed, startNotesStack } from './support/mcp.ts';
 import type { Upstream } from './support/upstreams.ts';
 
-const root = resolve(import.meta.dirname, '../..');
-const committed = (path: string) => readFileSync(resolve(root, path), 'utf8');
 const alice = 'alice@example.com';
 
 describe('the example MCP client, registering itself', () => {
   let server: TestConsulate;
   let okta: Upstream;
   let stop: () => Promise<void>;
-  let demoApi: DemoApi;
   let notes: NotesMcpServer;
   const registrations = async () => (await server.deps.store.audit.list()).filter((r) => r.event === 'client.registered').length;
 
   beforeAll(async () => {
-    const port = await freePort();
-    const resource = `http://127.0.0.1:${port}/mcp`;
-    const movePort = (text: string) => text.replaceAll('http://127.0.0.1:8092/mcp', resource);
-    const main = `${committed('test/fixtures/config/consulate.yaml')}
-ciba:
-  interval_seconds: 1
-dynamic_registration:
-  enabled: true
-  resources:
-    ${resource}:
-      scopes: [notes:read, notes:write]
-`;
-    ({ server, okta, stop } = await startWithOkta({
-      files: {
-        'consulate.yaml': main,
-        'resources/mcp-notes.yaml': movePort(committed('config/resources/mcp-notes.yaml')),
-        'clients/notes-mcp-server.yaml': movePort(committed('config/clients/notes-mcp-server.yaml')),
-        // The demo's policy: an agent writing (the server's exchange for write-data) needs the person's approval.
-        'policies/demo.yaml': committed('config/policies/demo.yaml'),
-      },
-    }));
-    demoApi = await startDemoApi({ issuer: server.issuer, resource: api });
-    notes = await startNotesMcpServer({ issuer: server.issuer, resource, port, downstream: { url: demoApi.url, resource: api }, agent: { clientId: 'notes-mcp-server', clientSecret: 's4b2HnAkxga344gY12B7tQoqVKBeoaT0sq5pNslNg2M' } });
+    ({ server, okta, notes, stop } = await startNotesStack(
+      (resource) => `ciba:\n  interval_seconds: 1\ndynamic_registration:\n  enabled: true\n  resources:\n    ${resource}:\n      scopes: [notes:read, notes:write]\n`,
+      // The demo's policy: an agent writing (the server's exchange for write-data) needs the person's approval.
+      { 'policies/demo.yaml': committed('config/policies/demo.yaml') },
+    ));
   });
-
-  afterAll(async () => {
-    await notes?.close();
-    await demoApi?.close();
-    await stop?.();
-  });
+  afterAll(async () => stop?.());
 
   /** The person's browser: signs in and consents, then follows the redirect to the client's callback. */
   const browser = (consent: 'allow' | 'deny' = 'allow') => {

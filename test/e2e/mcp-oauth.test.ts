@@ -8,23 +8,17 @@ import { UnauthorizedError, type OAuthClientProvider } from '@modelcontextprotoc
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { OAuthClientInformationMixed, OAuthClientMetadata, OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js';
 import { decodeJwt } from 'jose';
-import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startNotesMcpServer, type NotesMcpServer } from '../../examples/mcp-notes/server.ts';
-import { startDemoApi, type DemoApi } from '../../src/demo/demo-api.ts';
-import { drive, redirectParams, startWithOkta } from './support/authorize.ts';
-import { cookieJar, freePort } from './support/browser.ts';
+import type { NotesMcpServer } from '../../examples/mcp-notes/server.ts';
+import { drive, redirectParams } from './support/authorize.ts';
+import { cookieJar } from './support/browser.ts';
 import { startConsulate, type TestConsulate } from './support/consulate.ts';
-import { api } from './support/delegation.ts';
+import { committed, startNotesStack } from './support/mcp.ts';
 import { makeTestCertificate } from './support/tls.ts';
 import type { Upstream } from './support/upstreams.ts';
 
-const root = resolve(import.meta.dirname, '../..');
-const committed = (path: string) => readFileSync(resolve(root, path), 'utf8');
-const serverSecret = 's4b2HnAkxga344gY12B7tQoqVKBeoaT0sq5pNslNg2M';
 const alice = 'alice@example.com';
 const redirectUrl = 'http://127.0.0.1:33418/callback';
 
@@ -76,7 +70,6 @@ describe('an MCP client with a Client ID Metadata Document', () => {
   let server: TestConsulate;
   let okta: Upstream;
   let stop: () => Promise<void>;
-  let demoApi: DemoApi;
   let notes: NotesMcpServer;
   let host: Awaited<ReturnType<typeof startDocumentHost>>;
   let resource: string;
@@ -89,32 +82,13 @@ describe('an MCP client with a Client ID Metadata Document', () => {
     host.documents.set('/clients/notes-app.json', { client_id: clientId, client_name: 'Notes App', redirect_uris: [redirectUrl], grant_types: ['authorization_code'], token_endpoint_auth_method: 'none' });
     host.documents.set('/clients/keys-by-url.json', { client_id: `${host.base}/clients/keys-by-url.json`, redirect_uris: [redirectUrl], token_endpoint_auth_method: 'private_key_jwt', jwks_uri: `${host.base}/internal/keys` });
     host.documents.set('/clients/liar.json', { client_id: `${host.base}/clients/someone-else.json`, redirect_uris: [redirectUrl] });
-    const port = await freePort();
-    resource = `http://127.0.0.1:${port}/mcp`;
-    const movePort = (text: string) => text.replaceAll('http://127.0.0.1:8092/mcp', resource);
-    const main = `${committed('test/fixtures/config/consulate.yaml')}
-client_id_metadata_documents:
-  allow_loopback_http: true
-  ca_file: document-ca.pem
-  resources:
-    ${resource}:
-      scopes: [notes:read, notes:write]
-`;
-    ({ server, okta, stop } = await startWithOkta({
-      files: {
-        'consulate.yaml': main,
-        'document-ca.pem': cert.cert,
-        'resources/mcp-notes.yaml': movePort(committed('config/resources/mcp-notes.yaml')),
-        'clients/notes-mcp-server.yaml': movePort(committed('config/clients/notes-mcp-server.yaml')),
-      },
-    }));
-    demoApi = await startDemoApi({ issuer: server.issuer, resource: api });
-    notes = await startNotesMcpServer({ issuer: server.issuer, resource, port, downstream: { url: demoApi.url, resource: api }, agent: { clientId: 'notes-mcp-server', clientSecret: serverSecret } });
+    ({ server, okta, notes, resource, stop } = await startNotesStack(
+      (mcp) => `client_id_metadata_documents:\n  allow_loopback_http: true\n  ca_file: document-ca.pem\n  resources:\n    ${mcp}:\n      scopes: [notes:read, notes:write]\n`,
+      { 'document-ca.pem': cert.cert },
+    ));
   });
 
   afterAll(async () => {
-    await notes?.close();
-    await demoApi?.close();
     await host?.close();
     await stop?.();
   });
