@@ -6,6 +6,7 @@ import type { ClientConfig } from '../config/schema.ts';
 import type { Deps } from '../deps.ts';
 import { hashId, randomId } from '../federation/browser-login.ts';
 import { OAuthError } from '../oauth/errors.ts';
+import { sameResource } from '../oauth/resource.ts';
 import { mintIdToken } from '../passports/id-token.ts';
 import { mintPassport } from '../passports/mint.ts';
 import { passportIdentityClaims } from '../oauth/identity-scopes.ts';
@@ -21,7 +22,7 @@ export type PassportTarget = { audience: string; resourceScopes: string[]; ttlSe
 /** `requested`: resources named at the token endpoint (RFC 8707 §2.2): only the grant's own. */
 export function passportTarget(deps: Deps, client: ClientConfig, grant: PersonGrant, requested: readonly string[] = []): PassportTarget {
   const { config } = deps;
-  if (requested.some((uri) => uri !== grant.resource)) throw new OAuthError('invalid_target', 'the resource is not the one this grant is for', { reason: 'resource_not_granted' });
+  if (requested.some((uri) => grant.resource === undefined || !sameResource(uri, grant.resource))) throw new OAuthError('invalid_target', 'the resource is not the one this grant is for', { reason: 'resource_not_granted' });
   // Only identity scopes: the Passport is for Consulate itself (userinfo).
   if (grant.resource === undefined) return { audience: deps.issuer, resourceScopes: [], ttlSeconds: config.main.passports.ttl_seconds };
   const resource = config.resources.get(grant.resource);

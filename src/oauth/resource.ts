@@ -23,8 +23,21 @@ export function selectResource(
     throw new OAuthError('invalid_target', 'resource must be an absolute URI');
   }
   if (url.hash || resource.includes('#')) throw new OAuthError('invalid_target', 'resource must not contain a fragment');
-  if (!known.has(resource) || !allowed.includes(resource)) throw new OAuthError('invalid_target', 'resource is unknown or not allowed for this client');
-  return resource;
+  // The configured spelling is the audience, whichever equivalent form was asked.
+  const configured = allowed.find((uri) => known.has(uri) && sameResource(uri, resource));
+  if (configured === undefined) throw new OAuthError('invalid_target', 'resource is unknown or not allowed for this client');
+  return configured;
+}
+
+/**
+ * Equal, or the same origin with and without its empty path: `https://api.example` and
+ * `https://api.example/` (RFC 3986 §6.2.3), which clients that send `URL.href` turn one into the
+ * other. Nothing else is normalized: case, ports, dot segments or encodings stay distinct.
+ */
+export function sameResource(a: string, b: string): boolean {
+  if (a === b) return true;
+  const bare = (uri: string) => (/^https?:\/\/[^/?#]+\/$/i.test(uri) ? uri.slice(0, -1) : uri);
+  return bare(a) === bare(b);
 }
 
 /** The granted scopes: what was asked, if all of it is allowed; everything allowed if nothing was asked. */

@@ -282,10 +282,10 @@ describe('dynamic client registration, enabled', () => {
     expect(info.client_secret).toBeUndefined();
     expect(await server.deps.store.dynamicClients.find(info.client_id)).toBeDefined();
 
-    // The SDK takes the resource as a URL, whose href for a bare origin gains a "/" (https://api.demo.example/),
-    // which Consulate does not match to the configured https://api.demo.example: the resource goes in as written.
-    const { authorizationUrl, codeVerifier } = await startAuthorization(server.issuer, { metadata, clientInformation: info, redirectUrl, scope: 'read-data', state: 'mcp-state' });
-    authorizationUrl.searchParams.set('resource', api);
+    // The SDK takes the resource as a URL, whose href for a bare origin gains a "/": Consulate takes
+    // https://api.demo.example/ as the configured https://api.demo.example (RFC 3986 §6.2.3).
+    const { authorizationUrl, codeVerifier } = await startAuthorization(server.issuer, { metadata, clientInformation: info, redirectUrl, scope: 'read-data', state: 'mcp-state', resource: new URL(api) });
+    expect(authorizationUrl.searchParams.get('resource')).toBe(`${api}/`);
     authorizationUrl.searchParams.set('login_hint', alice);
     const left = await drive(server, okta, cookieJar(), authorizationUrl, { username: alice, consent: 'leave' });
     expect(left.consentShown, left.location ?? left.page?.html.slice(0, 500)).toBe(true);
@@ -295,8 +295,9 @@ describe('dynamic client registration, enabled', () => {
     const outcome = await drive(server, okta, jar, authorizationUrl, { username: alice });
     const params = redirectParams(outcome, redirectUrl);
     expect(params.get('state')).toBe('mcp-state');
-    const tokens = await exchangeAuthorization(server.issuer, { metadata, clientInformation: info, authorizationCode: params.get('code')!, codeVerifier, redirectUri: redirectUrl });
+    const tokens = await exchangeAuthorization(server.issuer, { metadata, clientInformation: info, authorizationCode: params.get('code')!, codeVerifier, redirectUri: redirectUrl, resource: new URL(api) });
     const { payload } = await verifyPassport(tokens.access_token);
     expect(payload.client_id).toBe(info.client_id);
+    expect(payload.aud).toBe(api);
   });
 });

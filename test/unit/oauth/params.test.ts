@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { OAuthError } from '../../../src/oauth/errors.ts';
 import { parseFormParams, parseScope } from '../../../src/oauth/params.ts';
-import { narrowScopes, selectResource } from '../../../src/oauth/resource.ts';
+import { narrowScopes, sameResource, selectResource } from '../../../src/oauth/resource.ts';
 
 const code = (fn: () => unknown) => {
   try {
@@ -35,6 +35,15 @@ describe('resource indicators (RFC 8707) and scope narrowing', () => {
     expect(selectResource(['https://b.example'], ['https://a.example', 'https://b.example'], known, undefined)).toBe('https://b.example');
     expect(selectResource([], ['https://a.example', 'https://b.example'], known, 'https://a.example')).toBe('https://a.example');
     expect(selectResource([], ['https://b.example'], known, undefined)).toBe('https://b.example');
+  });
+  it('takes an origin with or without its empty path as the same resource, answering with the configured spelling', () => {
+    expect(selectResource(['https://a.example/'], ['https://a.example'], known, undefined)).toBe('https://a.example');
+    expect(selectResource(['https://c.example'], ['https://c.example/'], new Set(['https://c.example/']), undefined)).toBe('https://c.example/');
+    expect(sameResource('https://a.example', 'https://a.example/')).toBe(true);
+    for (const other of ['https://A.example', 'https://a.example:443', 'https://a.example//', 'https://a.example/x', 'https://a.example/?q', 'http://a.example']) {
+      expect(sameResource('https://a.example', other), other).toBe(false);
+    }
+    expect(sameResource('https://a.example/mcp', 'https://a.example/mcp/')).toBe(false);
   });
   it('refuses several, unknown, unallowed, fragment and relative resources, or none without a default', () => {
     for (const requested of [['https://a.example', 'https://b.example'], ['https://c.example'], ['https://b.example'], ['https://a.example#x'], ['/relative']]) {
