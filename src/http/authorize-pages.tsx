@@ -3,7 +3,7 @@
 import type { Context } from 'hono';
 import { randomBytes } from 'node:crypto';
 import { splitRememberedScope } from '../authorize/consent.ts';
-import type { AuthorizationRequest } from '../authorize/request.ts';
+import type { Ask, AuthorizationRequest } from '../authorize/request.ts';
 import type { ClientConfig } from '../config/schema.ts';
 import type { Deps } from '../deps.ts';
 import type { AuthorizationDetail } from '../oauth/authorization-details.ts';
@@ -67,18 +67,14 @@ function UnlistedClient(props: { deps: Deps; client: ClientConfig; redirectUri: 
   );
 }
 
-export function consentPage(c: Context, deps: Deps, props: { id: string; csrf: string; client: ClientConfig; request: AuthorizationRequest; who: string }) {
-  pageHeaders(c);
-  const { request, client } = props;
-  const resource = request.resource;
-  return c.html(
-    <Page title={`Allow ${clientName(client)}?`}>
-      <p>
-        You are signed in as <strong>{props.who}</strong>. <strong>{clientName(client)}</strong> asks to:
-      </p>
-      <UnlistedClient deps={deps} client={client} redirectUri={request.redirectUri} />
+/** What a person is asked to grant, in words: identity scopes, then the resource's scopes and details. */
+export function AskList(props: { deps: Deps; ask: Ask }) {
+  const { deps, ask } = props;
+  const resource = ask.resource;
+  return (
+    <>
       <ul>
-        {request.identityScopes.map((s) => (
+        {ask.identityScopes.map((s) => (
           <li>{scopeWords(deps, undefined, s)}</li>
         ))}
       </ul>
@@ -86,16 +82,30 @@ export function consentPage(c: Context, deps: Deps, props: { id: string; csrf: s
         <section aria-label={resourceName(deps, resource)}>
           <h2>On {resourceName(deps, resource)}</h2>
           <ul>
-            {request.resourceScopes.map((s) => (
+            {ask.resourceScopes.map((s) => (
               <li>{scopeWords(deps, resource, s)}</li>
             ))}
-            {(request.authorizationDetails ?? []).map((detail) => (
+            {(ask.authorizationDetails ?? []).map((detail) => (
               <DetailItem deps={deps} resource={resource} detail={detail} />
             ))}
-            {!request.resourceScopes.length && !request.authorizationDetails?.length ? <li>Access it on your behalf</li> : null}
+            {!ask.resourceScopes.length && !ask.authorizationDetails?.length ? <li>Access it on your behalf</li> : null}
           </ul>
         </section>
       ) : null}
+    </>
+  );
+}
+
+export function consentPage(c: Context, deps: Deps, props: { id: string; csrf: string; client: ClientConfig; request: AuthorizationRequest; who: string }) {
+  pageHeaders(c);
+  const { request, client } = props;
+  return c.html(
+    <Page title={`Allow ${clientName(client)}?`}>
+      <p>
+        You are signed in as <strong>{props.who}</strong>. <strong>{clientName(client)}</strong> asks to:
+      </p>
+      <UnlistedClient deps={deps} client={client} redirectUri={request.redirectUri} />
+      <AskList deps={deps} ask={request} />
       <form method="post" action="/authorize/consent">
         <input type="hidden" name="csrf" value={props.csrf} />
         <input type="hidden" name="id" value={props.id} />

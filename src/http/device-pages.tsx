@@ -7,8 +7,8 @@ import type { Deps } from '../deps.ts';
 import type { PersonRequest } from '../grants/approved-request.ts';
 import { stepUpWords } from '../obligations/step-up.ts';
 import type { StepUp } from '../obligations/types.ts';
-import { clientName, DetailItem, resourceName, scopeWords } from './authorize-pages.tsx';
-import { Page, pageHeaders } from './pages.tsx';
+import { AskList, clientName } from './authorize-pages.tsx';
+import { errorPage, Page, pageHeaders } from './pages.tsx';
 
 export type PageStatus = 200 | 400 | 403 | 404 | 429;
 
@@ -38,31 +38,12 @@ export function userCodePage(c: Context, props: { csrf: string; who: string; use
 export function deviceRequestPage(c: Context, deps: Deps, props: { csrf: string; id: string; who: string; userCode: string; client: ClientConfig; request: PersonRequest; stepUp?: StepUp | undefined }) {
   pageHeaders(c);
   const { request, client } = props;
-  const resource = request.resource;
   return c.html(
     <Page title={`Allow ${clientName(client)} on your device?`}>
       <p>
         You are signed in as <strong>{props.who}</strong>. A device that showed the code <strong>{props.userCode}</strong> asks that <strong>{clientName(client)}</strong> may:
       </p>
-      <ul>
-        {request.identityScopes.map((s) => (
-          <li>{scopeWords(deps, undefined, s)}</li>
-        ))}
-      </ul>
-      {resource ? (
-        <section aria-label={resourceName(deps, resource)}>
-          <h2>On {resourceName(deps, resource)}</h2>
-          <ul>
-            {request.resourceScopes.map((s) => (
-              <li>{scopeWords(deps, resource, s)}</li>
-            ))}
-            {(request.authorizationDetails ?? []).map((detail) => (
-              <DetailItem deps={deps} resource={resource} detail={detail} />
-            ))}
-            {!request.resourceScopes.length && !request.authorizationDetails?.length ? <li>Access it on your behalf</li> : null}
-          </ul>
-        </section>
-      ) : null}
+      <AskList deps={deps} ask={request} />
       <p>Approve only if you started this yourself, on a device you are using now.</p>
       {props.stepUp ? <p>This needs a fresh sign-in with {stepUpWords(props.stepUp)}: if yours is not, Approve first takes you to sign in again.</p> : null}
       <form method="post" action="/device/decide">
@@ -94,16 +75,5 @@ export function deviceDonePage(c: Context, props: { approved: boolean; clientNam
 }
 
 export function deviceMessagePage(c: Context, status: PageStatus, title: string, message: string) {
-  pageHeaders(c);
-  return c.html(
-    <Page title={title}>
-      <p role="alert" class="error">
-        {message}
-      </p>
-      <p>
-        <a href="/device">Enter another code</a>
-      </p>
-    </Page>,
-    status,
-  );
+  return errorPage(c, status, title, message, { href: '/device', text: 'Enter another code' });
 }

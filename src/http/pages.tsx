@@ -28,7 +28,14 @@ export function pageHeaders(c: Context): void {
   c.header('Referrer-Policy', 'no-referrer');
 }
 
-export function errorPage(c: Context, status: 400 | 403 | 404 | 502 | 504, title: string, message: string): Response | Promise<Response> {
+/** A page that says what went wrong, and where to go on from (`back`; default: sign in again). */
+export function errorPage(
+  c: Context,
+  status: 200 | 400 | 403 | 404 | 429 | 502 | 504,
+  title: string,
+  message: string,
+  back: { href: string; text: string } = { href: '/login', text: 'Start again' },
+): Response | Promise<Response> {
   pageHeaders(c);
   return c.html(
     <Page title={title}>
@@ -36,7 +43,7 @@ export function errorPage(c: Context, status: 400 | 403 | 404 | 502 | 504, title
         {message}
       </p>
       <p>
-        <a href="/login">Start again</a>
+        <a href={back.href}>{back.text}</a>
       </p>
     </Page>,
     status,

@@ -13,7 +13,7 @@ import { hashId, randomId } from '../../src/federation/browser-login.ts';
 import type { ApproverRule } from '../../src/store/ports.ts';
 import { hiddenFields, startWithOkta } from './support/authorize.ts';
 import { cookieJar } from './support/browser.ts';
-import { launchChromium } from './support/chromium.ts';
+import { launchChromium, signInInBrowser } from './support/chromium.ts';
 import type { TestConsulate } from './support/consulate.ts';
 import { addPerson, personTokens, type Person } from './support/delegation.ts';
 
@@ -145,10 +145,7 @@ describe('approvals inbox', () => {
     try {
       const page = await chromium.context.newPage();
       await page.goto(`${server.url}/approvals`);
-      await page.getByLabel('Work e-mail').fill('alice@example.com');
-      await page.getByRole('button', { name: 'Continue' }).click();
-      await page.getByRole('button', { name: 'Sign in' }).click();
-      await page.getByRole('button', { name: 'Accept' }).click();
+      await signInInBrowser(page, 'alice@example.com');
       await page.waitForURL(`${server.url}/approvals`);
       expect(await page.locator('main').innerText()).toContain('Nothing is waiting for your approval.');
 

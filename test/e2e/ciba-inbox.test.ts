@@ -9,7 +9,7 @@ import * as client from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashSecret } from '../../src/clients/secrets.ts';
 import { startWithOkta } from './support/authorize.ts';
-import { launchChromium } from './support/chromium.ts';
+import { launchChromium, signInInBrowser } from './support/chromium.ts';
 import { discover } from './support/clients.ts';
 import type { TestConsulate } from './support/consulate.ts';
 import { accessTokenType, agentSecret, agentYaml, api, envName, exchangeGrant, personTokens, type Person } from './support/delegation.ts';
@@ -70,10 +70,7 @@ describe('CIBA and paused exchange, decided by the person in the inbox', () => {
     try {
       const page = await chromium.context.newPage();
       await page.goto(`${server.url}/approvals`);
-      await page.getByLabel('Work e-mail').fill('alice@example.com');
-      await page.getByRole('button', { name: 'Continue' }).click();
-      await page.getByRole('button', { name: 'Sign in' }).click();
-      await page.getByRole('button', { name: 'Accept' }).click();
+      await signInInBrowser(page, 'alice@example.com');
       await page.waitForURL(`${server.url}/approvals`);
       expect(await page.locator('main').innerText()).toContain('Nothing is waiting for your approval.');
       const sub = await server.deps.store.subjects.findByEmail('alice@example.com');

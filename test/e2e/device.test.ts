@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashSecret } from '../../src/clients/secrets.ts';
 import { drive, hiddenFields, startWithOkta, type Jar } from './support/authorize.ts';
 import { cookieJar } from './support/browser.ts';
-import { launchChromium } from './support/chromium.ts';
+import { launchChromium, signInInBrowser } from './support/chromium.ts';
 import { basicAuth, discover, postForm } from './support/clients.ts';
 import { startConsulate, type TestConsulate } from './support/consulate.ts';
 import type { Upstream } from './support/upstreams.ts';
@@ -106,11 +106,7 @@ describe('device authorization grant', () => {
       await page.goto(started.verification_uri_complete as string);
       // Not signed in: Consulate's login first, then back to the code form.
       await page.waitForURL((url) => url.pathname === '/login');
-      await page.getByLabel('Work e-mail').fill('alice@example.com');
-      await page.getByRole('button', { name: 'Continue' }).click();
-      await page.waitForURL((url) => url.href.startsWith(okta.url));
-      await page.getByRole('button', { name: 'Sign in' }).click();
-      await page.getByRole('button', { name: 'Accept' }).click();
+      await signInInBrowser(page, 'alice@example.com', okta.url);
       await page.getByRole('heading', { name: 'Connect a device' }).waitFor();
       expect(await page.getByLabel('Code').inputValue()).toBe(started.user_code);
       await page.getByRole('button', { name: 'Continue' }).click();

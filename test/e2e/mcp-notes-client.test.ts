@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectNotesClient } from '../../examples/mcp-notes/client.ts';
 import type { NotesMcpServer } from '../../examples/mcp-notes/server.ts';
 import { drive } from './support/authorize.ts';
-import { launchChromium } from './support/chromium.ts';
+import { launchChromium, signInInBrowser } from './support/chromium.ts';
 import { cookieJar } from './support/browser.ts';
 import type { TestConsulate } from './support/consulate.ts';
 import { committed, startNotesStack } from './support/mcp.ts';
@@ -85,10 +85,7 @@ describe('the example MCP client, registering itself', () => {
         serverUrl: notes.url,
         openBrowser: async (url) => {
           await page.goto(url.href);
-          await page.getByLabel('Work e-mail').fill(alice);
-          await page.getByRole('button', { name: 'Continue' }).click();
-          await page.getByRole('button', { name: 'Sign in' }).click();
-          await page.getByRole('button', { name: 'Accept' }).click();
+          await signInInBrowser(page, alice);
           // The consent page says nobody reviewed the client and where it returns to.
           expect(await page.getByRole('note').textContent()).toContain('registered itself');
           await page.getByRole('button', { name: 'Allow' }).click();

@@ -3,7 +3,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext } from 'playwright-core';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
 
 export const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
@@ -21,4 +21,16 @@ export async function launchChromium(): Promise<{ context: BrowserContext; close
       rmSync(profile, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * A person signing in on Consulate's login page in the browser: their e-mail, then the stand-in
+ * upstream's sign-in and consent. `upstreamUrl`: also check the browser went to that upstream.
+ */
+export async function signInInBrowser(page: Page, email: string, upstreamUrl?: string): Promise<void> {
+  await page.getByLabel('Work e-mail').fill(email);
+  await page.getByRole('button', { name: 'Continue' }).click();
+  if (upstreamUrl !== undefined) await page.waitForURL((url) => url.href.startsWith(upstreamUrl));
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Accept' }).click();
 }
