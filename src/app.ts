@@ -2,6 +2,7 @@
 import { Hono } from 'hono';
 import { requestId } from 'hono/request-id';
 import type { Deps } from './deps.ts';
+import { createRequestLog } from './log.ts';
 import { createErrorHandler, notFound } from './http/errors.ts';
 import { authorizeRoutes } from './http/authorize-routes.tsx';
 import { logoutRoutes } from './http/logout-routes.tsx';
@@ -19,12 +20,14 @@ import { deviceRoutes } from './http/device-routes.tsx';
 
 export function createApp(deps: Deps, options: { isShuttingDown?: () => boolean } = {}): Hono {
   const app = new Hono();
+  const requestLog = createRequestLog(deps.log);
   app.use(requestId());
   app.use(async (c, next) => {
     const started = performance.now();
-    await next();
+    // Set before next(): a header set on a finished response makes Hono copy the whole response.
     c.header('X-Content-Type-Options', 'nosniff');
-    deps.log.info(
+    await next();
+    requestLog.info(
       { req_id: c.get('requestId'), method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round((performance.now() - started) * 10) / 10 },
       'request',
     );

@@ -1,5 +1,6 @@
 // Composition root: the one place that wires config, store and services together.
 import type { ValidateFunction } from 'ajv';
+import { createReceipts, type Receipts } from './audit/receipts.ts';
 import { createClientKeySets, type ClientKeySets } from './clients/assertion.ts';
 import { createClientDocuments, type ClientDocuments } from './clients/directory.ts';
 import { compileRuleSet, type CompiledRuleSet } from './claims/engine.ts';
@@ -35,6 +36,8 @@ export type Deps = {
   /** Issuers trusted for JWT bearer assertions and ID-JAGs: keys and rule set each. */
   readonly assertionIssuers: AssertionIssuers;
   readonly log: Logger;
+  /** The audit chain: every receipt is written through it. */
+  readonly receipts: Receipts;
   /** Epoch seconds. Tests pass a fixed clock. */
   readonly now: Clock;
 };
@@ -78,6 +81,8 @@ export async function createDeps(options: { config: Config; issuer: string; stor
     assertionIssuers: createAssertionIssuers(config, config.main.http.upstream_timeout_ms),
     dpopNonces: await createDpopNonces(store, config.main.dpop.nonce_window_seconds, now()),
     log: options.log,
+    // A test's fixed clock dates receipts too; otherwise they keep millisecond precision.
+    receipts: createReceipts(store.audit, options.now ? () => now() * 1000 : Date.now),
     now,
   };
 }

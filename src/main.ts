@@ -10,7 +10,6 @@ import { createDeps, type Clock, type Deps } from './deps.ts';
 import { createLogger, type Logger } from './log.ts';
 import { createReloader } from './reload.ts';
 import { databaseUrlFor, openStore } from './store/open.ts';
-import { uuidv7 } from './audit/ids.ts';
 
 export type StartOptions = {
   configDir: string;
@@ -70,7 +69,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     async apply(next, trigger) {
       const nextDeps = await createDeps({ config: next, issuer, store, log, keyring: deps.keyring, ...(options.now ? { now: options.now } : {}) });
       const nextListener = getRequestListener(createApp(nextDeps, { isShuttingDown: () => shuttingDown }).fetch);
-      await store.audit.append({ id: uuidv7(), atMs: Date.now(), event: 'config.reloaded', details: { trigger, clients: next.clients.size, resources: next.resources.size, upstreams: next.upstreams.size } });
+      await nextDeps.receipts.record({ event: 'config.reloaded', details: { trigger, clients: next.clients.size, resources: next.resources.size, upstreams: next.upstreams.size } });
       deps = nextDeps;
       listener = nextListener;
     },

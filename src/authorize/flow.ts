@@ -6,7 +6,6 @@
 // ends the request with access_denied; a step_up obligation adds its acr / max_age to the request's
 // own; a consent obligation is the consent page, as always.
 import { findClient } from '../clients/directory.ts';
-import { uuidv7 } from '../audit/ids.ts';
 import type { ClientConfig } from '../config/schema.ts';
 import type { Deps } from '../deps.ts';
 import { hashId, randomId, startBrowserLogin, upstreamForEmail } from '../federation/browser-login.ts';
@@ -189,10 +188,7 @@ async function grant(deps: Deps, pending: Pending, session: SessionRecord): Prom
     claims,
   };
   const code = await issueCode(deps, personGrant);
-  await deps.store.audit.append({
-    id: uuidv7(),
-    atMs: Date.now(),
-    event: 'authorization.granted',
+  await deps.receipts.record({ event: 'authorization.granted',
     clientId: request.clientId,
     subject: session.sub,
     details: {

@@ -5,8 +5,8 @@
 // Retirement is final. Non-agent clients have no lifecycle and are refused.
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
+import { createReceipts } from '../audit/receipts.ts';
 import { relative, resolve } from 'node:path';
-import { uuidv7 } from '../audit/ids.ts';
 import type { Config, Located } from '../config/load.ts';
 import type { ClientConfig } from '../config/schema.ts';
 import { describeAgent } from './agent-show.ts';
@@ -59,7 +59,7 @@ async function changeState(change: Change, id: string, flags: StoreFlags): Promi
     const before = readFileSync(file, 'utf8');
     writeWhole(file, text, 'replace');
     try {
-      await store.audit.append({ id: uuidv7(), atMs: Date.now(), event, clientId: id, details: { by: 'operator', file: relative(config.dir, file), from: agent.state } });
+      await createReceipts(store.audit).record({ event, clientId: id, details: { by: 'operator', file: relative(config.dir, file), from: agent.state } });
     } catch (error) {
       writeWhole(file, before, 'replace');
       fail(`could not write the audit record (${error instanceof Error ? error.message : String(error)}); ${agent.source.file} was put back as it was`);

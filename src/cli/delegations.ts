@@ -3,6 +3,7 @@
 // under it, down the whole chain, and writes a `delegation.revoked` audit record (by operator).
 import type { Command } from 'commander';
 import { formatAmount } from '../delegation/budget.ts';
+import { createReceipts } from '../audit/receipts.ts';
 import { revokeDelegation } from '../delegation/revoke.ts';
 import { systemClock } from '../deps.ts';
 import type { DelegationRecord } from '../store/ports.ts';
@@ -62,7 +63,7 @@ async function listDelegations(flags: ListFlags): Promise<void> {
 
 async function revoke(did: string, flags: StoreFlags): Promise<void> {
   const config = loadConfigOrExit(flags);
-  const outcome = await withStore(config, (store) => revokeDelegation(store, did, 'operator', {}, systemClock()));
+  const outcome = await withStore(config, (store) => revokeDelegation(store, createReceipts(store.audit), did, 'operator', {}, systemClock()));
   if (outcome.status === 'unknown') fail(`no delegation ${did} in the store (see consulate delegation list)`);
   if (outcome.status === 'already_revoked') fail(`delegation ${did} was already revoked${outcome.record.revokedAt !== undefined ? ` at ${isoDate(outcome.record.revokedAt)}` : ''}${outcome.record.revokedBy ? ` by ${outcome.record.revokedBy}` : ''}; nothing changed`);
   const { record } = outcome;

@@ -29,10 +29,11 @@ export function overrideOptions(command: Command): Command {
     .option('--host <host>', 'listen address (env CONSULATE_HOST)')
     .option('--port <port>', 'listen port, 0 for any free port (env CONSULATE_PORT)', wholeNumber)
     .option('--data-dir <dir>', 'directory of the embedded database and keys (env CONSULATE_DATA_DIR)')
-    .option('--database-url <url>', 'database URL, e.g. sqlite:./data/consulate.db (env CONSULATE_DATABASE_URL)');
+    .option('--database-url <url>', 'database URL, e.g. sqlite:./data/consulate.db (env CONSULATE_DATABASE_URL)')
+    .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent (env LOG_LEVEL)');
 }
 
-type ServeFlags = { config: string; issuer?: string; host?: string; port?: number; dataDir?: string; databaseUrl?: string; demo?: boolean };
+type ServeFlags = { config: string; issuer?: string; host?: string; port?: number; dataDir?: string; databaseUrl?: string; logLevel?: string; demo?: boolean };
 
 export const toOverrides = (flags: ServeFlags): Overrides => ({
   ...(flags.issuer !== undefined ? { issuer: flags.issuer } : {}),
@@ -40,6 +41,7 @@ export const toOverrides = (flags: ServeFlags): Overrides => ({
   ...(flags.port !== undefined ? { port: flags.port } : {}),
   ...(flags.dataDir !== undefined ? { dataDir: flags.dataDir } : {}),
   ...(flags.databaseUrl !== undefined ? { databaseUrl: flags.databaseUrl } : {}),
+  ...(flags.logLevel !== undefined ? { logLevel: flags.logLevel } : {}),
 });
 
 export function reportConfigError(error: unknown): never {

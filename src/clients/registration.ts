@@ -6,7 +6,6 @@ import { z } from 'zod';
 import { redirectUri } from '../config/schema.ts';
 import type { Deps } from '../deps.ts';
 import { OAuthError } from '../oauth/errors.ts';
-import { uuidv7 } from '../audit/ids.ts';
 import { isPublicJwk } from './public-keys.ts';
 import { generateSecret } from './secrets.ts';
 import { openClient, type OpenClientMetadata } from './open-client.ts';
@@ -71,7 +70,7 @@ export async function registerClient(deps: Deps, body: unknown): Promise<Registr
   }
   const saved = await deps.store.dynamicClients.register({ clientId, source: 'registration', client: stored, createdAt: now, updatedAt: now }, settings.max_clients);
   if (!saved) throw new OAuthError('temporarily_unavailable', 'registration is closed: too many registered clients', { status: 503, reason: 'registration_full' });
-  await deps.store.audit.append({ id: uuidv7(), atMs: Date.now(), event: 'client.registered', clientId, details: { token_endpoint_auth_method: method, redirect_uris: metadata.redirect_uris.length } });
+  await deps.receipts.record({ event: 'client.registered', clientId, details: { token_endpoint_auth_method: method, redirect_uris: metadata.redirect_uris.length } });
 
   const { secret_hash: _hash, ...visible } = stored;
   return {

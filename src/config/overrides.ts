@@ -1,10 +1,10 @@
 // Environment (and CLI) overrides for what differs between instances of one config:
-// issuer, listen host/port, data directory, database URL. Flags win over environment.
+// issuer, listen host/port, data directory, database URL, log level. Flags win over environment.
 import type { ConfigProblem } from './problems.ts';
 import { mainConfigSchema, type MainConfig } from './schema.ts';
 import type { YamlSource } from './yaml-source.ts';
 
-export type Overrides = { issuer?: string; host?: string; port?: number; dataDir?: string; databaseUrl?: string };
+export type Overrides = { issuer?: string; host?: string; port?: number; dataDir?: string; databaseUrl?: string; logLevel?: string };
 
 const envNames: Record<string, string> = {
   issuer: 'CONSULATE_ISSUER',
@@ -12,6 +12,7 @@ const envNames: Record<string, string> = {
   'listen.port': 'CONSULATE_PORT',
   data_dir: 'CONSULATE_DATA_DIR',
   database_url: 'CONSULATE_DATABASE_URL',
+  'log.level': 'LOG_LEVEL',
 };
 const flagNames: Record<string, keyof Overrides> = {
   issuer: 'issuer',
@@ -19,6 +20,7 @@ const flagNames: Record<string, keyof Overrides> = {
   'listen.port': 'port',
   data_dir: 'dataDir',
   database_url: 'databaseUrl',
+  'log.level': 'logLevel',
 };
 
 export function applyOverrides(
@@ -38,16 +40,20 @@ export function applyOverrides(
     listen: { host: flags.host ?? env.CONSULATE_HOST ?? main.listen.host, port: port ?? main.listen.port },
     data_dir: flags.dataDir ?? env.CONSULATE_DATA_DIR ?? main.data_dir,
     database_url: flags.databaseUrl ?? env.CONSULATE_DATABASE_URL ?? main.database_url,
+    log: { level: flags.logLevel ?? env.LOG_LEVEL ?? main.log.level },
   };
   const result = mainConfigSchema.safeParse(candidate);
   if (!result.success) {
     for (const issue of result.error.issues) {
       const key = issue.path.join('.');
       const variable = envNames[key];
-      const origin = flagNames[key] && flags[flagNames[key]] !== undefined ? `the --${key.replace('listen.', '').replace('_', '-')} flag` : variable && env[variable] !== undefined ? variable : undefined;
+      const origin = flagNames[key] && flags[flagNames[key]] !== undefined ? `the --${flagOf(key)} flag` : variable && env[variable] !== undefined ? variable : undefined;
       problems.push(source.problem(issue.path, origin ? `${issue.message} (value from ${origin})` : issue.message));
     }
     return main;
   }
   return result.data;
 }
+
+/** The flag's spelling of a config key: listen.port → port, data_dir → data-dir, log.level → log-level. */
+const flagOf = (key: string): string => key.replace('listen.', '').replace(/[._]/g, '-');

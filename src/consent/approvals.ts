@@ -45,10 +45,7 @@ export async function openApproval(deps: Deps, open: OpenRequest): Promise<Opene
     expiresAt: now + open.expiresIn,
   };
   await deps.store.approvals.create({ ...record, pollHash: hashId(pollToken), userCodeHash: open.userCodeHash });
-  await deps.store.audit.append({
-    id: uuidv7(),
-    atMs: Date.now(),
-    event: 'approval.requested',
+  await deps.receipts.record({ event: 'approval.requested',
     clientId: open.clientId,
     subject: open.sub,
     details: { approval: id, kind: open.kind, approvers: open.approvers.kind, expires_at: record.expiresAt },
@@ -77,10 +74,7 @@ export async function decideApproval(deps: Deps, id: string, approver: Approver,
   const result = await deps.store.approvals.decide(id, { approverSub: approver.sub, approverEmail: approver.email, decision, decidedAt: now }, settle, now);
   if (result.status === 'unknown') return { status: 'not_found' };
   if (result.status !== 'recorded') return { status: result.status };
-  await deps.store.audit.append({
-    id: uuidv7(),
-    atMs: Date.now(),
-    event: 'approval.decided',
+  await deps.receipts.record({ event: 'approval.decided',
     clientId: record.clientId,
     subject: record.sub,
     details: { approval: id, kind: record.kind, decision, approver: approver.sub, outcome: result.record.status, approvals: result.record.decisions.filter((d) => d.decision === 'approve').length },

@@ -8,7 +8,6 @@
 //   offer yet) is recorded as the request's denial at once
 // 3 they approve or deny (§3.3) as its only approver; the device's next poll hears the outcome.
 // No hono, no SQL; wrong-code limits are the page's business.
-import { uuidv7 } from '../audit/ids.ts';
 import { validateAsk } from '../authorize/request.ts';
 import { deviceCodeGrant, type ClientConfig } from '../config/schema.ts';
 import { isActive } from '../delegation/policy.ts';
@@ -92,7 +91,7 @@ export async function enterUserCode(deps: Deps, typed: string, sub: string): Pro
     const request = policy.stepUp ? { ...found.request, stepUp: stepUpRecord(policy.stepUp) } : undefined;
     const others = policy.approvers && policy.approvers.kind !== 'subject' ? policy.approvers : undefined;
     if (await deps.store.approvals.claim(found.id, sub, now, request, others)) {
-      await deps.store.audit.append({ id: uuidv7(), atMs: Date.now(), event: 'approval.claimed', clientId: found.clientId, subject: sub, details: { approval: found.id, kind: 'device', ...(others ? { approvers: others.kind } : {}) } });
+      await deps.receipts.record({ event: 'approval.claimed', clientId: found.clientId, subject: sub, details: { approval: found.id, kind: 'device', ...(others ? { approvers: others.kind } : {}) } });
       if (policy.refused) {
         await denyByPolicy(deps, found, sub, policy.refused, now);
         return { status: 'refused', reason: policy.refused.description };
@@ -141,10 +140,7 @@ async function devicePolicy(deps: Deps, record: ApprovalRecord, client: ClientCo
 /** A policy's refusal, recorded as the request's denial (its decision names the policy, not the person). */
 async function denyByPolicy(deps: Deps, record: ApprovalRecord, sub: string, refused: OAuthError, now: number): Promise<void> {
   const result = await deps.store.approvals.decide(record.id, { approverSub: 'policy', decision: 'deny', decidedAt: now }, settle, now);
-  await deps.store.audit.append({
-    id: uuidv7(),
-    atMs: Date.now(),
-    event: 'approval.decided',
+  await deps.receipts.record({ event: 'approval.decided',
     clientId: record.clientId,
     subject: sub,
     details: { approval: record.id, kind: 'device', decision: 'deny', approver: 'policy', reason: refused.reason ?? null, outcome: result.status === 'recorded' ? result.record.status : result.status },

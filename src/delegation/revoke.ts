@@ -3,7 +3,7 @@
 // down the whole lineage; this writes the audit record beside it. It does not decide who may revoke
 // what: the account page checks subject or owner before calling, the CLI is the operator.
 // 1 find  2 revoke in the store  3 audit record.
-import { uuidv7 } from '../audit/ids.ts';
+import type { Receipts } from '../audit/receipts.ts';
 import type { DelegationRecord, Store } from '../store/ports.ts';
 
 export type RevokedBy = 'subject' | 'owner' | 'operator';
@@ -17,7 +17,8 @@ export type RevokeOutcome =
   | { status: 'unknown' };
 
 export async function revokeDelegation(
-  store: Pick<Store, 'delegations' | 'audit'>,
+  store: Pick<Store, 'delegations'>,
+  receipts: Receipts,
   did: string,
   by: RevokedBy,
   actor: RevokingActor,
@@ -30,10 +31,7 @@ export async function revokeDelegation(
   // 2. False: someone else revoked it in between; theirs is the record that counts.
   if (!(await store.delegations.revoke(did, by, now))) return { status: 'already_revoked', record: (await store.delegations.find(did)) ?? record };
   // 3.
-  await store.audit.append({
-    id: uuidv7(),
-    atMs: Date.now(),
-    event: 'delegation.revoked',
+  await receipts.record({ event: 'delegation.revoked',
     clientId: record.clientId,
     subject: record.sub,
     details: {

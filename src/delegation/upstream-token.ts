@@ -51,7 +51,7 @@ export async function resolveUpstreamToken(deps: Deps, token: string, type: stri
   // 2.
   const ruleSet = deps.mappings.get(upstream.id);
   if (!ruleSet) throw new Error(`no compiled rule set for upstream ${upstream.id}`);
-  const linked = await linkExchangedSubject(deps.store, ruleSet, verified, now);
+  const linked = await linkExchangedSubject(deps.store, deps.receipts, ruleSet, verified, now);
   if (!linked.ok) throw invalidSubjectToken(linked.reason);
   const { claims } = linked.person;
 

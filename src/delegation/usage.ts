@@ -6,7 +6,6 @@
 // It must not reveal to a caller why a token it may not see is refused: every such case is the
 // same `{ active: false }` as an unknown token (RFC 7662 §4 style); the reason goes to the log.
 import { allActive } from '../clients/directory.ts';
-import { uuidv7 } from '../audit/ids.ts';
 import type { AuthenticatedClient } from '../clients/authenticate.ts';
 import type { Deps } from '../deps.ts';
 import { OAuthError } from '../oauth/errors.ts';
@@ -97,11 +96,8 @@ export async function reportUsage(deps: Deps, caller: AuthenticatedClient, repor
 const scopedUsageId = (reporter: string, usageId: string | undefined): string | undefined => (usageId === undefined ? undefined : JSON.stringify([reporter, usageId]));
 
 // 8.
-async function audit(deps: Deps, event: string, claims: PassportClaims, report: UsageReport, reporter: string, details: Record<string, unknown>): Promise<void> {
-  await deps.store.audit.append({
-    id: uuidv7(),
-    atMs: Date.now(),
-    event,
+async function audit(deps: Deps, event: 'budget.consumed' | 'budget.refused', claims: PassportClaims, report: UsageReport, reporter: string, details: Record<string, unknown>): Promise<void> {
+  await deps.receipts.record({ event,
     clientId: claims.client_id,
     subject: claims.sub,
     tokenJti: claims.jti,

@@ -80,6 +80,7 @@ export async function finishBrowserLogin(
 
   const login = await completeUpstreamLogin(
     deps.store,
+    deps.receipts,
     connector,
     upstream,
     ruleSet,

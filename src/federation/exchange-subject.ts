@@ -3,7 +3,7 @@
 // (deny, missing: recorded like a refused login)  2 the upstream account is linked to one local
 // person, with the login's options  3 claims are kept for a person seen first here, and an audit record is written.
 // Must not record the token, and no more about the person than a login records.
-import { uuidv7 } from '../audit/ids.ts';
+import type { Receipts } from '../audit/receipts.ts';
 import type { CanonicalClaims } from '../claims/canonical.ts';
 import { mapClaims, type CompiledRuleSet } from '../claims/engine.ts';
 import type { LinkedSubject, Store } from '../store/ports.ts';
@@ -14,15 +14,12 @@ export type ExchangedPerson = { claims: CanonicalClaims & { sub: string }; linke
 
 export type ExchangedSubject = { ok: true; person: ExchangedPerson } | { ok: false; reason: 'mapping_denied' | 'mapping_missing' | 'mapping_failed' };
 
-export async function linkExchangedSubject(store: Store, ruleSet: CompiledRuleSet, token: VerifiedUpstreamToken, now: number): Promise<ExchangedSubject> {
+export async function linkExchangedSubject(store: Store, receipts: Receipts, ruleSet: CompiledRuleSet, token: VerifiedUpstreamToken, now: number): Promise<ExchangedSubject> {
   const { upstream } = token;
   // 1.
   const mapped = mapClaims(ruleSet, { upstream: { id: upstream.id, kind: upstream.kind, issuer: token.issuer }, claims: token.claims });
   if (!mapped.ok) {
-    await store.audit.append({
-      id: uuidv7(),
-      atMs: Date.now(),
-      event: 'exchange.upstream_denied',
+    await receipts.record({ event: 'exchange.upstream_denied',
       details: {
         upstream: upstream.id,
         token_form: token.form,
@@ -41,10 +38,7 @@ export async function linkExchangedSubject(store: Store, ruleSet: CompiledRuleSe
   //    seen through an exchange gets these, so that later hops can check their groups.
   const claims = { ...canonical, sub: linked.sub };
   if ((await store.subjects.claimsOf(linked.sub)) === undefined) await store.subjects.saveClaims(linked.sub, claims);
-  await store.audit.append({
-    id: uuidv7(),
-    atMs: Date.now(),
-    event: 'exchange.upstream_subject',
+  await receipts.record({ event: 'exchange.upstream_subject',
     subject: linked.sub,
     details: { upstream: upstream.id, token_form: token.form, orig_iss: canonical.orig_iss, orig_sub: canonical.orig_sub, linked_by: linked.linkedBy, acr: canonical.acr ?? null },
   });

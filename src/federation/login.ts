@@ -3,7 +3,7 @@
 // checked against what the upstream returned  4 the account is linked to one local person
 // (atomically)  5 the latest claims are kept and a receipt is written. Nothing is stored before every check has passed.
 import { randomUUID } from 'node:crypto';
-import { uuidv7 } from '../audit/ids.ts';
+import type { Receipts } from '../audit/receipts.ts';
 import type { CanonicalClaims } from '../claims/canonical.ts';
 import { mapClaims, type CompiledRuleSet } from '../claims/engine.ts';
 import type { UpstreamConfig } from '../config/schema.ts';
@@ -29,6 +29,7 @@ export function linkUpstreamAccount(store: Store, upstream: UpstreamConfig, cano
 
 export async function completeUpstreamLogin(
   store: Store,
+  receipts: Receipts,
   connector: UpstreamConnector,
   upstream: UpstreamConfig,
   ruleSet: CompiledRuleSet,
@@ -44,10 +45,7 @@ export async function completeUpstreamLogin(
   if (!mapped.ok) {
     // A deny or require rule speaks to the person; anything else stays in the log.
     const shown = mapped.reason === 'denied' ? mapped.message : mapped.reason === 'missing' ? `Your organisation did not send what this service needs (${mapped.claims.join(', ')}).` : undefined;
-    await store.audit.append({
-      id: uuidv7(),
-      atMs: Date.now(),
-      event: 'login.denied',
+    await receipts.record({ event: 'login.denied',
       details: { upstream: upstream.id, reason: mapped.reason, ...(mapped.reason === 'denied' ? { rule: mapped.rule, message: mapped.message } : {}), ...(mapped.reason === 'missing' ? { missing: mapped.claims } : {}) },
     });
     throw new UpstreamError(shown ? 'denied' : 'invalid_response', `mapping refused the login: ${mapped.reason}`, shown ? { shown } : undefined);
@@ -65,10 +63,7 @@ export async function completeUpstreamLogin(
   // 5.
   const claims = { ...canonical, sub: linked.sub };
   await store.subjects.saveClaims(linked.sub, claims);
-  await store.audit.append({
-    id: uuidv7(),
-    atMs: Date.now(),
-    event: 'login.upstream',
+  await receipts.record({ event: 'login.upstream',
     subject: linked.sub,
     details: { upstream: upstream.id, orig_iss: canonical.orig_iss, orig_sub: canonical.orig_sub, linked_by: linked.linkedBy, acr: canonical.acr ?? null },
   });

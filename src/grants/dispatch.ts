@@ -5,7 +5,6 @@
 // Denials after step 2 are recorded too, with the reason that stays off the wire.
 import { authenticateClient, type AuthenticatedClient, type ClientAuthRequest } from '../clients/authenticate.ts';
 import { clientLookup } from '../clients/directory.ts';
-import { uuidv7 } from '../audit/ids.ts';
 import type { Deps } from '../deps.ts';
 import { isOAuthError, OAuthError } from '../oauth/errors.ts';
 import { authorizationCodeGrant } from './authorization-code.ts';
@@ -51,7 +50,7 @@ export async function dispatchTokenRequest(deps: Deps, request: TokenRequest): P
   // 2. The client.
   const client = await authenticateClient(request, clientLookup(deps), assertionContext(deps, now));
 
-  const receipt = uuidv7();
+  const receipt = deps.receipts.newId();
   try {
     // 3. The client may use this grant.
     if (!(client.client.grant_types as readonly string[]).includes(grantType)) {
@@ -64,7 +63,7 @@ export async function dispatchTokenRequest(deps: Deps, request: TokenRequest): P
     // 5. The grant itself.
     const result = await grant.handle({ deps, client, params: request.params, now, receipt, dpop });
     // 6. The receipt; if it cannot be written, no token leaves.
-    await deps.store.audit.append({ id: receipt, atMs: Date.now(), clientId: client.client.client_id, ...result.audit });
+    await deps.receipts.record({ clientId: client.client.client_id, ...result.audit }, receipt);
     return result.response;
   } catch (error) {
     if (isOAuthError(error)) await recordDenial(deps, client, grantType, error);
@@ -74,10 +73,7 @@ export async function dispatchTokenRequest(deps: Deps, request: TokenRequest): P
 
 async function recordDenial(deps: Deps, client: AuthenticatedClient, grantType: string, error: OAuthError): Promise<void> {
   try {
-    await deps.store.audit.append({
-      id: uuidv7(),
-      atMs: Date.now(),
-      event: 'passport.denied',
+    await deps.receipts.record({ event: 'passport.denied',
       clientId: client.client.client_id,
       details: { grant_type: grantType, error: error.code, reason: error.reason ?? error.description },
     });

@@ -1,7 +1,6 @@
 // What a person grant yields at the token endpoint, for the authorization_code and refresh_token
 // grants alike: a Passport recorded in the grant's token family, an ID token when openid was
 // granted, and a rotated refresh token for clients allowed the refresh_token grant.
-import { uuidv7 } from '../audit/ids.ts';
 import type { ClientConfig } from '../config/schema.ts';
 import type { Deps } from '../deps.ts';
 import { hashId, randomId } from '../federation/browser-login.ts';
@@ -160,7 +159,7 @@ export function familyExpiresAtOf(stored: Readonly<Record<string, unknown>>, fal
 export async function revokeOnReuse(deps: Deps, what: 'code' | 'refresh_token', familyId: string, clientId: string, subject: string | undefined, now: number): Promise<OAuthError> {
   await deps.store.families.revokeFamily(familyId, now);
   try {
-    await deps.store.audit.append({ id: uuidv7(), atMs: Date.now(), event: 'family.revoked', clientId, subject, details: { reason: `${what}_reused`, family: familyId } });
+    await deps.receipts.record({ event: 'family.revoked', clientId, subject, details: { reason: `${what}_reused`, family: familyId } });
   } catch (cause) {
     deps.log.error({ err: cause }, 'audit write failed for a family revocation');
   }

@@ -4,7 +4,7 @@ import type { AuthenticatedClient } from '../clients/authenticate.ts';
 import type { Deps } from '../deps.ts';
 import type { AuthorizationDetail } from '../oauth/authorization-details.ts';
 import type { Params } from '../oauth/params.ts';
-import type { AuditInput } from '../store/ports.ts';
+import type { Receipt } from '../audit/receipts.ts';
 import type { DpopBinding } from '../dpop/request.ts';
 
 export type TokenResponse = {
@@ -34,7 +34,7 @@ export type GrantContext = {
 
 export type GrantResult = {
   response: TokenResponse;
-  audit: Pick<AuditInput, 'event' | 'subject' | 'tokenJti' | 'details'>;
+  audit: Pick<Receipt, 'event' | 'subject' | 'tokenJti' | 'details'>;
 };
 
 export type Grant = {

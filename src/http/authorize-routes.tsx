@@ -121,7 +121,7 @@ export function authorizeRoutes(deps: Deps): Hono {
         deps.log.info({ req_id: c.get('requestId'), reason: 'delegation_not_revocable_by_person' }, 'delegation revocation refused');
         return showAccount(c, session, notRevocable, 404);
       }
-      const outcome = await revokeDelegation(deps.store, did, role, { sub: session.sub }, deps.now());
+      const outcome = await revokeDelegation(deps.store, deps.receipts, did, role, { sub: session.sub }, deps.now());
       const agent = agentName(deps, record.clientId);
       if (outcome.status === 'unknown') return showAccount(c, session, notRevocable, 404);
       if (outcome.status === 'already_revoked') return showAccount(c, session, `That delegation to ${agent} was already revoked.`);

@@ -6,7 +6,6 @@
 import { findClient } from '../clients/directory.ts';
 import { Hono, type Context } from 'hono';
 import { deleteCookie, getCookie } from 'hono/cookie';
-import { uuidv7 } from '../audit/ids.ts';
 import type { Deps } from '../deps.ts';
 import { hashId } from '../federation/browser-login.ts';
 import { isOAuthError } from '../oauth/errors.ts';
@@ -49,7 +48,7 @@ export function logoutRoutes(deps: Deps): Hono {
     if (id) await deps.store.logins.deleteSession(hashId(id));
     deleteCookie(c, sessionCookie, { path: '/', secure: kit.secure });
     if (session) {
-      await deps.store.audit.append({ id: uuidv7(), atMs: Date.now(), event: 'session.ended', subject: session.sub, details: { via } });
+      await deps.receipts.record({ event: 'session.ended', subject: session.sub, details: { via } });
     }
     pageHeaders(c);
     if (back) {

@@ -7,7 +7,6 @@
 // string, so the shape decides and token_type_hint is not needed (RFC 7009 §2.1 lets it be ignored).
 // Refresh tokens introspect as inactive: the store does not say whether one was already rotated.
 import { allActive } from '../clients/directory.ts';
-import { uuidv7 } from '../audit/ids.ts';
 import type { AuthenticatedClient } from '../clients/authenticate.ts';
 import type { Deps } from '../deps.ts';
 import { hashId } from '../federation/browser-login.ts';
@@ -64,10 +63,7 @@ export async function revokeToken(deps: Deps, caller: AuthenticatedClient, token
   await deps.store.revocations.revoke(claims.jti, claims.client_id, claims.exp, now);
   // Everything exchanged from it, further down the chain, goes with it.
   const descendants = await deps.store.lineage.revokeDescendants([claims.jti], now);
-  await deps.store.audit.append({
-    id: uuidv7(),
-    atMs: Date.now(),
-    event: 'passport.revoked',
+  await deps.receipts.record({ event: 'passport.revoked',
     clientId: caller.client.client_id,
     subject: claims.sub,
     tokenJti: claims.jti,
@@ -82,10 +78,7 @@ async function revokeRefreshToken(deps: Deps, caller: AuthenticatedClient, token
   if (record.clientId !== caller.client.client_id) throw new OAuthError('unauthorized_client', 'the token was not issued to this client');
   if (await deps.store.families.isRevoked(record.familyId, now)) return;
   await deps.store.families.revokeFamily(record.familyId, now);
-  await deps.store.audit.append({
-    id: uuidv7(),
-    atMs: Date.now(),
-    event: 'family.revoked',
+  await deps.receipts.record({ event: 'family.revoked',
     clientId: caller.client.client_id,
     subject: typeof record.grant.sub === 'string' ? record.grant.sub : undefined,
     details: { reason: 'refresh_token_revoked', family: record.familyId },

@@ -1,55 +1,69 @@
 // Verifies a Passport this server issued: JWS signature by a published key of ours, typ at+jwt,
 // alg allow-list, iss, exp/nbf/iat, required claims. Returns a tagged reason instead of throwing;
 // callers decide what the wire sees (introspection only ever says active: false).
-import { errors, jwtVerify } from 'jose';
-import type { Keyring } from './keys.ts';
+// Introspection is a hot path, so the JWS is checked with node:crypto against the keyring's cached
+// public KeyObjects (jose goes through WebCrypto on every call). The policy is jose's jwtVerify
+// with these options, step for step; test/unit/passports/verify.test.ts holds the two side by side.
+import { verify } from 'node:crypto';
+import type { Keyring, SigningAlg } from './keys.ts';
 import type { PassportClaims } from './mint.ts';
 
 export type PassportCheck =
   | { ok: true; claims: PassportClaims }
   | { ok: false; reason: 'malformed' | 'unknown_key' | 'bad_signature' | 'expired' | 'not_yet_valid' | 'wrong_issuer' | 'wrong_type' | 'invalid_claims' };
 
+type Failure = Extract<PassportCheck, { ok: false }>;
+const fail = (reason: Failure['reason']): Failure => ({ ok: false, reason });
+
 const jwsShape = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 const maxTokenLength = 16384;
+const algorithms: readonly SigningAlg[] = ['ES256', 'RS256'];
+const requiredClaims = ['sub', 'aud', 'client_id', 'jti', 'iat', 'exp', 'iss'] as const;
+const decoder = new TextDecoder('utf-8', { fatal: true });
 
 /** A compact JWS of bounded size: anything else is not worth a signature check. */
 export const isCompactJws = (token: string): boolean => token.length <= maxTokenLength && jwsShape.test(token);
 
-export async function verifyPassport(token: string, keyring: Keyring, issuer: string, now: number): Promise<PassportCheck> {
-  if (!isCompactJws(token)) return { ok: false, reason: 'malformed' };
-  let unknownKey = false;
+/** A base64url segment as a JSON object, or undefined (invalid UTF-8, not JSON, not an object). */
+function jsonObject(segment: string): Record<string, unknown> | undefined {
   try {
-    const { payload } = await jwtVerify(
-      token,
-      async (header) => {
-        const key = header.kid ? await keyring.verificationKey(header.kid, now) : undefined;
-        if (!key || key.alg !== header.alg) {
-          unknownKey = true;
-          throw new Error('unknown key');
-        }
-        return key.publicKey;
-      },
-      {
-        issuer,
-        typ: 'at+jwt',
-        algorithms: ['ES256', 'RS256'],
-        requiredClaims: ['sub', 'aud', 'client_id', 'jti', 'iat', 'exp'],
-        currentDate: new Date(now * 1000),
-        clockTolerance: 0,
-      },
-    );
-    if (typeof payload.aud !== 'string' || typeof payload.client_id !== 'string' || typeof payload.jti !== 'string') return { ok: false, reason: 'invalid_claims' };
-    return { ok: true, claims: payload as unknown as PassportClaims };
-  } catch (error) {
-    if (unknownKey) return { ok: false, reason: 'unknown_key' };
-    if (error instanceof errors.JWTExpired) return { ok: false, reason: 'expired' };
-    if (error instanceof errors.JWSSignatureVerificationFailed) return { ok: false, reason: 'bad_signature' };
-    if (error instanceof errors.JWTClaimValidationFailed) {
-      if (error.claim === 'iss') return { ok: false, reason: 'wrong_issuer' };
-      if (error.claim === 'typ') return { ok: false, reason: 'wrong_type' };
-      if (error.claim === 'nbf' || error.claim === 'iat') return { ok: false, reason: 'not_yet_valid' };
-      return { ok: false, reason: 'invalid_claims' };
-    }
-    return { ok: false, reason: 'malformed' };
+    const value: unknown = JSON.parse(decoder.decode(Buffer.from(segment, 'base64url')));
+    return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
   }
+}
+
+/** RFC 8725 §3.11 and RFC 9068 §4: `at+jwt`, also spelled with its media type prefix. */
+const isAccessTokenTyp = (typ: unknown): boolean => typeof typ === 'string' && ['at+jwt', 'application/at+jwt'].includes(typ.toLowerCase());
+
+export async function verifyPassport(token: string, keyring: Keyring, issuer: string, now: number): Promise<PassportCheck> {
+  if (!isCompactJws(token)) return fail('malformed');
+  const [encodedHeader, encodedPayload, encodedSignature] = token.split('.') as [string, string, string];
+  // 1. The header: an allowed alg, no critical extensions (we define none: RFC 7515 §4.1.11).
+  const header = jsonObject(encodedHeader);
+  if (!header || header.crit !== undefined || header.b64 !== undefined) return fail('malformed');
+  const alg = header.alg as SigningAlg;
+  if (!algorithms.includes(alg)) return fail('malformed');
+  // 2. One of our published keys, for that alg.
+  const key = typeof header.kid === 'string' ? await keyring.verificationKey(header.kid, now) : undefined;
+  if (!key || key.alg !== alg) return fail('unknown_key');
+  // 3. The signature (ES256 as R || S, RFC 7518 §3.4).
+  const input = Buffer.from(`${encodedHeader}.${encodedPayload}`);
+  const signature = Buffer.from(encodedSignature, 'base64url');
+  const valid = alg === 'ES256' ? signature.length === 64 && verify('sha256', input, { key: key.publicKey, dsaEncoding: 'ieee-p1363' }, signature) : verify('sha256', input, key.publicKey, signature);
+  if (!valid) return fail('bad_signature');
+  // 4. The claims, only now that they are ours.
+  const claims = jsonObject(encodedPayload);
+  if (!claims) return fail('malformed');
+  if (!isAccessTokenTyp(header.typ)) return fail('wrong_type');
+  for (const claim of requiredClaims) if (claims[claim] === undefined) return fail(claim === 'iss' ? 'wrong_issuer' : 'invalid_claims');
+  if (claims.iss !== issuer) return fail('wrong_issuer');
+  const { iat, nbf, exp } = claims;
+  if (typeof iat !== 'number' || !Number.isFinite(iat)) return fail('not_yet_valid');
+  if (nbf !== undefined && (typeof nbf !== 'number' || !Number.isFinite(nbf) || nbf > now)) return fail('not_yet_valid');
+  if (typeof exp !== 'number' || !Number.isFinite(exp)) return fail('invalid_claims');
+  if (exp <= now) return fail('expired');
+  if (typeof claims.aud !== 'string' || typeof claims.client_id !== 'string' || typeof claims.jti !== 'string') return fail('invalid_claims');
+  return { ok: true, claims: claims as unknown as PassportClaims };
 }

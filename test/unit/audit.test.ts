@@ -13,3 +13,13 @@ describe('receipt ids and canonical JSON', () => {
     expect(canonicalJson({ b: 1, a: { d: [1, { f: 2, e: 3 }], c: null } })).toBe(canonicalJson({ a: { c: null, d: [1, { e: 3, f: 2 }] }, b: 1 }));
   });
 });
+
+describe('uuidv7 layout (RFC 9562 §5.7)', () => {
+  it('puts the 48-bit millisecond time first and keeps 74 random bits', () => {
+    const id = uuidv7(0x0123456789ab);
+    expect(id.startsWith('01234567-89ab-7')).toBe(true);
+    expect(id[19]).toMatch(/[89ab]/);
+    const others = new Set(Array.from({ length: 1000 }, () => uuidv7(0x0123456789ab)));
+    expect(others.size).toBe(1000);
+  });
+});

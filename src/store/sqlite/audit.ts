@@ -1,50 +1,38 @@
 // Append-only audit records, hash-chained: each record's hash covers the previous record's hash.
-// Reading the chain head and inserting run in one transaction. Issuance is a hot path, so the
-// statements and the transaction function are prepared once, not per record.
-import { asc, desc, gt, sql } from 'drizzle-orm';
+// Appends are group-committed (../group-commit.ts): one IMMEDIATE transaction per batch reads the
+// chain head once, then chains and inserts the batch. The head is read inside the transaction, so
+// another process appending to the same file (the CLI) never forks the chain. The hot statements
+// are plain prepared better-sqlite3 statements: drizzle's query building costs more than the insert.
+import { asc, gt } from 'drizzle-orm';
 import { chainHash, genesisHash } from '../../audit/chain.ts';
+import { createGroupCommit } from '../group-commit.ts';
 import type { AuditInput, AuditRecord, AuditStore } from '../ports.ts';
 import type { SqliteDb } from './open.ts';
 import { auditRecords } from './schema.ts';
 
 export function createSqliteAuditStore(db: SqliteDb): AuditStore {
-  const head = db.select({ hash: auditRecords.hash }).from(auditRecords).orderBy(desc(auditRecords.seq)).limit(1).prepare();
-  const insert = db
-    .insert(auditRecords)
-    .values({
-      id: sql.placeholder('id'),
-      atMs: sql.placeholder('atMs'),
-      event: sql.placeholder('event'),
-      clientId: sql.placeholder('clientId'),
-      subject: sql.placeholder('subject'),
-      tokenJti: sql.placeholder('tokenJti'),
-      details: sql.placeholder('details'),
-      prevHash: sql.placeholder('prevHash'),
-      hash: sql.placeholder('hash'),
-    })
-    .returning({ seq: auditRecords.seq })
-    .prepare();
-  const append = db.$client.transaction((input: AuditInput): AuditRecord => {
-    const prevHash = head.get()?.hash ?? genesisHash;
-    const hash = chainHash(prevHash, input);
-    const row = insert.get({
-      id: input.id,
-      atMs: input.atMs,
-      event: input.event,
-      clientId: input.clientId ?? null,
-      subject: input.subject ?? null,
-      tokenJti: input.tokenJti ?? null,
-      details: JSON.stringify(input.details),
-      prevHash,
-      hash,
-    }) as { seq: number };
-    return { ...input, seq: row.seq, prevHash, hash };
+  const sqlite = db.$client;
+  const head = sqlite.prepare<[], { seq: number; hash: string }>('SELECT seq, hash FROM audit_records ORDER BY seq DESC LIMIT 1');
+  const insert = sqlite.prepare(
+    'INSERT INTO audit_records (seq, id, at_ms, event, client_id, subject, token_jti, details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+  );
+  const writeBatch = sqlite.transaction((inputs: AuditInput[]): AuditRecord[] => {
+    const last = head.get();
+    let seq = last?.seq ?? 0;
+    let prevHash = last?.hash ?? genesisHash;
+    return inputs.map((input) => {
+      seq += 1;
+      const hash = chainHash(prevHash, input);
+      insert.run(seq, input.id, input.atMs, input.event, input.clientId ?? null, input.subject ?? null, input.tokenJti ?? null, JSON.stringify(input.details), prevHash, hash);
+      const record: AuditRecord = { ...input, seq, prevHash, hash };
+      prevHash = hash;
+      return record;
+    });
   });
+  const append = createGroupCommit((inputs: AuditInput[]) => writeBatch.immediate(inputs));
 
   return {
-    async append(input) {
-      return append.immediate(input);
-    },
+    append,
     async list(options = {}) {
       const rows = db
         .select()

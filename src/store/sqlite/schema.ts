@@ -34,7 +34,8 @@ export const revokedTokens = sqliteTable(
 export const auditRecords = sqliteTable(
   'audit_records',
   {
-    seq: integer('seq').primaryKey({ autoIncrement: true }),
+    // The chain's position, assigned by the appender (no AUTOINCREMENT: rows are never deleted).
+    seq: integer('seq').primaryKey(),
     id: text('id').notNull().unique(),
     atMs: integer('at_ms').notNull(),
     event: text('event').notNull(),
@@ -45,7 +46,6 @@ export const auditRecords = sqliteTable(
     prevHash: text('prev_hash').notNull(),
     hash: text('hash').notNull(),
   },
-  (t) => [index('audit_records_jti').on(t.tokenJti)],
 );
 
 /** A person: one local subject, linked to one or more upstream accounts. */

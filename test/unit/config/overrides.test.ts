@@ -75,6 +75,13 @@ describe('environment and flag overrides', () => {
     expect(config.main).toMatchObject({ issuer: 'https://env.example', listen: { host: '0.0.0.0', port: 7000 } });
   });
 
+  it('LOG_LEVEL sets the log level over the file, and --log-level over both', () => {
+    const dir = writeConfigDir({ ...baseFiles, 'consulate.yaml': 'log:\n  level: info\n' });
+    expect(loadConfig(dir, { env: {} }).main.log.level).toBe('info');
+    expect(loadConfig(dir, { env: { LOG_LEVEL: 'warn' } }).main.log.level).toBe('warn');
+    expect(loadConfig(dir, { env: { LOG_LEVEL: 'warn' }, overrides: { logLevel: 'debug' } }).main.log.level).toBe('debug');
+  });
+
   it('the overridden config is still frozen', () => {
     const config = loadConfig(writeConfigDir({ ...baseFiles, 'consulate.yaml': main }), { env });
     expect(Object.isFrozen(config.main)).toBe(true);
@@ -103,6 +110,7 @@ describe('invalid overrides', () => {
     ['a port in hex', { CONSULATE_PORT: '0x1F90' }, 'listen.port'],
     ['an http issuer on a public host', { CONSULATE_ISSUER: 'http://auth.example.com' }, 'issuer'],
     ['an issuer that is no URL', { CONSULATE_ISSUER: 'auth.example.com' }, 'issuer'],
+    ['an unknown log level', { LOG_LEVEL: 'loud' }, 'log.level'],
   ])('%s is a problem', (_, overrideEnv, path) => {
     const dir = writeConfigDir({ ...baseFiles, 'consulate.yaml': main });
     const variable = Object.keys(overrideEnv)[0];
@@ -112,6 +120,11 @@ describe('invalid overrides', () => {
   it('a bad --port flag is a problem even when CONSULATE_PORT is fine', () => {
     const dir = writeConfigDir({ ...baseFiles, 'consulate.yaml': main });
     expect(problemsOf(dir, { env: { CONSULATE_PORT: '9090' }, overrides: { port: Number.NaN } }).map((p) => [p.path, p.message.endsWith('(value from the --port flag)')])).toEqual([['listen.port', true]]);
+  });
+
+  it('a bad --log-level flag names the flag', () => {
+    const dir = writeConfigDir({ ...baseFiles, 'consulate.yaml': main });
+    expect(problemsOf(dir, { env: {}, overrides: { logLevel: 'chatty' } }).map((p) => [p.path, p.message.endsWith('(value from the --log-level flag)')])).toEqual([['log.level', true]]);
   });
 
   it('a bad override is still reported when the file has no such key', () => {

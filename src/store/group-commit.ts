@@ -1,0 +1,40 @@
+// Group commit: appends made in the same event-loop turn are written by one transaction, so a busy
+// server pays one commit per turn instead of one per request. Each caller's promise settles only
+// after the transaction holding its item commits; if it fails, every item in it fails (nothing in
+// it was written) and the next batch starts afresh. Batches run one at a time, in arrival order.
+export type GroupCommit<I, O> = (item: I) => Promise<O>;
+
+type Waiting<I, O> = { item: I; resolve: (value: O) => void; reject: (error: unknown) => void };
+
+/** `write` stores all items in one transaction and returns one result per item, in order. */
+export function createGroupCommit<I, O>(write: (items: I[]) => O[] | Promise<O[]>, maxBatch = 512): GroupCommit<I, O> {
+  let queue: Waiting<I, O>[] = [];
+  let scheduled = false;
+  let writing = false;
+
+  const flush = async (): Promise<void> => {
+    scheduled = false;
+    writing = true;
+    while (queue.length > 0) {
+      const batch = queue.length <= maxBatch ? queue : queue.slice(0, maxBatch);
+      queue = queue.length <= maxBatch ? [] : queue.slice(maxBatch);
+      try {
+        const results = await write(batch.map((w) => w.item));
+        batch.forEach((w, i) => w.resolve(results[i] as O));
+      } catch (error) {
+        for (const w of batch) w.reject(error);
+      }
+    }
+    writing = false;
+  };
+
+  return (item) =>
+    new Promise<O>((resolve, reject) => {
+      queue.push({ item, resolve, reject });
+      // A batch being written picks up what arrives meanwhile; otherwise wait for the turn's end.
+      if (!scheduled && !writing) {
+        scheduled = true;
+        setImmediate(() => void flush());
+      }
+    });
+}

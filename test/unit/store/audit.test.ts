@@ -1,0 +1,130 @@
+// Receipts in real SQLite files: group-committed appends keep one hash chain, a failed commit fails
+// exactly the receipts in it, a writer killed mid-batch loses nothing it acknowledged, and two
+// writers on one file (the server and the CLI) never fork the chain.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { findChainBreak } from '../../../src/audit/chain.ts';
+import { createReceipts, type Receipt } from '../../../src/audit/receipts.ts';
+import type { AuditRecord, Store } from '../../../src/store/ports.ts';
+import { openSqliteStore } from '../../../src/store/sqlite/open.ts';
+
+const issued = (i: number): Receipt => ({ event: 'passport.issued', clientId: 'bot', tokenJti: `jti-${i}`, details: { i } });
+
+async function wholeChain(store: Store): Promise<AuditRecord[]> {
+  const all: AuditRecord[] = [];
+  for (;;) {
+    const page = await store.audit.list({ afterSeq: all.at(-1)?.seq ?? 0, limit: 10_000 });
+    if (page.length === 0) return all;
+    all.push(...page);
+  }
+}
+
+describe('receipts (group commit, SQLite)', () => {
+  let dir: string;
+  let file: string;
+  let store: Store;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'consulate-receipts-'));
+    file = join(dir, 'consulate.db');
+    store = openSqliteStore(file);
+  });
+  afterEach(async () => {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('receipts appended in the same turn form one gapless chain, in the order they were made', async () => {
+    const receipts = createReceipts(store.audit);
+    const records = await Promise.all(Array.from({ length: 300 }, (_, i) => receipts.record(issued(i))));
+    expect(records.map((r) => r.seq)).toEqual(Array.from({ length: 300 }, (_, i) => i + 1));
+    expect(records.map((r) => r.details.i)).toEqual(Array.from({ length: 300 }, (_, i) => i));
+    const stored = await wholeChain(store);
+    expect(stored).toHaveLength(300);
+    expect(findChainBreak(stored)).toBe(-1);
+    expect(stored.map((r) => r.hash)).toEqual(records.map((r) => r.hash));
+  });
+
+  it('a receipt under a given id keeps it, and the injected clock dates it', async () => {
+    const receipts = createReceipts(store.audit, () => 1_700_000_000_123);
+    const id = receipts.newId();
+    const record = await receipts.record(issued(1), id);
+    expect(record).toMatchObject({ id, atMs: 1_700_000_000_123 });
+    expect((await store.audit.list())[0]).toMatchObject({ id, atMs: 1_700_000_000_123, event: 'passport.issued', tokenJti: 'jti-1' });
+  });
+
+  it('a failed commit fails exactly the receipts in it; nothing of it is stored and the chain goes on', async () => {
+    const receipts = createReceipts(store.audit);
+    await receipts.record(issued(0));
+    // A real write failure inside the transaction: the database refuses one of the batch's rows.
+    const raw = new Database(file);
+    raw.exec(`CREATE TRIGGER refuse_boom BEFORE INSERT ON audit_records WHEN json_extract(NEW.details, '$.i') = 13 BEGIN SELECT RAISE(ABORT, 'disk says no'); END`);
+    const batch = await Promise.allSettled(Array.from({ length: 20 }, (_, i) => receipts.record(issued(i + 1))));
+    expect(batch.every((r) => r.status === 'rejected')).toBe(true);
+    expect(await wholeChain(store)).toHaveLength(1);
+    raw.exec('DROP TRIGGER refuse_boom');
+    raw.close();
+    const after = await Promise.all(Array.from({ length: 5 }, (_, i) => receipts.record(issued(100 + i))));
+    expect(after.map((r) => r.seq)).toEqual([2, 3, 4, 5, 6]);
+    expect(findChainBreak(await wholeChain(store))).toBe(-1);
+  });
+
+  it('two writers on one database file (the server and the CLI) extend one chain, never fork it', async () => {
+    const other = openSqliteStore(file);
+    try {
+      const a = createReceipts(store.audit);
+      const b = createReceipts(other.audit);
+      for (let wave = 0; wave < 5; wave++) {
+        await Promise.all([...Array.from({ length: 30 }, (_, i) => a.record(issued(wave * 100 + i))), ...Array.from({ length: 30 }, (_, i) => b.record(issued(wave * 100 + 50 + i)))]);
+      }
+      const chain = await wholeChain(store);
+      expect(chain).toHaveLength(300);
+      expect(new Set(chain.map((r) => r.seq)).size).toBe(300);
+      expect(findChainBreak(chain)).toBe(-1);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('a writer killed mid-batch loses no receipt it acknowledged, and leaves an intact chain', async () => {
+    await store.close();
+    const child = spawn(process.execPath, ['--import', 'tsx', resolve(import.meta.dirname, 'fixtures/append-receipts.ts'), file], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const acknowledged: string[] = [];
+    let buffered = '';
+    await new Promise<void>((done, failed) => {
+      child.on('error', failed);
+      child.on('exit', () => done());
+      child.stdout.on('data', (chunk: Buffer) => {
+        buffered += chunk.toString();
+        const lines = buffered.split('\n');
+        buffered = lines.pop() ?? '';
+        acknowledged.push(...lines);
+        if (acknowledged.length >= 2_000 && child.exitCode === null && !child.killed) child.kill('SIGKILL');
+      });
+    });
+    expect(child.signalCode).toBe('SIGKILL');
+    store = openSqliteStore(file);
+    const chain = await wholeChain(store);
+    expect(findChainBreak(chain)).toBe(-1);
+    const stored = new Set(chain.map((r) => r.id));
+    expect(acknowledged.filter((id) => !stored.has(id))).toEqual([]);
+    expect(chain.length).toBeGreaterThanOrEqual(acknowledged.length);
+  });
+
+  it('a chain of 100,000 receipts verifies, and one altered record is found where it is', async () => {
+    const receipts = createReceipts(store.audit);
+    for (let wave = 0; wave < 100; wave++) {
+      await Promise.all(Array.from({ length: 1000 }, (_, i) => receipts.record(issued(wave * 1000 + i))));
+    }
+    const chain = await wholeChain(store);
+    expect(chain).toHaveLength(100_000);
+    expect(findChainBreak(chain)).toBe(-1);
+    const raw = new Database(file);
+    raw.prepare(`UPDATE audit_records SET details = '{"i":-1}' WHERE seq = 54321`).run();
+    raw.close();
+    expect(findChainBreak(await wholeChain(store))).toBe(54_320);
+  }, 120_000);
+});
