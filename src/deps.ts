@@ -13,7 +13,7 @@ import type { UpstreamConnector } from './federation/connector.ts';
 import { createOidcConnector } from './federation/oidc-connector.ts';
 import type { Logger } from './log.ts';
 import { compileDetailsSchema } from './oauth/authorization-details.ts';
-import { createKeyring, type Keyring } from './passports/keys.ts';
+import { createKeyring, defaultSigningAlgs, type Keyring, type SigningAlg } from './passports/keys.ts';
 import type { Store } from './store/ports.ts';
 
 export type Clock = () => number;
@@ -55,7 +55,8 @@ export async function createDeps(options: { config: Config; issuer: string; stor
   const { config, store } = options;
   const now = options.now ?? systemClock;
   const keyring = options.keyring ?? createKeyring(store.keys, keyringOptions(config));
-  if (!options.keyring) await keyring.ensureKeys(now());
+  // Also on reload: a resource that now asks for EdDSA gets its first key at once.
+  await keyring.ensureKeys(now(), passportAlgsInUse(config));
 
   const detailsTypes = new Map<string, Map<string, ValidateFunction>>();
   for (const resource of config.resources.values()) {
@@ -85,6 +86,12 @@ export async function createDeps(options: { config: Config; issuer: string; stor
     receipts: createReceipts(store.audit, options.now ? () => now() * 1000 : Date.now),
     now,
   };
+}
+
+/** ES256 and RS256 always; EdDSA once a resource asks for it. */
+function passportAlgsInUse(config: Config): SigningAlg[] {
+  const asked = [config.main.passports.signing_alg, ...[...config.resources.values()].map((r) => r.signing_alg)];
+  return [...defaultSigningAlgs, ...(asked.includes('EdDSA') ? (['EdDSA'] as const) : [])];
 }
 
 /** Config loading already compiled every rule set once (that is where its errors are reported). */

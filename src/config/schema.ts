@@ -260,6 +260,10 @@ export const resourceSchema = z
     scopes: z.record(scopeToken, z.string().describe('What the scope allows, in words.')).default({}).describe('Scopes this resource understands, with a description each.'),
     pins: z.record(z.string().regex(/^[a-z][a-z0-9_]{0,63}$/), z.string().min(1).max(200)).optional().describe('Hashes (e.g. schema, plan) copied unchanged into every Passport for this resource, for the resource to compare.'),
     dpop_bound_access_tokens_required: z.boolean().default(false).describe('Only DPoP-bound Passports for this resource (RFC 9728): Bearer issuance for it is refused.'),
+    signing_alg: z
+      .enum(['ES256', 'RS256', 'EdDSA'])
+      .optional()
+      .describe('Algorithm of the Passports for this resource (default passports.signing_alg). EdDSA (Ed25519, RFC 8037) is about four times cheaper to sign than ES256; choose it only when the resource server verifies EdDSA.'),
     downstream: z.array(absoluteUri).default([]).describe('Resources its Passports may be exchanged for (service to service, RFC 8693).'),
     authorization_details_types: z
       .record(

@@ -48,7 +48,7 @@ export const clientCredentialsGrant: Grant = {
 
     // 5. Mint.
     const ttl = verdict.ttlSeconds;
-    const { token, claims } = await mintPassport(deps.keyring, config.main.passports.signing_alg, {
+    const { token, claims } = await mintPassport(deps.keyring, resource.signing_alg ?? config.main.passports.signing_alg, {
       issuer: deps.issuer,
       subject: client.client_id,
       clientId: client.client_id,

@@ -132,7 +132,7 @@ export async function issueDelegatedPassport(ask: DelegatedAsk): Promise<Delegat
   }
 
   // 5. Mint: the subject stays the subject; the client becomes the acting party on top of the chain.
-  const passport = await mintPassport(deps.keyring, config.main.passports.signing_alg, {
+  const passport = await mintPassport(deps.keyring, config.resources.get(target)?.signing_alg ?? config.main.passports.signing_alg, {
     issuer: deps.issuer,
     subject: subjectId(subject),
     clientId: client.client_id,

@@ -67,7 +67,7 @@ export async function issuePersonTokens(request: PersonTokenRequest): Promise<Gr
 
   // 1. Sign everything first; the writes come after, so a signing failure writes nothing.
   const scopes = [...target.resourceScopes, ...issued.identityScopes];
-  const passport = await mintPassport(deps.keyring, config.main.passports.signing_alg, {
+  const passport = await mintPassport(deps.keyring, resource?.signing_alg ?? config.main.passports.signing_alg, {
     issuer: deps.issuer,
     subject: issued.sub,
     clientId: client.client_id,

@@ -10,6 +10,8 @@ export function signJwt(key: SigningKey, typ: string, payload: Record<string, un
   const signature =
     key.alg === 'ES256'
       ? sign('sha256', Buffer.from(input), { key: key.privateKey, dsaEncoding: 'ieee-p1363' })
-      : sign('sha256', Buffer.from(input), key.privateKey);
+      : key.alg === 'EdDSA'
+        ? sign(null, Buffer.from(input), key.privateKey)
+        : sign('sha256', Buffer.from(input), key.privateKey);
   return `${input}.${signature.toString('base64url')}`;
 }

@@ -1,9 +1,12 @@
 // Verifies a Passport this server issued: JWS signature by a published key of ours, typ at+jwt,
 // alg allow-list, iss, exp/nbf/iat, required claims. Returns a tagged reason instead of throwing;
 // callers decide what the wire sees (introspection only ever says active: false).
-// Introspection is a hot path, so the JWS is checked with node:crypto against the keyring's cached
-// public KeyObjects (jose goes through WebCrypto on every call). The policy is jose's jwtVerify
-// with these options, step for step; test/unit/passports/verify.test.ts holds the two side by side.
+// Introspection and exchange are hot paths, so the JWS is checked with node:crypto against the
+// keyring's cached public KeyObjects (jose goes through WebCrypto on every call), and a token whose
+// signature was verified is remembered (bounded, per keyring) so that a resource server
+// introspecting the same Passport again skips only the signature: every other check, the key's
+// still being published included, runs each time. The policy is jose's jwtVerify with these
+// options, step for step; test/unit/passports/verify.test.ts holds the two side by side.
 import { verify } from 'node:crypto';
 import type { Keyring, SigningAlg } from './keys.ts';
 import type { PassportClaims } from './mint.ts';
@@ -17,9 +20,19 @@ const fail = (reason: Failure['reason']): Failure => ({ ok: false, reason });
 
 const jwsShape = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 const maxTokenLength = 16384;
-const algorithms: readonly SigningAlg[] = ['ES256', 'RS256'];
+const algorithms: readonly SigningAlg[] = ['ES256', 'RS256', 'EdDSA'];
 const requiredClaims = ['sub', 'aud', 'client_id', 'jti', 'iat', 'exp', 'iss'] as const;
 const decoder = new TextDecoder('utf-8', { fatal: true });
+/** ~4 MB of Passports at most; the oldest is forgotten first. */
+const maxRemembered = 4096;
+const verifiedByKeyring = new WeakMap<Keyring, Set<string>>();
+
+function remember(keyring: Keyring, token: string): void {
+  let verified = verifiedByKeyring.get(keyring);
+  if (!verified) verifiedByKeyring.set(keyring, (verified = new Set()));
+  if (verified.size >= maxRemembered) verified.delete(verified.values().next().value as string);
+  verified.add(token);
+}
 
 /** A compact JWS of bounded size: anything else is not worth a signature check. */
 export const isCompactJws = (token: string): boolean => token.length <= maxTokenLength && jwsShape.test(token);
@@ -48,11 +61,19 @@ export async function verifyPassport(token: string, keyring: Keyring, issuer: st
   // 2. One of our published keys, for that alg.
   const key = typeof header.kid === 'string' ? await keyring.verificationKey(header.kid, now) : undefined;
   if (!key || key.alg !== alg) return fail('unknown_key');
-  // 3. The signature (ES256 as R || S, RFC 7518 §3.4).
-  const input = Buffer.from(`${encodedHeader}.${encodedPayload}`);
-  const signature = Buffer.from(encodedSignature, 'base64url');
-  const valid = alg === 'ES256' ? signature.length === 64 && verify('sha256', input, { key: key.publicKey, dsaEncoding: 'ieee-p1363' }, signature) : verify('sha256', input, key.publicKey, signature);
-  if (!valid) return fail('bad_signature');
+  // 3. The signature (ES256 as R || S, RFC 7518 §3.4; EdDSA per RFC 8037), unless this very token was verified before.
+  if (!verifiedByKeyring.get(keyring)?.has(token)) {
+    const input = Buffer.from(`${encodedHeader}.${encodedPayload}`);
+    const signature = Buffer.from(encodedSignature, 'base64url');
+    const valid =
+      alg === 'ES256'
+        ? signature.length === 64 && verify('sha256', input, { key: key.publicKey, dsaEncoding: 'ieee-p1363' }, signature)
+        : alg === 'EdDSA'
+          ? signature.length === 64 && verify(null, input, key.publicKey, signature)
+          : verify('sha256', input, key.publicKey, signature);
+    if (!valid) return fail('bad_signature');
+    remember(keyring, token);
+  }
   // 4. The claims, only now that they are ours.
   const claims = jsonObject(encodedPayload);
   if (!claims) return fail('malformed');

@@ -4,7 +4,7 @@ import type { JWK } from 'jose';
 
 export type KeyRecord = {
   kid: string;
-  alg: 'ES256' | 'RS256';
+  alg: 'ES256' | 'RS256' | 'EdDSA';
   publicJwk: JWK;
   privateJwk: JWK;
   createdAt: number;

@@ -1,34 +1,38 @@
 // Pushed requests, pending authorization requests and codes. Single use is enforced by the
-// database: DELETE … RETURNING for request_uris, a conditional UPDATE for codes.
-import { and, eq, gt, isNull, lt } from 'drizzle-orm';
+// database: DELETE … RETURNING for request_uris, a conditional UPDATE for codes. The code
+// statements run on every redemption and are prepared once (drizzle would build them each time).
+import { and, eq, gt, lt } from 'drizzle-orm';
 import type { AuthorizationStore, CodeRecord, IssuedGrant } from '../ports.ts';
 import type { SqliteDb } from './open.ts';
 import { authorizationCodes, authorizationRequests, pushedRequests } from './schema.ts';
+import type { SqliteWrite } from './writer.ts';
 
-export function createSqliteAuthorizationStore(db: SqliteDb): AuthorizationStore {
-  const redeem = db.$client.transaction((codeHash: string, now: number) => {
-    const row = db.select().from(authorizationCodes).where(eq(authorizationCodes.codeHash, codeHash)).get();
+type CodeRow = { codeHash: string; clientId: string; familyId: string; grant: string; expiresAt: number };
+
+export function createSqliteAuthorizationStore(db: SqliteDb, write: SqliteWrite): AuthorizationStore {
+  const sqlite = db.$client;
+  const codeByHash = sqlite.prepare<[string], CodeRow>('SELECT code_hash AS codeHash, client_id AS clientId, family_id AS familyId, "grant", expires_at AS expiresAt FROM authorization_codes WHERE code_hash = ?');
+  const markUsed = sqlite.prepare<[number, string]>('UPDATE authorization_codes SET used_at = ? WHERE code_hash = ? AND used_at IS NULL');
+  const insertCode = sqlite.prepare<[string, string, string, string, number]>('INSERT INTO authorization_codes (code_hash, client_id, family_id, "grant", expires_at, used_at) VALUES (?, ?, ?, ?, ?, NULL)');
+  const redeem = (codeHash: string, now: number) => {
+    const row = codeByHash.get(codeHash);
     if (!row || row.expiresAt <= now) return { status: 'unknown' as const };
     const record = toCodeRecord(row);
-    const won = db
-      .update(authorizationCodes)
-      .set({ usedAt: now })
-      .where(and(eq(authorizationCodes.codeHash, codeHash), isNull(authorizationCodes.usedAt)))
-      .run().changes;
+    const won = markUsed.run(now, codeHash).changes;
     return { status: won === 1 ? ('first' as const) : ('reused' as const), record };
-  });
+  };
 
   return {
     async savePushed(request) {
-      db.insert(pushedRequests).values({ ...request, params: JSON.stringify(request.params) }).run();
+      await write(() => db.insert(pushedRequests).values({ ...request, params: JSON.stringify(request.params) }).run());
     },
     async takePushed(idHash, now) {
-      const row = db.delete(pushedRequests).where(eq(pushedRequests.idHash, idHash)).returning().get();
+      const row = await write(() => db.delete(pushedRequests).where(eq(pushedRequests.idHash, idHash)).returning().get());
       if (!row || row.expiresAt <= now) return undefined;
       return { ...row, params: JSON.parse(row.params) as Record<string, string | string[]> };
     },
     async saveRequest(request) {
-      db.insert(authorizationRequests).values({ ...request, request: JSON.stringify(request.request) }).run();
+      await write(() => db.insert(authorizationRequests).values({ ...request, request: JSON.stringify(request.request) }).run());
     },
     async findRequest(idHash, now) {
       const row = db
@@ -38,19 +42,15 @@ export function createSqliteAuthorizationStore(db: SqliteDb): AuthorizationStore
         .get();
       return row ? { ...row, request: JSON.parse(row.request) as Record<string, unknown> } : undefined;
     },
-    async deleteRequest(idHash) {
-      return db.delete(authorizationRequests).where(eq(authorizationRequests.idHash, idHash)).run().changes === 1;
-    },
+    deleteRequest: (idHash) => write(() => db.delete(authorizationRequests).where(eq(authorizationRequests.idHash, idHash)).run().changes === 1),
     async saveCode(code) {
-      db.insert(authorizationCodes).values({ ...code, grant: JSON.stringify(code.grant), usedAt: null }).run();
+      await write(() => insertCode.run(code.codeHash, code.clientId, code.familyId, JSON.stringify(code.grant), code.expiresAt));
     },
     async findCode(codeHash, now) {
-      const row = db.select().from(authorizationCodes).where(eq(authorizationCodes.codeHash, codeHash)).get();
+      const row = codeByHash.get(codeHash);
       return row && row.expiresAt > now ? toCodeRecord(row) : undefined;
     },
-    async redeemCode(codeHash, now) {
-      return redeem.immediate(codeHash, now);
-    },
+    redeemCode: (codeHash, now) => write(() => redeem(codeHash, now)),
     async purgeExpired(now) {
       // Used codes are kept until they expire, so that a late reuse is still recognised.
       return (
@@ -62,6 +62,6 @@ export function createSqliteAuthorizationStore(db: SqliteDb): AuthorizationStore
   };
 }
 
-function toCodeRecord(row: typeof authorizationCodes.$inferSelect): CodeRecord {
+function toCodeRecord(row: CodeRow): CodeRecord {
   return { codeHash: row.codeHash, clientId: row.clientId, familyId: row.familyId, grant: JSON.parse(row.grant) as IssuedGrant, expiresAt: row.expiresAt };
 }

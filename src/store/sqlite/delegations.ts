@@ -7,6 +7,7 @@ import { isSpent } from '../../delegation/budget.ts';
 import type { Consumption, DelegationRecord, DelegationStore, LineageStore, PassportLink, Usage } from '../ports.ts';
 import type { SqliteDb } from './open.ts';
 import { delegations, passportLinks, revokedTokens, usedIds } from './schema.ts';
+import type { SqliteWrite } from './writer.ts';
 
 /** Revokes every descendant of `jtis` (not `jtis` themselves); runs inside the caller's transaction. */
 export function revokeDescendantsIn(db: SqliteDb, jtis: readonly string[], now: number): number {
@@ -23,7 +24,7 @@ export function revokeDescendantsIn(db: SqliteDb, jtis: readonly string[], now: 
     .run(JSON.stringify(jtis), now).changes;
 }
 
-export function createSqliteLineageStore(db: SqliteDb): LineageStore {
+export function createSqliteLineageStore(db: SqliteDb, write: SqliteWrite): LineageStore {
   // Prepared once: token exchange writes a link per Passport (hot path).
   const insertLink = db.$client.prepare('INSERT INTO passport_links (jti, parent_jti, did, client_id, sub, expires_at) VALUES (?, ?, ?, ?, ?, ?)');
   // Revoked while this one was being minted: it must not outlive its parent or its delegation.
@@ -41,15 +42,13 @@ export function createSqliteLineageStore(db: SqliteDb): LineageStore {
   const revoke = db.$client.transaction((jtis: readonly string[], now: number) => revokeDescendantsIn(db, jtis, now));
   return {
     async record(link, now) {
-      record.immediate(link, now);
+      await write(() => record(link, now));
     },
-    async revokeDescendants(jtis, now) {
-      return revoke.immediate(jtis, now);
-    },
+    revokeDescendants: (jtis, now) => write(() => revoke(jtis, now)),
   };
 }
 
-export function createSqliteDelegationStore(db: SqliteDb): DelegationStore {
+export function createSqliteDelegationStore(db: SqliteDb, write: SqliteWrite): DelegationStore {
   const byDid = db.select().from(delegations).where(eq(delegations.did, sql.placeholder('did'))).prepare();
   const find = (did: string) => {
     const row = byDid.get({ did });
@@ -109,7 +108,7 @@ export function createSqliteDelegationStore(db: SqliteDb): DelegationStore {
 
   return {
     async create(record) {
-      insert.run({
+      await write(() => insert.run({
         did: record.did,
         sub: record.sub,
         clientId: record.clientId,
@@ -121,14 +120,12 @@ export function createSqliteDelegationStore(db: SqliteDb): DelegationStore {
         budgetUses: record.budget?.uses ?? null,
         budgetAmount: record.budget?.amountMicros ?? null,
         budgetCurrency: record.budget?.currency ?? null,
-      });
+      }));
     },
     async find(did) {
       return find(did);
     },
-    async revoke(did, by, now) {
-      return revoke.immediate(did, by, now);
-    },
+    revoke: (did, by, now) => write(() => revoke(did, by, now)),
     async list(filter, now) {
       const where: SQL[] = [gt(delegations.expiresAt, now)];
       if (filter.sub !== undefined) where.push(eq(delegations.sub, filter.sub));
@@ -142,9 +139,7 @@ export function createSqliteDelegationStore(db: SqliteDb): DelegationStore {
         .all()
         .map(toRecord);
     },
-    async consume(did, usage, now) {
-      return consume.immediate(did, usage, now);
-    },
+    consume: (did, usage, now) => write(() => consume(did, usage, now)),
     async purgeExpired(now) {
       return db.delete(passportLinks).where(lt(passportLinks.expiresAt, now)).run().changes + db.delete(delegations).where(lt(delegations.expiresAt, now)).run().changes;
     },

@@ -19,31 +19,34 @@ import { createSqliteLoginStore } from './logins.ts';
 import { createSqliteSubjectStore } from './subjects.ts';
 import { createSqliteReplayStore, createSqliteRevocationStore, createSqliteSecretStore } from './tokens.ts';
 import * as schema from './schema.ts';
+import { createSqliteWriter } from './writer.ts';
 
 const migrationsFolder = resolve(dirname(fileURLToPath(import.meta.url)), '../../../drizzle/sqlite');
 
-export function openSqliteStore(file: string): Store {
+/** `busyTimeoutMs`: how long a write waits for a lock another process holds (the event loop waits too). */
+export function openSqliteStore(file: string, options: { busyTimeoutMs?: number } = {}): Store {
   if (file !== ':memory:') mkdirSync(dirname(resolve(file)), { recursive: true });
   const sqlite = new Database(file);
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = NORMAL');
-  sqlite.pragma('busy_timeout = 5000');
+  sqlite.pragma(`busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? 5000)}`);
   sqlite.pragma('foreign_keys = ON');
   const db = drizzle(sqlite, { schema });
   migrate(db, { migrationsFolder });
+  const write = createSqliteWriter(sqlite);
 
   return {
     keys: createSqliteKeyStore(db),
-    replay: createSqliteReplayStore(db),
-    revocations: createSqliteRevocationStore(db),
-    audit: createSqliteAuditStore(db),
-    subjects: createSqliteSubjectStore(db),
+    replay: createSqliteReplayStore(db, write),
+    revocations: createSqliteRevocationStore(db, write),
+    audit: createSqliteAuditStore(db, write),
+    subjects: createSqliteSubjectStore(db, write),
     logins: createSqliteLoginStore(db),
-    authorizations: createSqliteAuthorizationStore(db),
-    families: createSqliteFamilyStore(db),
+    authorizations: createSqliteAuthorizationStore(db, write),
+    families: createSqliteFamilyStore(db, write),
     consents: createSqliteConsentStore(db),
-    delegations: createSqliteDelegationStore(db),
-    lineage: createSqliteLineageStore(db),
+    delegations: createSqliteDelegationStore(db, write),
+    lineage: createSqliteLineageStore(db, write),
     secrets: createSqliteSecretStore(db),
     approvals: createSqliteApprovalStore(db),
     dynamicClients: createSqliteDynamicClientStore(db),

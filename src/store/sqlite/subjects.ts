@@ -5,8 +5,12 @@ import { and, eq, or, sql } from 'drizzle-orm';
 import type { LinkedSubject, LoginLink, SubjectStore } from '../ports.ts';
 import type { SqliteDb } from './open.ts';
 import { subjects, upstreamAccounts } from './schema.ts';
+import type { SqliteWrite } from './writer.ts';
 
-export function createSqliteSubjectStore(db: SqliteDb): SubjectStore {
+export function createSqliteSubjectStore(db: SqliteDb, write: SqliteWrite): SubjectStore {
+  // Read on every person grant and exchange: prepared once.
+  const claimsBySub = db.$client.prepare<[string], { claims: string | null }>('SELECT claims FROM subjects WHERE sub = ?');
+  const subBySub = db.$client.prepare<[string], { sub: string }>('SELECT sub FROM subjects WHERE sub = ?');
   const link = db.$client.transaction((input: LoginLink): LinkedSubject => {
     const account = db
       .select({ sub: upstreamAccounts.sub })
@@ -43,18 +47,16 @@ export function createSqliteSubjectStore(db: SqliteDb): SubjectStore {
   });
 
   return {
-    async linkLogin(input) {
-      return link.immediate(input);
-    },
+    linkLogin: (input) => write(() => link(input)),
     async saveClaims(sub, claims) {
-      db.update(subjects).set({ claims: JSON.stringify(claims) }).where(eq(subjects.sub, sub)).run();
+      await write(() => db.update(subjects).set({ claims: JSON.stringify(claims) }).where(eq(subjects.sub, sub)).run());
     },
     async claimsOf(sub) {
-      const row = db.select({ claims: subjects.claims }).from(subjects).where(eq(subjects.sub, sub)).get();
+      const row = claimsBySub.get(sub);
       return row?.claims ? (JSON.parse(row.claims) as Record<string, unknown>) : undefined;
     },
     async exists(sub) {
-      return db.select({ sub: subjects.sub }).from(subjects).where(eq(subjects.sub, sub)).get() !== undefined;
+      return subBySub.get(sub) !== undefined;
     },
     async findByEmail(email) {
       // The canonical claims are JSON: only an e-mail they mark verified counts (json true is 1).

@@ -3,8 +3,9 @@ import { eq, lt, sql } from 'drizzle-orm';
 import type { ReplayStore, RevocationStore, SecretStore } from '../ports.ts';
 import type { SqliteDb } from './open.ts';
 import { revokedTokens, serverSecrets, usedIds } from './schema.ts';
+import type { SqliteWrite } from './writer.ts';
 
-export function createSqliteReplayStore(db: SqliteDb): ReplayStore {
+export function createSqliteReplayStore(db: SqliteDb, write: SqliteWrite): ReplayStore {
   // The primary key makes this atomic: a second insert of the same (scope, id) changes nothing.
   const use = db
     .insert(usedIds)
@@ -13,7 +14,7 @@ export function createSqliteReplayStore(db: SqliteDb): ReplayStore {
     .prepare();
   return {
     async useOnce(scope, id, expiresAt) {
-      return use.run({ scope, id, expiresAt }).changes === 1;
+      return write(() => use.run({ scope, id, expiresAt }).changes === 1);
     },
     async purgeExpired(now) {
       return db.delete(usedIds).where(lt(usedIds.expiresAt, now)).run().changes;
@@ -21,11 +22,11 @@ export function createSqliteReplayStore(db: SqliteDb): ReplayStore {
   };
 }
 
-export function createSqliteRevocationStore(db: SqliteDb): RevocationStore {
+export function createSqliteRevocationStore(db: SqliteDb, write: SqliteWrite): RevocationStore {
   const lookup = db.select({ jti: revokedTokens.jti }).from(revokedTokens).where(eq(revokedTokens.jti, sql.placeholder('jti'))).prepare();
   return {
     async revoke(jti, clientId, expiresAt, now) {
-      db.insert(revokedTokens).values({ jti, clientId, expiresAt, revokedAt: now }).onConflictDoNothing().run();
+      await write(() => db.insert(revokedTokens).values({ jti, clientId, expiresAt, revokedAt: now }).onConflictDoNothing().run());
     },
     async isRevoked(jti) {
       return lookup.get({ jti }) !== undefined;

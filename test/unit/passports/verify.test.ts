@@ -102,3 +102,27 @@ describe('Passport verification', () => {
     expect(await verifyPassport(token, keyring, issuer, t0 + 300)).toEqual({ ok: false, reason: 'expired' });
   });
 });
+
+describe('a Passport verified before', () => {
+  it('is checked again in full but its signature: expiry, and its key leaving the JWKS, still end it', async () => {
+    const store = openSqliteStore(':memory:');
+    try {
+      const keyring = createKeyring(store.keys, { retentionSeconds: 100, reloadSeconds: 0 });
+      await keyring.ensureKeys(t0);
+      const { token } = await mintPassport(keyring, 'ES256', { issuer, subject: 'a', clientId: 'a', audience: 'https://api.example', scopes: ['x'], ttlSeconds: 600, receipt: 'r', now: t0 });
+      expect((await verifyPassport(token, keyring, issuer, t0)).ok).toBe(true);
+      expect((await verifyPassport(token, keyring, issuer, t0 + 1)).ok).toBe(true);
+      expect(await verifyPassport(token, keyring, 'https://other.example', t0 + 1)).toEqual({ ok: false, reason: 'wrong_issuer' });
+      // The next key takes over at t0 + 10; the old one is published until t0 + 110.
+      await keyring.rotate(t0 + 5, 5, ['ES256']);
+      expect((await verifyPassport(token, keyring, issuer, t0 + 109)).ok).toBe(true);
+      expect(await verifyPassport(token, keyring, issuer, t0 + 110)).toEqual({ ok: false, reason: 'unknown_key' });
+      expect(await verifyPassport(token, keyring, issuer, t0 + 600)).toEqual({ ok: false, reason: 'unknown_key' });
+      // Same header and payload with another signature: not the token that was verified.
+      const forged = `${token.slice(0, token.lastIndexOf('.'))}.${Buffer.alloc(64, 1).toString('base64url')}`;
+      expect(await verifyPassport(forged, keyring, issuer, t0 + 1)).toEqual({ ok: false, reason: 'bad_signature' });
+    } finally {
+      await store.close();
+    }
+  });
+});

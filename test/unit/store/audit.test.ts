@@ -1,6 +1,6 @@
-// Receipts in real SQLite files: group-committed appends keep one hash chain, a failed commit fails
-// exactly the receipts in it, a writer killed mid-batch loses nothing it acknowledged, and two
-// writers on one file (the server and the CLI) never fork the chain.
+// Receipts in real SQLite files: group-committed appends keep one hash chain, a refused receipt
+// fails alone and a failed commit fails exactly the receipts in it, a writer killed mid-batch loses
+// nothing it acknowledged, and two writers on one file (the server and the CLI) never fork the chain.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -56,20 +56,35 @@ describe('receipts (group commit, SQLite)', () => {
     expect((await store.audit.list())[0]).toMatchObject({ id, atMs: 1_700_000_000_123, event: 'passport.issued', tokenJti: 'jti-1' });
   });
 
-  it('a failed commit fails exactly the receipts in it; nothing of it is stored and the chain goes on', async () => {
+  it('a receipt the database refuses fails alone: its neighbours in the batch are committed, the chain goes on', async () => {
     const receipts = createReceipts(store.audit);
     await receipts.record(issued(0));
-    // A real write failure inside the transaction: the database refuses one of the batch's rows.
     const raw = new Database(file);
-    raw.exec(`CREATE TRIGGER refuse_boom BEFORE INSERT ON audit_records WHEN json_extract(NEW.details, '$.i') = 13 BEGIN SELECT RAISE(ABORT, 'disk says no'); END`);
+    raw.exec(`CREATE TRIGGER refuse_13 BEFORE INSERT ON audit_records WHEN json_extract(NEW.details, '$.i') = 13 BEGIN SELECT RAISE(ABORT, 'refused'); END`);
     const batch = await Promise.allSettled(Array.from({ length: 20 }, (_, i) => receipts.record(issued(i + 1))));
-    expect(batch.every((r) => r.status === 'rejected')).toBe(true);
-    expect(await wholeChain(store)).toHaveLength(1);
-    raw.exec('DROP TRIGGER refuse_boom');
     raw.close();
-    const after = await Promise.all(Array.from({ length: 5 }, (_, i) => receipts.record(issued(100 + i))));
-    expect(after.map((r) => r.seq)).toEqual([2, 3, 4, 5, 6]);
-    expect(findChainBreak(await wholeChain(store))).toBe(-1);
+    expect(batch.map((r) => r.status === 'rejected')).toEqual(Array.from({ length: 20 }, (_, i) => i + 1 === 13));
+    const chain = await wholeChain(store);
+    expect(chain.map((r) => r.details.i)).toEqual([0, ...Array.from({ length: 20 }, (_, i) => i + 1).filter((i) => i !== 13)]);
+    expect(findChainBreak(chain)).toBe(-1);
+  });
+
+  it('a batch whose commit fails (a lock held elsewhere) fails every receipt in it and stores none; the next batch goes on', async () => {
+    await store.close();
+    store = openSqliteStore(file, { busyTimeoutMs: 50 });
+    const receipts = createReceipts(store.audit);
+    await receipts.record(issued(0));
+    const other = new Database(file);
+    other.exec('BEGIN IMMEDIATE');
+    const batch = await Promise.allSettled(Array.from({ length: 10 }, (_, i) => receipts.record(issued(i + 1))));
+    expect(batch.every((r) => r.status === 'rejected' && /locked|busy/i.test(String(r.reason)))).toBe(true);
+    other.exec('ROLLBACK');
+    other.close();
+    const after = await Promise.all(Array.from({ length: 3 }, (_, i) => receipts.record(issued(100 + i))));
+    expect(after.map((r) => r.seq)).toEqual([2, 3, 4]);
+    const chain = await wholeChain(store);
+    expect(chain.map((r) => r.details.i)).toEqual([0, 100, 101, 102]);
+    expect(findChainBreak(chain)).toBe(-1);
   });
 
   it('two writers on one database file (the server and the CLI) extend one chain, never fork it', async () => {
