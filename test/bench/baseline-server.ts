@@ -1,6 +1,7 @@
 // Baseline server for the benchmark: a bare Hono route that answers POST /token with a fixed JSON
 // body shaped and sized like a real token response (BENCH_BODY_BYTES), with no logic at all.
-// It is served the same way src/main.ts serves Consulate (node:http + getRequestListener).
+// It is served the same way src/main.ts serves Consulate (node:http + getRequestListener), on plain
+// Node (compile.ts), like the peer.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { getRequestListener } from '@hono/node-server';

@@ -1,6 +1,8 @@
-// Consulate server for the benchmark: startServer() from src/main.ts on 127.0.0.1:0 with the test
-// fixture config copied into BENCH_DIR (as the e2e tests do), a SQLite store in BENCH_DIR/data and
-// the fixture client secret hashes. Request logs are produced at level info and discarded.
+// Consulate server for the benchmark: startServer() (what `consulate serve` runs) on 127.0.0.1:0,
+// loaded from the Consulate modules the parent chose (servers.ts): the compiled build (dist/*.js,
+// this file then runs on plain Node, see compile.ts) or src/*.ts through tsx. The parent prepares
+// the config directory, data directory and config env. Request logs are produced at level info
+// and discarded in-process.
 //
 // Codes and refresh tokens are single use, so the person-token targets need one per request: the
 // parent asks (child.ts ask/answer) for a pool of them before such a target runs, and this process
@@ -8,55 +10,37 @@
 // /authorize does), refresh tokens by redeeming such codes with dispatchTokenRequest() (what
 // POST /token runs once it has read the form; in-process, about twice as fast as over HTTP here).
 import { createHash, randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { parse, stringify } from 'yaml';
-import { issueCode } from '../../src/authorize/code.ts';
-import { hashSecret } from '../../src/clients/secrets.ts';
-import { dispatchTokenRequest } from '../../src/grants/dispatch.ts';
+import { pathToFileURL } from 'node:url';
 import type { PersonGrant } from '../../src/grants/person-grant.ts';
-import { createLogger } from '../../src/log.ts';
-import { startServer } from '../../src/main.ts';
-import { parseFormParams } from '../../src/oauth/params.ts';
-import { fixtureEnv, makeConfigDir, secrets } from '../e2e/support/consulate.ts';
 import { announce, answer } from './child.ts';
-import {
-  codeTtlSeconds,
-  exchangeAgent,
-  exchangeAgentSecret,
-  exchangeAgentYaml,
-  personClient,
-  personIdentityScopes,
-  personRedirectUri,
-  personResource,
-  personResourceScopes,
-  type PooledCode,
-  type PoolReply,
-  type PoolRequest,
-} from './person.ts';
+import { personClient, personIdentityScopes, personRedirectUri, personResource, personResourceScopes, type PooledCode, type PoolReply, type PoolRequest } from './person.ts';
 
-const dir = process.env.BENCH_DIR;
-if (!dir) throw new Error('BENCH_DIR is required');
-
-// The fixture re-reads signing keys every 50 ms (for rotation tests); benchmark the default instead.
-// Codes live codeTtlSeconds (default 60) so that a pool made before a long run stays valid; the
-// lifetime changes no work per redemption.
-const main = parse(readFileSync(resolve(import.meta.dirname, '../fixtures/config/consulate.yaml'), 'utf8')) as {
-  keys?: Record<string, unknown>;
-  authorization?: Record<string, unknown>;
+const required = (name: string): string => {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is required (set by test/bench/servers.ts)`);
+  return value;
 };
-delete main.keys?.reload_seconds;
-main.authorization = { ...main.authorization, code_ttl_seconds: codeTtlSeconds };
-const { configDir, dataDir } = makeConfigDir({ 'consulate.yaml': stringify(main), [`clients/${exchangeAgent}.yaml`]: exchangeAgentYaml }, dir);
+const modules = required('BENCH_CONSULATE_MODULES');
+const extension = required('BENCH_CONSULATE_EXTENSION');
+const configDir = required('BENCH_CONFIG_DIR');
+const dataDir = required('BENCH_DATA_DIR');
+const configEnv = JSON.parse(required('BENCH_CONFIG_ENV')) as NodeJS.ProcessEnv;
+const webAppAuth = required('BENCH_WEB_APP_AUTH');
+
+/** A Consulate module by its path under src/ without extension, from the chosen build. */
+const load = <T>(path: string): Promise<T> => import(pathToFileURL(join(modules, `${path}${extension}`)).href) as Promise<T>;
+const [{ startServer }, { createLogger }, { issueCode }, { dispatchTokenRequest }, { parseFormParams }] = await Promise.all([
+  load<typeof import('../../src/main.ts')>('main'),
+  load<typeof import('../../src/log.ts')>('log'),
+  load<typeof import('../../src/authorize/code.ts')>('authorize/code'),
+  load<typeof import('../../src/grants/dispatch.ts')>('grants/dispatch'),
+  load<typeof import('../../src/oauth/params.ts')>('oauth/params'),
+]);
 
 const discard = new Writable({ write: (_chunk, _encoding, done) => done() });
-const server = await startServer({
-  configDir,
-  env: { ...fixtureEnv(), BENCH_AGENT_SECRET_HASH: hashSecret(exchangeAgentSecret) },
-  overrides: { dataDir, host: '127.0.0.1', port: 0 },
-  log: createLogger('info', discard),
-});
+const server = await startServer({ configDir, env: configEnv, overrides: { dataDir, host: '127.0.0.1', port: 0 }, log: createLogger('info', discard) });
 const { deps } = server;
 
 // One person who signed in upstream and consented to web-app (as token-grants.test.ts sets up):
@@ -92,8 +76,6 @@ async function makeCodes(count: number): Promise<PooledCode[]> {
   }
   return codes;
 }
-
-const webAppAuth = `Basic ${Buffer.from(`${personClient}:${encodeURIComponent(secrets[personClient])}`).toString('base64')}`;
 
 /** Redeems fresh codes as POST /token would (client authentication included) and keeps the refresh tokens. */
 async function makeRefreshTokens(count: number): Promise<string[]> {

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import autocannon from 'autocannon';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { accessTokenHashOf } from '../../src/dpop/proof.ts';
-import { spawnServer } from './child.ts';
+import { spawnServer } from './spawn.ts';
 import { formatTable, toRows, type Measurement } from './report.ts';
 
 const seconds = Number(process.env.BENCH_SECONDS || 10);

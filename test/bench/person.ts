@@ -1,6 +1,7 @@
-// Shared by run.ts and consulate-server.ts for the person-token targets (authorization_code and
-// refresh_token at POST /token): the client and grant they use, and the pool messages (child.ts ask/answer).
-// No side effects: consulate-server.ts starts a server at import time, so run.ts imports this instead.
+// Shared by the bench (targets.ts, servers.ts) and consulate-server.ts for the person-token targets
+// (authorization_code, refresh_token and token exchange at POST /token): the clients and grant they
+// use, and the pool messages (spawn.ts ask, child.ts answer). No imports and no side effects:
+// consulate-server.ts starts a server at import time and may run as plain JavaScript (compile.ts).
 
 /** Confidential client of the fixture config (test/fixtures/config/clients/web-app.yaml). */
 export const personClient = 'web-app';

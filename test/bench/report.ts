@@ -1,6 +1,75 @@
-// Benchmark figures: latency percentiles from raw samples, ratios against the baseline,
-// a plain-text table for stdout and the JSON written to BENCH_JSON.
+// Benchmark figures. run.ts: per target, the median of its rounds for Consulate and for the peer
+// (requests/s, p50/p95/p99), the ratio of the medians to the peer and to the bare-Hono baseline,
+// and the server's memory; as a plain-text table and as the JSON written to BENCH_JSON.
+// guard.ts: latency percentiles from raw samples and ratios against its first target (toRows).
 import { writeFileSync } from 'node:fs';
+import type { Memory } from './spawn.ts';
+
+export type Round = { rps: number; p50Ms: number; p95Ms: number; p99Ms: number; requests: number; seconds: number };
+/** One server's rounds of one target, and their medians. */
+export type Side = { server: string; rounds: Round[]; rps: number; p50Ms: number; p95Ms: number; p99Ms: number; memory?: Memory | undefined };
+export type Comparison = {
+  target: string;
+  consulate: Side;
+  /** What the peer was asked for the same work, when it has such an endpoint. */
+  peer?: Side & { target: string };
+  /** Median requests/s of Consulate ÷ median requests/s of the peer. */
+  vsPeer?: number;
+  /** Median requests/s ÷ the baseline's median requests/s (when the run has a baseline). */
+  vsBaseline?: number;
+  peerVsBaseline?: number;
+};
+
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  if (sorted.length === 0) return Number.NaN;
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+}
+
+export function side(server: string, rounds: Round[], memory?: Memory): Side {
+  const of = (key: 'rps' | 'p50Ms' | 'p95Ms' | 'p99Ms') => median(rounds.map((r) => r[key]));
+  return { server, rounds, rps: of('rps'), p50Ms: of('p50Ms'), p95Ms: of('p95Ms'), p99Ms: of('p99Ms'), memory };
+}
+
+export function compare(target: string, consulate: Side, peer: (Side & { target: string }) | undefined, baselineRps: number | undefined): Comparison {
+  return {
+    target,
+    consulate,
+    ...(peer ? { peer, vsPeer: consulate.rps / peer.rps } : {}),
+    ...(baselineRps ? { vsBaseline: consulate.rps / baselineRps, ...(peer ? { peerVsBaseline: peer.rps / baselineRps } : {}) } : {}),
+  };
+}
+
+/** One line per server and target: medians, every round's requests/s, ratios, RSS after the target and peak so far. */
+export function formatComparisons(rows: Comparison[]): string {
+  const header = ['target', 'server', 'req/s', 'p50 ms', 'p95 ms', 'p99 ms', 'rounds req/s', 'vs peer', 'vs baseline', 'RSS MB', 'peak MB'];
+  const ratio = (value: number | undefined) => (value === undefined ? '' : `${value.toFixed(2)}x`);
+  const mb = (value: number | undefined) => (value === undefined ? '' : value.toFixed(0));
+  const line = (target: string, s: Side, vsPeer: number | undefined, vsBaseline: number | undefined) => [
+    target,
+    s.server,
+    s.rps.toFixed(0),
+    s.p50Ms.toFixed(2),
+    s.p95Ms.toFixed(2),
+    s.p99Ms.toFixed(2),
+    s.rounds.map((r) => r.rps.toFixed(0)).join(' '),
+    ratio(vsPeer),
+    ratio(vsBaseline),
+    mb(s.memory?.rssMb),
+    mb(s.memory?.hwmMb),
+  ];
+  const cells = rows.flatMap((r) => [line(r.target, r.consulate, r.vsPeer, r.vsBaseline), ...(r.peer ? [line(`  ${r.peer.target}`, r.peer, undefined, r.peerVsBaseline)] : [])]);
+  const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => (c[i] as string).length)));
+  const format = (c: string[]) => c.map((v, i) => (i < 2 || i === 6 ? v.padEnd(widths[i] as number) : v.padStart(widths[i] as number))).join('  ').trimEnd();
+  return [format(header), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.map(format)].join('\n');
+}
+
+export function writeComparisonJson(path: string, settings: Record<string, unknown>, rows: Comparison[], memory: unknown): void {
+  writeFileSync(path, `${JSON.stringify({ settings, memory, results: rows }, null, 2)}\n`);
+}
+
+// --- guard.ts ---
 
 export type Measurement = { target: string; requests: number; seconds: number; latenciesMs: number[] };
 
@@ -63,8 +132,4 @@ export function formatTable(rows: Row[], referenceLabel = 'client_credentials'):
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => (c[i] as string).length)));
   const line = (c: string[]) => c.map((v, i) => (i === 0 ? v.padEnd(widths[i] as number) : v.padStart(widths[i] as number))).join('  ');
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.map(line)].join('\n');
-}
-
-export function writeJson(path: string, settings: Record<string, unknown>, rows: Row[]): void {
-  writeFileSync(path, `${JSON.stringify({ settings, results: rows }, null, 2)}\n`);
 }
