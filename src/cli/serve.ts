@@ -2,13 +2,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { loadConfig } from '../config/load.ts';
 import type { Overrides } from '../config/overrides.ts';
 import { ConfigError, formatProblems } from '../config/problems.ts';
-import { startDemoApi, type DemoApi } from '../demo/demo-api.ts';
-import { startDemoApp, type DemoApp } from '../demo/demo-app.tsx';
-
-const demoApiResource = 'https://api.demo.example';
-/** CONSULATE_DEMO_API_PORT moves it (0: any free port, as the tests do). */
-const demoApiPort = (): number => Number(process.env.CONSULATE_DEMO_API_PORT ?? 8091);
-import { startDemoUpstreams } from '../demo/start.ts';
+import type { RunningDemo } from '../demo/serve-demo.ts';
 import { startServer } from '../main.ts';
 
 export const defaultConfigDir = () => process.env.CONSULATE_CONFIG_DIR ?? './config';
@@ -59,36 +53,23 @@ export async function serveCommand(flags: ServeFlags): Promise<void> {
   } catch (error) {
     reportConfigError(error);
   }
-  let demo: Awaited<ReturnType<typeof startDemoUpstreams>> | undefined;
-  let demoApp: DemoApp | undefined;
-  let demoApi: DemoApi | undefined;
+  // The demo (stand-in IdPs, demo app and API) is loaded only when asked for: it carries oidc-provider.
+  let demo: RunningDemo | undefined;
   if (flags.demo) {
     try {
-      demo = await startDemoUpstreams(server.config, server.issuer);
-      server.deps.log.info({ issuers: demo.upstreams.map((u) => u.issuer) }, 'demo upstreams started');
-      const demoClient = server.config.clients.get('demo-app');
-      if (demoClient?.redirect_uris.length) {
-        demoApp = await startDemoApp({ issuer: server.issuer, client: demoClient });
-        server.deps.log.info({ url: demoApp.url }, 'demo app started');
-      }
-      // The demo resource server, guarded by src/sdk/ (Bearer and DPoP Passports for https://api.demo.example).
-      if (server.config.resources.has(demoApiResource)) {
-        demoApi = await startDemoApi({ issuer: server.issuer, resource: demoApiResource, port: demoApiPort() });
-        server.deps.log.info({ url: demoApi.url }, 'demo API started');
-      }
+      demo = await (await import('../demo/serve-demo.ts')).startDemo(server);
     } catch (error) {
-      await Promise.all([demo?.close(), demoApp?.close(), demoApi?.close()]);
       await server.close();
       process.stderr.write(`could not start the demo upstream IdPs: ${error instanceof Error ? error.message : String(error)}\n`);
       process.exit(1);
     }
   }
-  const demoLines = demo?.upstreams.length ? `\nDemo upstream IdPs (stand-ins, offline):\n${demo.upstreams.map((u) => `  ${u.kind.padEnd(6)} ${u.issuer}   people: ${u.accounts.map((a) => a.username).join(', ')}`).join('\n')}\n  Sign in at ${server.issuer.replace(/\/$/, '')}/login${demoApp ? `, or open the demo app: ${demoApp.url}` : ''}\n${demoApi ? `  Demo API (a resource server guarded by Passports): ${demoApi.url}/data\n` : ''}` : '';
+  const demoLines = demo?.lines ?? '';
   const { welcome } = server.config.main;
   process.stderr.write(`\nConsulate is running.\n  issuer:    ${server.issuer}\n  discovery: ${server.issuer.replace(/\/$/, '')}/.well-known/openid-configuration\n${welcome ? `\n${welcome.trimEnd()}\n` : ''}${demoLines}\n`);
   const stop = (signal: string) => {
     process.stderr.write(`\n${signal}: shutting down\n`);
-    Promise.all([server.close(), demo?.close(), demoApp?.close(), demoApi?.close()]).then(
+    Promise.all([server.close(), demo?.close()]).then(
       () => process.exit(0),
       () => process.exit(1),
     );
