@@ -10,11 +10,15 @@ import type { CompiledRuleSet, UpstreamKind } from './types.ts';
 
 export const presetKinds: readonly UpstreamKind[] = ['entra', 'okta', 'auth0', 'oidc'];
 
+// Always the files in src/claims/presets/, also when this module runs compiled from dist/claims/
+// (both are two levels below the project root): one copy, the one the README points operators to.
+const presetsDir = new URL('../../src/claims/presets/', import.meta.url);
+
 /** Absolute path of src/claims/presets/<kind>.yaml. */
-export const presetFile = (kind: UpstreamKind): string => fileURLToPath(new URL(`./presets/${kind}.yaml`, import.meta.url));
+export const presetFile = (kind: UpstreamKind): string => fileURLToPath(new URL(`${kind}.yaml`, presetsDir));
 
 /** Absolute path of src/claims/presets/<kind>.fixtures.yaml. */
-export const presetFixturesFile = (kind: UpstreamKind): string => fileURLToPath(new URL(`./presets/${kind}.fixtures.yaml`, import.meta.url));
+export const presetFixturesFile = (kind: UpstreamKind): string => fileURLToPath(new URL(`${kind}.fixtures.yaml`, presetsDir));
 
 /**
  * Reads, validates and compiles a preset (tests, benchmarks, tools; the server goes through the

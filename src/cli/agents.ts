@@ -68,9 +68,8 @@ async function changeState(change: Change, id: string, flags: StoreFlags): Promi
   process.stdout.write(`agent ${id}: ${agent.state} → ${to} (${agent.source.file})\nA running Consulate applies it when it reloads config/ (on its own when it watches the directory; otherwise send it SIGHUP).\n`);
 }
 
-export function registerAgentCommands(program: Command): void {
-  const agent = program.command('agent').description('AI agents (clients of kind agent): list, show, create, suspend, resume, retire');
-
+/** `consulate agent …` under `agent`, the group command index.ts made (name and description there). */
+export function registerAgentCommands(agent: Command): void {
   configOption(agent.command('list').description('list the agents: id, name, owner, state and file'))
     .option('--json', 'print JSON instead of a table')
     .action((flags: { config: string; json?: boolean }) => {

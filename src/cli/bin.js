@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Runs the TypeScript sources directly through tsx, so a checkout needs no build step.
+// The consulate command straight from the TypeScript sources through tsx, for development: no build
+// step, but a slower start. The `consulate` bin and `npm start` run the compiled dist/cli/main.js.
 import { register } from 'tsx/esm/api';
 
 register();

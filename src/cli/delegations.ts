@@ -70,9 +70,8 @@ async function revoke(did: string, flags: StoreFlags): Promise<void> {
   process.stdout.write(`delegation ${did} revoked: ${record.clientId} no longer acts for ${record.sub}${record.resource ? ` at ${record.resource}` : ''}; every Passport minted under it is revoked\n`);
 }
 
-export function registerDelegationCommands(program: Command): void {
-  const delegation = program.command('delegation').description('delegations: people\'s Passports exchanged by agents (list, revoke)');
-
+/** `consulate delegation …` under `delegation`, the group command index.ts made (name and description there). */
+export function registerDelegationCommands(delegation: Command): void {
   storeOptions(delegation.command('list').description('list unexpired delegations, newest first (revoked ones too, marked so)'))
     .option('--sub <sub>', 'only those of this person (local subject id)')
     .option('--agent <client_id>', 'only those made to this agent')

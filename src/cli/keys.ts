@@ -27,10 +27,9 @@ const storeOptions = (command: Command) =>
     .option('--data-dir <dir>', 'directory of the embedded database (env CONSULATE_DATA_DIR)')
     .option('--database-url <url>', 'database URL (env CONSULATE_DATABASE_URL)');
 
-export function registerKeysCommands(program: Command): void {
-  const keys = program.command('keys').description('manage signing keys');
-
-  storeOptions(keys.command('rotate').description('publish a new signing key per algorithm now; it starts signing after the activation delay'))
+/** `consulate keys …` under `keys`, the group command index.ts made (name and description there). */
+export function registerKeysCommands(keys: Command): void {
+  storeOptions(keys.command('rotate').description('publish a new signing key for each algorithm in use now; it starts signing after the activation delay'))
     .option('--activate-in <seconds>', 'seconds before the new key signs (default: keys.activation_delay_seconds)', wholeNumber)
     .option('--alg <alg>', `only this algorithm (${signingAlgs.join(', ')})`)
     .action(async (flags) => {
@@ -41,7 +40,7 @@ export function registerKeysCommands(program: Command): void {
       await withKeyring(flags, async (keyring, defaultDelay) => {
         const now = systemClock();
         const delay = flags.activateIn ?? defaultDelay;
-        const added = await keyring.rotate(now, delay, flags.alg ? [flags.alg as SigningAlg] : signingAlgs);
+        const added = await keyring.rotate(now, delay, flags.alg ? [flags.alg as SigningAlg] : undefined);
         for (const key of added) {
           process.stdout.write(`${key.alg}  ${key.kid}  published now, signs from ${new Date(key.activatesAt * 1000).toISOString()}\n`);
         }

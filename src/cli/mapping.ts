@@ -40,8 +40,8 @@ export function outcomeLine(result: MappingResult): string {
   return `outcome: login refused (${result.reason}): ${result.detail}`;
 }
 
-export function registerMappingCommands(program: Command): void {
-  const mapping = program.command('mapping').description('claims mapping rule sets');
+/** `consulate mapping …` under `mapping`, the group command index.ts made (name and description there). */
+export function registerMappingCommands(mapping: Command): void {
   configOption(
     mapping
       .command('explain')

@@ -33,8 +33,8 @@ function traceTable(decision: PolicyDecision): string {
   return [line(rows[0] as string[]), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line)].join('\n');
 }
 
-export function registerPolicyCommands(program: Command): void {
-  const policy = program.command('policy').description('policies: obligations at issuance (config/policies/)');
+/** `consulate policy …` under `policy`, the group command index.ts made (name and description there). */
+export function registerPolicyCommands(policy: Command): void {
   configOption(
     policy
       .command('explain')

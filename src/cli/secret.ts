@@ -7,9 +7,8 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
 }
 
-export function registerSecretCommands(program: Command): void {
-  const secret = program.command('secret').description('client secrets: configs hold only their hashes');
-
+/** `consulate secret …` under `secret`, the group command index.ts made (name and description there). */
+export function registerSecretCommands(secret: Command): void {
   secret
     .command('generate')
     .description('generate a 256-bit client secret; prints the secret (give it to the client) and its hash (put it in secret_hash)')

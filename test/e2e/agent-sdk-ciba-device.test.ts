@@ -142,7 +142,14 @@ describe('agent SDK: ciba() and deviceCode() against Consulate', () => {
 
   describe('deviceCode()', () => {
     /** A person signed in at Consulate (through the stand-in Okta), enters the user code and decides. */
-    const enterAndDecide = async (username: string, code: UserCode, decision: 'approve' | 'deny') => {
+    const enterAndDecide = (username: string, code: UserCode, decision: 'approve' | 'deny') => {
+      const deciding = decide(username, code, decision);
+      // Awaited later by the test; if the SDK call fails first, that failure is what the test reports,
+      // not an unhandled rejection of this one.
+      deciding.catch(() => undefined);
+      return deciding;
+    };
+    const decide = async (username: string, code: UserCode, decision: 'approve' | 'deny') => {
       const jar: Jar = cookieJar();
       // The verification URI the SDK announced, as a person would open it.
       const signedIn = await drive(server, okta, jar, code.verification_uri, { username });

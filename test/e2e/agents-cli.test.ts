@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { hashSecret, verifySecret } from '../../src/clients/secrets.ts';
 import { loadConfig } from '../../src/config/load.ts';
+import { consulateCommand } from './support/cli.ts';
 import { basicAuth, postForm } from './support/clients.ts';
 import { fixtureEnv, makeConfigDir, secrets, startConsulate, type TestConsulate } from './support/consulate.ts';
 import { accessTokenType, addPerson, api, exchangeGrant, personTokens } from './support/delegation.ts';
@@ -57,7 +58,7 @@ type Result = { code: number | null; stdout: string; stderr: string };
 /** Runs `consulate <args>` to completion, with the fixture's environment and no CONSULATE_* variables. */
 function consulate(args: string[]): Promise<Result> {
   const env = { ...Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('CONSULATE_'))), ...fixtureEnv() };
-  const child = spawn(process.execPath, ['src/cli/bin.js', ...args], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(...consulateCommand(args), { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));

@@ -13,7 +13,7 @@ import { hashId, randomId } from '../../src/federation/browser-login.ts';
 import type { ApproverRule } from '../../src/store/ports.ts';
 import { hiddenFields, startWithOkta } from './support/authorize.ts';
 import { cookieJar } from './support/browser.ts';
-import { launchChromium, signInInBrowser } from './support/chromium.ts';
+import { browserTest, launchChromium, signInInBrowser } from './support/chromium.ts';
 import type { TestConsulate } from './support/consulate.ts';
 import { addPerson, personTokens, type Person } from './support/delegation.ts';
 
@@ -140,7 +140,7 @@ describe('approvals inbox', () => {
   const decisions = async (approval: string) => (await server.deps.store.audit.list({ limit: 5000 })).filter((r) => r.event === 'approval.decided' && r.details.approval === approval);
   const statusOf = async (id: string) => (await server.deps.store.approvals.find(id))?.status;
 
-  it('in a real browser: sign in, see the request in words, approve it', async () => {
+  browserTest('in a real browser: sign in, see the request in words, approve it', async () => {
     const chromium = await launchChromium();
     try {
       const page = await chromium.context.newPage();

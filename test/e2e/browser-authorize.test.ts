@@ -1,10 +1,10 @@
 // A person in a real browser (Debian Chromium) uses the demo app: home-realm discovery at
 // Consulate → the stand-in Okta's login → Consulate's consent page → back at the demo app,
 // which shows the ID token and the Passport it received; then a refresh and a sign-out.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { startDemoApp, type DemoApp } from '../../src/demo/demo-app.tsx';
 import { startWithOkta } from './support/authorize.ts';
-import { launchChromium } from './support/chromium.ts';
+import { browserTest, launchChromium } from './support/chromium.ts';
 import type { TestConsulate } from './support/consulate.ts';
 import type { Upstream } from './support/upstreams.ts';
 
@@ -31,7 +31,6 @@ describe('the demo app in a real browser', () => {
     ({ server, okta, stop } = await startWithOkta({ files: { 'clients/demo-app.yaml': demoAppClient } }));
     // Port 0: the registered loopback redirect URI matches on any port (RFC 8252 §7.3).
     app = await startDemoApp({ issuer: server.issuer, client: server.config.clients.get('demo-app')!, port: 0 });
-    chromium = await launchChromium();
   }, 60_000);
   afterAll(async () => {
     await chromium?.close();
@@ -39,7 +38,8 @@ describe('the demo app in a real browser', () => {
     await stop?.();
   });
 
-  it('sign in → e-mail → upstream → consent → the demo app shows the tokens; refresh; sign out', async () => {
+  browserTest('sign in → e-mail → upstream → consent → the demo app shows the tokens; refresh; sign out', async () => {
+    chromium = await launchChromium();
     const page = await chromium.context.newPage();
     await page.goto(app.url);
     await page.getByRole('button', { name: 'Sign in with Consulate' }).click();

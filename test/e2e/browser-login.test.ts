@@ -1,9 +1,9 @@
 // A person in a real browser (Debian Chromium): home-realm discovery → the upstream's login and
 // consent pages → back at Consulate, signed in. Cookies, redirects and CSP as a browser enforces them.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { startConsulate, type TestConsulate } from './support/consulate.ts';
 import { freePort } from './support/browser.ts';
-import { launchChromium } from './support/chromium.ts';
+import { browserTest, launchChromium } from './support/chromium.ts';
 import { startUpstream, type Upstream } from './support/upstreams.ts';
 
 describe('browser login through an upstream', () => {
@@ -23,7 +23,6 @@ describe('browser login through an upstream', () => {
         'upstreams/okta.yaml': ['id: okta', 'kind: okta', 'name: Example Corp (Okta)', `issuer: ${okta.issuer}`, 'client_id: consulate', 'client_secret: ${env:OKTA_SECRET}', 'scopes: [openid, profile, email, groups]', 'email_domains: [example.com]'].join('\n'),
       },
     });
-    chromium = await launchChromium();
   }, 60_000);
   afterAll(async () => {
     await chromium?.close();
@@ -31,7 +30,8 @@ describe('browser login through an upstream', () => {
     await okta?.close();
   });
 
-  it('e-mail → upstream login → consent → signed in at Consulate', async () => {
+  browserTest('e-mail → upstream login → consent → signed in at Consulate', async () => {
+    chromium = await launchChromium();
     const page = await chromium.context.newPage();
     await page.goto(`${base}/login`);
     await page.getByLabel('Work e-mail').fill('alice@example.com');

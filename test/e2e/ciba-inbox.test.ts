@@ -8,10 +8,12 @@ import { createRemoteJWKSet, decodeJwt, jwtVerify } from 'jose';
 import * as client from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashSecret } from '../../src/clients/secrets.ts';
-import { startWithOkta } from './support/authorize.ts';
-import { launchChromium, signInInBrowser } from './support/chromium.ts';
+import { drive, startWithOkta } from './support/authorize.ts';
+import { cookieJar } from './support/browser.ts';
+import { browserTest, launchChromium, signInInBrowser } from './support/chromium.ts';
 import { discover } from './support/clients.ts';
 import type { TestConsulate } from './support/consulate.ts';
+import type { Upstream } from './support/upstreams.ts';
 import { accessTokenType, agentSecret, agentYaml, api, envName, exchangeGrant, personTokens, type Person } from './support/delegation.ts';
 
 const cibaGrant = 'urn:openid:params:grant-type:ciba';
@@ -40,14 +42,13 @@ const policy = ['rules:', '  - name: agent-writes', '    when: client.kind == "a
 
 describe('CIBA and paused exchange, decided by the person in the inbox', () => {
   let server: TestConsulate;
+  let okta: Upstream;
   let stop: () => Promise<void>;
   let desk: client.Configuration;
   let writer: client.Configuration;
-  /** Alice as the stand-in Okta login made her (set by the browser test). */
-  let alice: Person | undefined;
 
   beforeAll(async () => {
-    ({ server, stop } = await startWithOkta({ files: { 'consulate.yaml': mainYaml, 'clients/order-desk.yaml': deskYaml, 'clients/writer.yaml': writerYaml, 'policies/agents.yaml': policy } }));
+    ({ server, okta, stop } = await startWithOkta({ files: { 'consulate.yaml': mainYaml, 'clients/order-desk.yaml': deskYaml, 'clients/writer.yaml': writerYaml, 'policies/agents.yaml': policy } }));
     desk = await discover(server, 'order-desk', client.ClientSecretBasic(deskSecret));
     writer = await discover(server, 'writer', client.ClientSecretBasic(agentSecret('writer')));
   }, 60_000);
@@ -62,7 +63,14 @@ describe('CIBA and paused exchange, decided by the person in the inbox', () => {
     return { status: response.status, body: (await response.json()) as Record<string, unknown> };
   };
 
-  it('the client asks by e-mail, the person approves in the browser, the client gets her Passport and ID token', async () => {
+  /** Alice as a sign-in through the stand-in Okta makes her: the known person, with her claims. */
+  async function aliceAsSignedIn(): Promise<Person> {
+    const sub = await server.deps.store.subjects.findByEmail('alice@example.com');
+    expect(sub).toEqual(expect.any(String));
+    return { sub: sub!, claims: (await server.deps.store.subjects.claimsOf(sub!))! };
+  }
+
+  browserTest('the client asks by e-mail, the person approves in the browser, the client gets her Passport and ID token', async () => {
     // Nobody has signed in with that e-mail yet: unknown to Consulate.
     await expect(client.initiateBackchannelAuthentication(desk, { scope: 'openid', login_hint: 'alice@example.com' })).rejects.toMatchObject({ error: 'unknown_user_id', status: 400 });
 
@@ -73,9 +81,7 @@ describe('CIBA and paused exchange, decided by the person in the inbox', () => {
       await signInInBrowser(page, 'alice@example.com');
       await page.waitForURL(`${server.url}/approvals`);
       expect(await page.locator('main').innerText()).toContain('Nothing is waiting for your approval.');
-      const sub = await server.deps.store.subjects.findByEmail('alice@example.com');
-      expect(sub).toEqual(expect.any(String));
-      alice = { sub: sub!, claims: (await server.deps.store.subjects.claimsOf(sub!))! };
+      const alice = await aliceAsSignedIn();
 
       // The client's backchannel request, by the e-mail she signed in with.
       const response = await client.initiateBackchannelAuthentication(desk, { scope: 'openid email read-data', login_hint: 'Alice@Example.com', binding_message: 'Order 4711' });
@@ -125,8 +131,10 @@ describe('CIBA and paused exchange, decided by the person in the inbox', () => {
   }, 60_000);
 
   it('an agent’s exchange pauses, the person approves through the JSON API, the agent’s poll resumes it', async () => {
-    expect(alice, 'the browser test signs Alice in first').toBeDefined();
-    const person = alice!;
+    // Alice signs in herself (as a cookie-keeping client, not Chromium): this test does not rely on the browser test.
+    const signedIn = await drive(server, okta, cookieJar(), `${server.url}/approvals`, { username: 'alice@example.com' });
+    expect(signedIn.page?.status).toBe(200);
+    const person = await aliceAsSignedIn();
     const subjectToken = (await personTokens(server, person, { resourceScopes: ['read-data', 'write-data'] })).access_token;
     const paused = await client.genericGrantRequest(writer, exchangeGrant, { subject_token: subjectToken, subject_token_type: accessTokenType, resource: api, scope: 'write-data' }).then(
       () => undefined,

@@ -1,4 +1,4 @@
-// The consulate command as an operator runs it: a real `node src/cli/bin.js` process per case,
+// The consulate command as an operator runs it: a real process of the compiled CLI per case,
 // judged by exit code, stdout and stderr.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -8,6 +8,7 @@ import { createInterface } from 'node:readline';
 import { afterAll, describe, expect, it } from 'vitest';
 import { hashSecret, verifySecret } from '../../src/clients/secrets.ts';
 import { freePort } from './support/browser.ts';
+import { consulateCommand } from './support/cli.ts';
 import { fixtureEnv, makeConfigDir } from './support/consulate.ts';
 
 const root = resolve(import.meta.dirname, '../..');
@@ -19,7 +20,7 @@ const baseEnv = (): NodeJS.ProcessEnv => Object.fromEntries(Object.entries(proce
 type Result = { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string };
 
 function start(args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
-  return spawn(process.execPath, ['src/cli/bin.js', ...args], { cwd: root, env: { ...baseEnv(), ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+  return spawn(...consulateCommand(args), { cwd: root, env: { ...baseEnv(), ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
 }
 
 /** Collects the output of `child` until it exits; kills it and fails after `timeoutMs`. */
@@ -181,6 +182,21 @@ describe('--help', () => {
     for (const option of ['--config <dir>', '--issuer <url>', '--host <host>', '--port <port>', '--data-dir <dir>', '--database-url <url>']) {
       expect(stdout).toContain(option);
     }
+  });
+
+  it('lists every command; `help <command>` shows that command in full', async () => {
+    const { stdout } = await consulate(['--help']);
+    for (const command of ['serve', 'check', 'mapping', 'policy', 'keys', 'secret', 'agent', 'delegation']) expect(stdout).toMatch(new RegExp(`^  ${command} +\\S`, 'm'));
+    const keys = await consulate(['help', 'keys']);
+    expect(keys.code).toBe(0);
+    expect(keys.stdout).toMatch(/^Usage: consulate keys /);
+    expect(keys.stdout).toMatch(/^  rotate \[options\] +publish a new signing key/m);
+  });
+
+  it('--version prints the version of package.json', async () => {
+    const result = await consulate(['--version']);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe(`${(JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version}\n`);
   });
 
   it('an unknown command exits non-zero and says so', async () => {

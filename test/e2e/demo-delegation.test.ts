@@ -5,11 +5,11 @@
 // introspection says sub = the person, act.sub = the agent.
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { startDemoApi, type DemoApi } from '../../src/demo/demo-api.ts';
 import { startDemoApp, type DemoApp } from '../../src/demo/demo-app.tsx';
 import { startWithOkta } from './support/authorize.ts';
-import { launchChromium, signInInBrowser } from './support/chromium.ts';
+import { browserTest, launchChromium, signInInBrowser } from './support/chromium.ts';
 import { secrets, type TestConsulate } from './support/consulate.ts';
 import { basicAuth } from './support/clients.ts';
 import type { Upstream } from './support/upstreams.ts';
@@ -30,7 +30,6 @@ describe('the README\'s on-behalf-of walkthrough', () => {
     ({ server, okta, stop } = await startWithOkta({ files: { 'clients/demo-app.yaml': committed('demo-app.yaml'), 'clients/digital-assistant.yaml': committed('digital-assistant.yaml') } }));
     app = await startDemoApp({ issuer: server.issuer, client: server.config.clients.get('demo-app')!, port: 0 });
     demoApi = await startDemoApi({ issuer: server.issuer, port: 0 });
-    chromium = await launchChromium();
   }, 60_000);
   afterAll(async () => {
     await chromium?.close();
@@ -44,7 +43,8 @@ describe('the README\'s on-behalf-of walkthrough', () => {
     return { status: response.status, body: (await response.json()) as Record<string, unknown> };
   };
 
-  it('person signs in, the agent exchanges the Passport, introspection shows sub = person and act.sub = agent', async () => {
+  browserTest('person signs in, the agent exchanges the Passport, introspection shows sub = person and act.sub = agent', async () => {
+    chromium = await launchChromium();
     const page = await chromium.context.newPage();
     await page.goto(app.url);
     await page.getByRole('button', { name: 'Sign in with Consulate' }).click();

@@ -7,11 +7,11 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { decodeJwt } from 'jose';
 import * as client from 'openid-client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { hashSecret } from '../../src/clients/secrets.ts';
 import { drive, hiddenFields, startWithOkta, type Jar } from './support/authorize.ts';
 import { cookieJar } from './support/browser.ts';
-import { launchChromium, signInInBrowser } from './support/chromium.ts';
+import { browserTest, launchChromium, signInInBrowser } from './support/chromium.ts';
 import { basicAuth, discover, postForm } from './support/clients.ts';
 import { startConsulate, type TestConsulate } from './support/consulate.ts';
 import type { Upstream } from './support/upstreams.ts';
@@ -91,14 +91,20 @@ describe('device authorization grant', () => {
     expect(cli.serverMetadata().grant_types_supported).toContain(deviceGrant);
   });
 
-  it('in a real browser: the public CLI gets a Passport naming the approval, an ID token and a refresh token', async () => {
+  browserTest('in a real browser: the public CLI gets a Passport naming the approval, an ID token and a refresh token', async () => {
     const started = await client.initiateDeviceAuthorization(cli, { scope: 'openid email read-data' });
     expect(started.user_code).toMatch(userCodeShape);
     expect(started.verification_uri).toBe(`${server.issuer.replace(/\/$/, '')}/device`);
     expect(started.verification_uri_complete).toBe(`${started.verification_uri}?user_code=${started.user_code}`);
     expect(started.expires_in).toBe(codeTtl);
     expect(started.interval).toBe(1);
-    const polled = client.pollDeviceAuthorizationGrant(cli, started);
+    // The device polls while the person acts in the browser. Should a browser step fail, the poll
+    // must not outlive this test (a later test moves the clock past expiry: expired_token): it is
+    // stopped when the test ends, and its rejection is handled here as well as awaited below.
+    const stopPolling = new AbortController();
+    onTestFinished(() => stopPolling.abort());
+    const polled = client.pollDeviceAuthorizationGrant(cli, started, undefined, { signal: stopPolling.signal });
+    polled.catch(() => undefined);
 
     const chromium = await launchChromium();
     try {

@@ -2,21 +2,20 @@
 // running server's database), and a restart that keeps keys, revocations and used assertion ids.
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify, SignJWT } from 'jose';
 import { afterEach, describe, expect, it } from 'vitest';
+import { consulateCommand } from './support/cli.ts';
 import { fixtureEnv, secrets, startConsulate, type TestConsulate } from './support/consulate.ts';
 import { basicAuth, postForm, testClock } from './support/clients.ts';
 import { clientKey, jwtClientYaml } from './support/keys.ts';
 
 const api = 'https://api.demo.example';
 const run = promisify(execFile);
-const cli = resolve(import.meta.dirname, '../../src/cli/bin.js');
 
 /** Runs the CLI; returns the new kids and when they start signing (the CLI's own clock decides). */
 async function rotate(server: TestConsulate, activateIn: number): Promise<{ kids: string[]; activatesAt: number }> {
-  const { stdout } = await run(process.execPath, [cli, 'keys', 'rotate', '--config', server.configDir, '--data-dir', server.dataDir, '--activate-in', String(activateIn)], {
+  const { stdout } = await run(...consulateCommand(['keys', 'rotate', '--config', server.configDir, '--data-dir', server.dataDir, '--activate-in', String(activateIn)]), {
     env: { PATH: process.env.PATH, ...fixtureEnv() },
     timeout: 20_000,
   });

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectNotesClient } from '../../examples/mcp-notes/client.ts';
 import type { NotesMcpServer } from '../../examples/mcp-notes/server.ts';
 import { drive } from './support/authorize.ts';
-import { launchChromium, signInInBrowser } from './support/chromium.ts';
+import { browserTest, launchChromium, signInInBrowser } from './support/chromium.ts';
 import { cookieJar } from './support/browser.ts';
 import type { TestConsulate } from './support/consulate.ts';
 import { committed, startNotesStack } from './support/mcp.ts';
@@ -77,7 +77,7 @@ describe('the example MCP client, registering itself', () => {
     await expect(connectNotesClient({ serverUrl: notes.url, openBrowser: browser('deny') })).rejects.toThrow(/access_denied/);
   });
 
-  it('the README walkthrough in Chromium: sign in and allow the client, then approve its add_note in the inbox', async () => {
+  browserTest('the README walkthrough in Chromium: sign in and allow the client, then approve its add_note in the inbox', async () => {
     const chromium = await launchChromium();
     try {
       const page = await chromium.context.newPage();
@@ -96,6 +96,8 @@ describe('the example MCP client, registering itself', () => {
       try {
         // add_note waits for Alice: the server's exchange for write-data is an agent write.
         const adding = client.callTool('add_note', { text: 'from Chromium' });
+        // Awaited below; if a browser step fails first, closing the client rejects it: not unhandled.
+        adding.catch(() => undefined);
         await page.goto(`${server.issuer}/approvals`);
         for (let i = 0; i < 50 && !(await page.getByRole('button', { name: 'Approve' }).count()); i++) {
           await new Promise((done) => setTimeout(done, 100));

@@ -12,6 +12,7 @@ import { createRemoteJWKSet, decodeJwt, jwtVerify } from 'jose';
 import * as client from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashSecret } from '../../src/clients/secrets.ts';
+import { consulateCommand } from './support/cli.ts';
 import { startConsulate, type TestConsulate } from './support/consulate.ts';
 import { discover } from './support/clients.ts';
 import { accessTokenType, addPerson, agentSecret, agentYaml, api, envName, exchangeGrant, personTokens, type Person } from './support/delegation.ts';
@@ -231,7 +232,7 @@ describe('paused token exchange (policies with consent)', () => {
 describe('consulate policy explain', () => {
   const run = (args: string[], input?: string) =>
     new Promise<{ code: number | null; stdout: string; stderr: string }>((done, fail) => {
-      const child = spawn(process.execPath, ['src/cli/bin.js', ...args], { cwd: root, env: Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('CONSULATE_'))), stdio: ['pipe', 'pipe', 'pipe'] });
+      const child = spawn(...consulateCommand(args), { cwd: root, env: Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('CONSULATE_'))), stdio: ['pipe', 'pipe', 'pipe'] });
       let stdout = '';
       let stderr = '';
       child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
