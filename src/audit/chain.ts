@@ -5,22 +5,42 @@ import type { AuditInput, AuditRecord } from '../store/ports.ts';
 
 export const genesisHash = '0'.repeat(64);
 
-/** JSON with object keys sorted, so the same record always hashes the same. */
+/** JSON with object keys sorted (UTF-16 code unit order), so the same record always hashes the same. */
 export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value && typeof value === 'object') {
-    const entries = Object.entries(value).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  if (value === null || typeof value !== 'object') return JSON.stringify(value);
+  if (Array.isArray(value)) {
+    let out = '[';
+    for (let i = 0; i < value.length; i++) out += (i ? ',' : '') + (canonicalJson(value[i]) ?? '');
+    return `${out}]`;
   }
-  return JSON.stringify(value);
+  const record = value as Record<string, unknown>;
+  let out = '{';
+  for (const key of Object.keys(record).sort()) {
+    const member = record[key];
+    if (member === undefined) continue;
+    out += `${out.length > 1 ? ',' : ''}${JSON.stringify(key)}:${canonicalJson(member)}`;
+  }
+  return `${out}}`;
 }
 
-export function chainHash(prevHash: string, record: AuditInput): string {
-  const { id, atMs, event, clientId, subject, tokenJti, details } = record;
-  return createHash('sha256')
-    .update(prevHash)
-    .update(canonicalJson({ id, atMs, event, clientId, subject, tokenJti, details }))
-    .digest('hex');
+/**
+ * The canonical JSON of a record's hashed fields, given its details' canonical JSON: the same text
+ * as canonicalJson({ id, atMs, event, clientId, subject, tokenJti, details }), built without a
+ * second pass over the details (an appender stores that same text as the details column).
+ */
+export function recordJson(record: AuditInput, detailsJson: string): string {
+  const { id, atMs, event, clientId, subject, tokenJti } = record;
+  // Keys in sorted order: atMs, clientId, details, event, id, subject, tokenJti.
+  let out = `{"atMs":${JSON.stringify(atMs)}`;
+  if (clientId !== undefined) out += `,"clientId":${JSON.stringify(clientId)}`;
+  out += `,"details":${detailsJson},"event":${JSON.stringify(event)},"id":${JSON.stringify(id)}`;
+  if (subject !== undefined) out += `,"subject":${JSON.stringify(subject)}`;
+  if (tokenJti !== undefined) out += `,"tokenJti":${JSON.stringify(tokenJti)}`;
+  return `${out}}`;
+}
+
+export function chainHash(prevHash: string, record: AuditInput, detailsJson: string = canonicalJson(record.details)): string {
+  return createHash('sha256').update(prevHash).update(recordJson(record, detailsJson)).digest('hex');
 }
 
 /** Index of the first record that breaks the chain, or -1 when the whole chain holds. */

@@ -3,7 +3,8 @@
 // (peer-server.ts, oidc-provider) and the bare-Hono baseline (baseline-server.ts). The peer and the
 // baseline always run on plain Node, Consulate does when it runs compiled: tsx would add its own
 // memory to the RSS figures.
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { hashSecret } from '../../src/clients/secrets.ts';
@@ -12,10 +13,9 @@ import { codeTtlSeconds, exchangeAgent, exchangeAgentSecret, exchangeAgentYaml, 
 import { spawnServer, type ServerProcess } from './spawn.ts';
 
 /**
- * Which Consulate the bench serves; the one place to change it. `npm run build` compiles src/ into
- * dist/ (entry dist/cli/main.js): what `consulate serve` runs in production. When that build is
- * there, the bench server loads it on plain Node; otherwise src/ through tsx (as `npm start` runs
- * today). BENCH_CONSULATE=src forces the sources.
+ * Which Consulate the bench serves; the one place to change it. The bench runs `npm run build`
+ * (src/ into dist/, entry dist/cli/main.js: what `consulate serve` runs in production) and loads
+ * that build on plain Node; if the build fails, src/ through tsx. BENCH_CONSULATE=src forces the sources.
  */
 export const consulateBuild = { dir: 'dist', entry: 'cli/main.js', extension: '.js' } as const;
 /** What consulate-server.ts loads, by path under src/ (and dist/) without extension. */
@@ -25,25 +25,18 @@ const repoRoot = resolve(import.meta.dirname, '../..');
 
 export type Build = { compiled: boolean; modules: string; extension: string; label: string };
 
-function newestMtime(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestMtime(path) : statSync(path).mtimeMs);
-  }
-  return newest;
-}
-
 export function chooseBuild(): Build {
   const dist = join(repoRoot, consulateBuild.dir);
   const sources: Build = { compiled: false, modules: join(repoRoot, 'src'), extension: '.ts', label: 'src/ through tsx' };
   if (process.env.BENCH_CONSULATE === 'src') return { ...sources, label: `${sources.label} (BENCH_CONSULATE=src)` };
+  // The production build of the sources as they are now (incremental: under a second when fresh).
+  const build = spawnSync('npm', ['run', 'build', '--silent'], { cwd: repoRoot, stdio: 'inherit' });
+  if (build.status !== 0) return { ...sources, label: `${sources.label} (\`npm run build\` failed)` };
   const entry = join(dist, consulateBuild.entry);
   if (!existsSync(entry)) return { ...sources, label: `${sources.label} (no ${consulateBuild.dir}/${consulateBuild.entry}; \`npm run build\` makes the production build)` };
   const missing = serverModules.filter((path) => !existsSync(join(dist, `${path}${consulateBuild.extension}`)));
   if (missing.length > 0) return { ...sources, label: `${sources.label} (${consulateBuild.dir}/ lacks ${missing.join(', ')})` };
-  const stale = newestMtime(join(repoRoot, 'src')) > statSync(entry).mtimeMs ? '; src/ changed since that build, run `npm run build`' : '';
-  return { compiled: true, modules: dist, extension: consulateBuild.extension, label: `compiled build ${consulateBuild.dir}/ on plain Node${stale}` };
+  return { compiled: true, modules: dist, extension: consulateBuild.extension, label: `compiled build ${consulateBuild.dir}/ on plain Node` };
 }
 
 export const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;

@@ -4,7 +4,7 @@
 // appending to the same file (the CLI) never forks the chain. The hot statements are plain prepared
 // better-sqlite3 statements: drizzle's query building costs more than the insert itself.
 import { asc, gt } from 'drizzle-orm';
-import { chainHash, genesisHash } from '../../audit/chain.ts';
+import { canonicalJson, chainHash, genesisHash } from '../../audit/chain.ts';
 import type { AuditInput, AuditRecord, AuditStore } from '../ports.ts';
 import type { SqliteDb } from './open.ts';
 import { auditRecords } from './schema.ts';
@@ -20,8 +20,10 @@ export function createSqliteAuditStore(db: SqliteDb, write: SqliteWrite): AuditS
     const last = head.get();
     const seq = (last?.seq ?? 0) + 1;
     const prevHash = last?.hash ?? genesisHash;
-    const hash = chainHash(prevHash, input);
-    insert.run(seq, input.id, input.atMs, input.event, input.clientId ?? null, input.subject ?? null, input.tokenJti ?? null, JSON.stringify(input.details), prevHash, hash);
+    // The details' canonical JSON is both hashed and stored: one serialization, not two.
+    const details = canonicalJson(input.details);
+    const hash = chainHash(prevHash, input, details);
+    insert.run(seq, input.id, input.atMs, input.event, input.clientId ?? null, input.subject ?? null, input.tokenJti ?? null, details, prevHash, hash);
     return { ...input, seq, prevHash, hash };
   };
 
