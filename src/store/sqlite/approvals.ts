@@ -3,7 +3,7 @@
 // the single issuance of an approved request.
 import { and, asc, eq, gt, isNull, lt } from 'drizzle-orm';
 import type { ApprovalDecision, ApprovalRecord, ApprovalStore, ApproverRule, Decided, Poll } from '../ports.ts';
-import type { SqliteDb } from './open.ts';
+import type { SqliteDb } from './db.ts';
 import { approvalDecisions, approvalRequests } from './schema.ts';
 
 /** CIBA §11 and RFC 8628 §3.5: each slow_down adds 5 seconds to the interval. */

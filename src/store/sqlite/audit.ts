@@ -6,7 +6,7 @@
 import { asc, gt } from 'drizzle-orm';
 import { canonicalJson, chainHash, genesisHash } from '../../audit/chain.ts';
 import type { AuditInput, AuditRecord, AuditStore } from '../ports.ts';
-import type { SqliteDb } from './open.ts';
+import type { SqliteDb } from './db.ts';
 import { auditRecords } from './schema.ts';
 import type { SqliteWrite } from './writer.ts';
 

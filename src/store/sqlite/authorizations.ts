@@ -3,7 +3,7 @@
 // statements run on every redemption and are prepared once (drizzle would build them each time).
 import { and, eq, gt, lt } from 'drizzle-orm';
 import type { AuthorizationStore, CodeRecord, IssuedGrant } from '../ports.ts';
-import type { SqliteDb } from './open.ts';
+import type { SqliteDb } from './db.ts';
 import { authorizationCodes, authorizationRequests, pushedRequests } from './schema.ts';
 import type { SqliteWrite } from './writer.ts';
 

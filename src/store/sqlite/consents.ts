@@ -1,7 +1,7 @@
 // Consent remembered per person and client: what was granted, so the page is not shown again.
 import { and, eq } from 'drizzle-orm';
 import type { ConsentRecord, ConsentStore } from '../ports.ts';
-import type { SqliteDb } from './open.ts';
+import type { SqliteDb } from './db.ts';
 import { consentGrants } from './schema.ts';
 
 const toRecord = (row: typeof consentGrants.$inferSelect): ConsentRecord => ({

@@ -5,7 +5,7 @@
 import { and, desc, eq, gt, inArray, isNull, lt, sql, type SQL } from 'drizzle-orm';
 import { isSpent } from '../../delegation/budget.ts';
 import type { Consumption, DelegationRecord, DelegationStore, LineageStore, PassportLink, Usage } from '../ports.ts';
-import type { SqliteDb } from './open.ts';
+import type { SqliteDb } from './db.ts';
 import { delegations, passportLinks, revokedTokens, usedIds } from './schema.ts';
 import type { SqliteWrite } from './writer.ts';
 

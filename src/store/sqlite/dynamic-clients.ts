@@ -1,7 +1,7 @@
 // Dynamic clients: self-registered (RFC 7591) or known by their metadata document URL.
 import { count, eq } from 'drizzle-orm';
 import type { DynamicClientRecord, DynamicClientStore } from '../ports.ts';
-import type { SqliteDb } from './open.ts';
+import type { SqliteDb } from './db.ts';
 import { dynamicClients } from './schema.ts';
 
 const toRecord = (row: typeof dynamicClients.$inferSelect): DynamicClientRecord => ({

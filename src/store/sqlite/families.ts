@@ -5,7 +5,7 @@
 import { and, eq, isNull, lt } from 'drizzle-orm';
 import type { FamilyStore, IssuedGrant, RefreshRecord } from '../ports.ts';
 import { revokeDescendantsIn } from './delegations.ts';
-import type { SqliteDb } from './open.ts';
+import type { SqliteDb } from './db.ts';
 import { familyPassports, refreshTokens, revokedTokens, tokenFamilies } from './schema.ts';
 import type { SqliteWrite } from './writer.ts';
 

@@ -1,6 +1,6 @@
 import { asc } from 'drizzle-orm';
 import type { KeyRecord, KeyStore } from '../ports.ts';
-import type { SqliteDb } from './open.ts';
+import type { SqliteDb } from './db.ts';
 import { signingKeys } from './schema.ts';
 
 export function createSqliteKeyStore(db: SqliteDb): KeyStore {

@@ -1,7 +1,7 @@
 // Pending upstream logins (single use: read and deleted in one statement) and browser sessions.
 import { and, eq, gt, lt } from 'drizzle-orm';
 import type { LoginStore } from '../ports.ts';
-import type { SqliteDb } from './open.ts';
+import type { SqliteDb } from './db.ts';
 import { pendingLogins, sessions } from './schema.ts';
 
 export function createSqliteLoginStore(db: SqliteDb): LoginStore {

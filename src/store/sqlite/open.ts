@@ -59,4 +59,3 @@ export function openSqliteStore(file: string, options: { busyTimeoutMs?: number 
   };
 }
 
-export type SqliteDb = ReturnType<typeof drizzle<typeof schema>>;

@@ -3,7 +3,7 @@
 // leaves no half-created account.
 import { and, eq, or, sql } from 'drizzle-orm';
 import type { LinkedSubject, LoginLink, SubjectStore } from '../ports.ts';
-import type { SqliteDb } from './open.ts';
+import type { SqliteDb } from './db.ts';
 import { subjects, upstreamAccounts } from './schema.ts';
 import type { SqliteWrite } from './writer.ts';
 

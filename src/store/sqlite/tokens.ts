@@ -1,7 +1,7 @@
 // Single-use ids (client assertion jti, DPoP proof jti), revoked Passports, server secrets.
 import { eq, lt, sql } from 'drizzle-orm';
 import type { ReplayStore, RevocationStore, SecretStore } from '../ports.ts';
-import type { SqliteDb } from './open.ts';
+import type { SqliteDb } from './db.ts';
 import { revokedTokens, serverSecrets, usedIds } from './schema.ts';
 import type { SqliteWrite } from './writer.ts';
 

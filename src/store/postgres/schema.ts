@@ -1,0 +1,323 @@
+// Drizzle schema of the PostgreSQL backend, mirroring ../sqlite/schema.ts table for table and column
+// for column (same names, same meaning). Migrations in drizzle/postgres are generated from it.
+// Times and amounts are bigint (epoch seconds outlive int4 in 2038; amounts are millionths), read
+// as JS numbers: every value stays far below 2^53.
+import { bigint, index, integer, pgTable, primaryKey, text } from 'drizzle-orm/pg-core';
+
+/** A bigint column read and written as a JS number. */
+const big = (name: string) => bigint(name, { mode: 'number' });
+
+export const signingKeys = pgTable('signing_keys', {
+  kid: text('kid').primaryKey(),
+  alg: text('alg').notNull(),
+  publicJwk: text('public_jwk').notNull(),
+  privateJwk: text('private_jwk').notNull(),
+  createdAt: big('created_at').notNull(),
+  activatesAt: big('activates_at').notNull(),
+});
+
+export const usedIds = pgTable(
+  'used_ids',
+  {
+    scope: text('scope').notNull(),
+    id: text('id').notNull(),
+    expiresAt: big('expires_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.scope, t.id] }), index('used_ids_expires').on(t.expiresAt)],
+);
+
+export const revokedTokens = pgTable(
+  'revoked_tokens',
+  {
+    jti: text('jti').primaryKey(),
+    clientId: text('client_id').notNull(),
+    expiresAt: big('expires_at').notNull(),
+    revokedAt: big('revoked_at').notNull(),
+  },
+  (t) => [index('revoked_tokens_expires').on(t.expiresAt)],
+);
+
+export const auditRecords = pgTable(
+  'audit_records',
+  {
+    // The chain's position, assigned by the appender (no AUTOINCREMENT: rows are never deleted).
+    seq: big('seq').primaryKey(),
+    id: text('id').notNull().unique(),
+    atMs: big('at_ms').notNull(),
+    event: text('event').notNull(),
+    clientId: text('client_id'),
+    subject: text('subject'),
+    tokenJti: text('token_jti'),
+    details: text('details').notNull(),
+    prevHash: text('prev_hash').notNull(),
+    hash: text('hash').notNull(),
+  },
+);
+
+/** A person: one local subject, linked to one or more upstream accounts. */
+export const subjects = pgTable(
+  'subjects',
+  {
+    sub: text('sub').primaryKey(),
+    email: text('email'),
+    /** Canonical claims of the latest login, for userinfo and refreshed ID tokens. */
+    claims: text('claims'),
+    createdAt: big('created_at').notNull(),
+    lastLoginAt: big('last_login_at').notNull(),
+  },
+  (t) => [index('subjects_email').on(t.email)],
+);
+
+export const upstreamAccounts = pgTable(
+  'upstream_accounts',
+  {
+    origIss: text('orig_iss').notNull(),
+    origSub: text('orig_sub').notNull(),
+    upstreamId: text('upstream_id').notNull(),
+    sub: text('sub')
+      .notNull()
+      .references(() => subjects.sub),
+    email: text('email'),
+    firstSeenAt: big('first_seen_at').notNull(),
+    lastLoginAt: big('last_login_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.origIss, t.origSub] }), index('upstream_accounts_sub').on(t.sub)],
+);
+
+/** A login sent to an upstream and not yet back: single use, short-lived, bound to the browser. */
+export const pendingLogins = pgTable(
+  'pending_logins',
+  {
+    stateHash: text('state_hash').primaryKey(),
+    browserHash: text('browser_hash').notNull(),
+    upstreamId: text('upstream_id').notNull(),
+    nonce: text('nonce').notNull(),
+    codeVerifier: text('code_verifier').notNull(),
+    returnTo: text('return_to').notNull(),
+    acrValues: text('acr_values'),
+    maxAge: integer('max_age'),
+    expiresAt: big('expires_at').notNull(),
+  },
+  (t) => [index('pending_logins_expires').on(t.expiresAt)],
+);
+
+/** Browser sessions at Consulate; the cookie holds an opaque id, only its hash is stored. */
+export const sessions = pgTable(
+  'sessions',
+  {
+    idHash: text('id_hash').primaryKey(),
+    /** The public session id (`sid` in ID tokens); not the cookie and not derived from it. */
+    sid: text('sid').notNull().default(''),
+    sub: text('sub').notNull(),
+    upstreamId: text('upstream_id').notNull(),
+    claims: text('claims').notNull(),
+    authTime: big('auth_time').notNull(),
+    createdAt: big('created_at').notNull(),
+    expiresAt: big('expires_at').notNull(),
+  },
+  (t) => [index('sessions_sub').on(t.sub), index('sessions_expires').on(t.expiresAt)],
+);
+
+/** Pushed authorization requests (RFC 9126): single use, bound to their client, short-lived. */
+export const pushedRequests = pgTable(
+  'pushed_requests',
+  {
+    idHash: text('id_hash').primaryKey(),
+    clientId: text('client_id').notNull(),
+    params: text('params').notNull(),
+    expiresAt: big('expires_at').notNull(),
+  },
+  (t) => [index('pushed_requests_expires').on(t.expiresAt)],
+);
+
+/** Validated authorization requests waiting for login or consent, bound to the browser. */
+export const authorizationRequests = pgTable(
+  'authorization_requests',
+  {
+    idHash: text('id_hash').primaryKey(),
+    browserHash: text('browser_hash').notNull(),
+    clientId: text('client_id').notNull(),
+    request: text('request').notNull(),
+    createdAt: big('created_at').notNull(),
+    expiresAt: big('expires_at').notNull(),
+  },
+  (t) => [index('authorization_requests_expires').on(t.expiresAt)],
+);
+
+/** Authorization codes, hashed; `used_at` makes them single use. */
+export const authorizationCodes = pgTable(
+  'authorization_codes',
+  {
+    codeHash: text('code_hash').primaryKey(),
+    clientId: text('client_id').notNull(),
+    familyId: text('family_id').notNull(),
+    grant: text('grant').notNull(),
+    expiresAt: big('expires_at').notNull(),
+    usedAt: big('used_at'),
+  },
+  (t) => [index('authorization_codes_expires').on(t.expiresAt)],
+);
+
+/** Everything issued from one authorization code; revoked as a whole on code or refresh reuse. */
+export const tokenFamilies = pgTable(
+  'token_families',
+  {
+    id: text('id').primaryKey(),
+    clientId: text('client_id').notNull(),
+    sub: text('sub').notNull(),
+    createdAt: big('created_at').notNull(),
+    expiresAt: big('expires_at').notNull(),
+    revokedAt: big('revoked_at'),
+  },
+  (t) => [index('token_families_sub_client').on(t.sub, t.clientId), index('token_families_expires').on(t.expiresAt)],
+);
+
+export const familyPassports = pgTable(
+  'family_passports',
+  {
+    familyId: text('family_id').notNull(),
+    jti: text('jti').notNull(),
+    expiresAt: big('expires_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.familyId, t.jti] }), index('family_passports_expires').on(t.expiresAt)],
+);
+
+/** Refresh tokens, hashed; a rotated one keeps its row (used_at) so that its reuse is detected. */
+export const refreshTokens = pgTable(
+  'refresh_tokens',
+  {
+    tokenHash: text('token_hash').primaryKey(),
+    familyId: text('family_id').notNull(),
+    clientId: text('client_id').notNull(),
+    grant: text('grant').notNull(),
+    createdAt: big('created_at').notNull(),
+    expiresAt: big('expires_at').notNull(),
+    usedAt: big('used_at'),
+  },
+  (t) => [index('refresh_tokens_family').on(t.familyId), index('refresh_tokens_expires').on(t.expiresAt)],
+);
+
+/** What a person has consented to for a client; revocable. */
+export const consentGrants = pgTable(
+  'consent_grants',
+  {
+    sub: text('sub').notNull(),
+    clientId: text('client_id').notNull(),
+    scopes: text('scopes').notNull(),
+    resources: text('resources').notNull(),
+    detailsTypes: text('details_types').notNull(),
+    grantedAt: big('granted_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.sub, t.clientId] })],
+);
+
+/**
+ * Delegations: a person's (or service's) authority handed to an actor by token exchange or JWT
+ * bearer. Every Passport minted under one carries its id (`did`); revoking it or spending its
+ * budget ends them all. Amounts are integers in millionths of the currency unit (no float rounding).
+ */
+export const delegations = pgTable(
+  'delegations',
+  {
+    did: text('did').primaryKey(),
+    sub: text('sub').notNull(),
+    /** The actor the delegation was made to (the first agent of the chain). */
+    clientId: text('client_id').notNull(),
+    resource: text('resource'),
+    /** What the subject token was: passport, id_token, upstream:<id>, issuer:<id>. */
+    origin: text('origin').notNull(),
+    rootJti: text('root_jti'),
+    createdAt: big('created_at').notNull(),
+    expiresAt: big('expires_at').notNull(),
+    revokedAt: big('revoked_at'),
+    revokedBy: text('revoked_by'),
+    budgetUses: integer('budget_uses'),
+    budgetAmount: big('budget_amount'),
+    budgetCurrency: text('budget_currency'),
+    usedUses: integer('used_uses').notNull().default(0),
+    usedAmount: big('used_amount').notNull().default(0),
+  },
+  (t) => [index('delegations_sub').on(t.sub), index('delegations_client').on(t.clientId), index('delegations_expires').on(t.expiresAt)],
+);
+
+/** Which Passport was minted from which (token exchange): revocation follows these links down. */
+export const passportLinks = pgTable(
+  'passport_links',
+  {
+    jti: text('jti').primaryKey(),
+    parentJti: text('parent_jti'),
+    did: text('did'),
+    clientId: text('client_id').notNull(),
+    sub: text('sub').notNull(),
+    expiresAt: big('expires_at').notNull(),
+  },
+  (t) => [index('passport_links_parent').on(t.parentJti), index('passport_links_did').on(t.did), index('passport_links_expires').on(t.expiresAt)],
+);
+
+/** Server-wide secrets shared by every node on this database (the DPoP nonce key). */
+export const serverSecrets = pgTable('server_secrets', {
+  name: text('name').primaryKey(),
+  value: text('value').notNull(),
+  createdAt: big('created_at').notNull(),
+});
+
+/**
+ * Requests that wait for people (CIBA, device code, paused token exchange): what will be issued
+ * when approved, who must approve, and the polling state. The client holds the auth_req_id (or the
+ * device code); only its hash is stored. Survives restarts: nothing about a pending request is in memory.
+ */
+export const approvalRequests = pgTable(
+  'approval_requests',
+  {
+    id: text('id').primaryKey(),
+    /** SHA-256 of the auth_req_id / device_code the client polls with. */
+    pollHash: text('poll_hash').notNull().unique(),
+    /** SHA-256 of the device flow's user code (normalised), when there is one. */
+    userCodeHash: text('user_code_hash').unique(),
+    kind: text('kind').notNull(),
+    clientId: text('client_id').notNull(),
+    /** The person represented; unknown for a device code until someone signs in and enters it. */
+    sub: text('sub'),
+    /** What is asked (scopes, resource, details, binding message, …) and what will be issued. */
+    request: text('request').notNull(),
+    /** Who must approve: { kind: subject | manager | dual, … } with the people resolved. */
+    approvers: text('approvers').notNull(),
+    status: text('status').notNull(),
+    intervalSeconds: integer('interval_seconds').notNull(),
+    lastPolledAt: big('last_polled_at'),
+    createdAt: big('created_at').notNull(),
+    expiresAt: big('expires_at').notNull(),
+    decidedAt: big('decided_at'),
+  },
+  (t) => [index('approval_requests_status').on(t.status, t.expiresAt), index('approval_requests_sub').on(t.sub), index('approval_requests_expires').on(t.expiresAt)],
+);
+
+/** One approver's decision on a request; one per person per request. */
+export const approvalDecisions = pgTable(
+  'approval_decisions',
+  {
+    requestId: text('request_id').notNull(),
+    approverSub: text('approver_sub').notNull(),
+    approverEmail: text('approver_email'),
+    decision: text('decision').notNull(),
+    decidedAt: big('decided_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.requestId, t.approverSub] })],
+);
+
+/**
+ * Clients not in config/clients/: registered (RFC 7591) or known by their metadata document URL.
+ * `client` is the client as Consulate uses it (JSON); a document is refetched after `refresh_at`.
+ */
+export const dynamicClients = pgTable(
+  'dynamic_clients',
+  {
+    clientId: text('client_id').primaryKey(),
+    source: text('source').notNull(),
+    client: text('client').notNull(),
+    refreshAt: big('refresh_at'),
+    createdAt: big('created_at').notNull(),
+    updatedAt: big('updated_at').notNull(),
+  },
+  (t) => [index('dynamic_clients_source').on(t.source)],
+);
