@@ -1,6 +1,7 @@
 // private_key_jwt (RFC 7523 §3, OpenID Connect Core §9): a JWT signed with the client's key,
 // iss = sub = client_id, aud = our issuer, exp bounded, jti used once (recorded in the database,
 // so a replay fails across restarts and nodes). Asymmetric algorithms only.
+import { isSoleAudience } from '../oauth/audience.ts';
 import { createLocalJWKSet, createRemoteJWKSet, decodeJwt, decodeProtectedHeader, errors, jwtVerify, type JWTVerifyGetKey } from 'jose';
 import type { ClientLookup } from './directory.ts';
 import type { ClientConfig } from '../config/schema.ts';
@@ -76,6 +77,8 @@ export async function verifyClientAssertion(assertion: string, clientIdParam: st
     return { ok: false, reason: 'bad_signature' };
   }
 
+  // draft-ietf-oauth-rfc7523bis §4: our issuer identifier as the sole audience.
+  if (!isSoleAudience(payload.aud, context.issuer)) return { ok: false, reason: 'bad_claims' };
   const exp = payload.exp as number;
   const limit = context.maxLifetimeSeconds + context.clockSkewSeconds;
   if (exp - context.now > limit || (payload.iat !== undefined && exp - payload.iat > limit)) return { ok: false, reason: 'too_long_lived' };

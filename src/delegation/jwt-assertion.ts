@@ -7,6 +7,7 @@
 // (useAssertionOnce). Returns a tagged reason instead of throwing; the caller maps every reason
 // to one invalid_grant.
 // Maps no claims and links no person (jwt-bearer.ts does).
+import { isSoleAudience } from '../oauth/audience.ts';
 import { decodeJwt, decodeProtectedHeader, errors, jwtVerify, type JWTPayload } from 'jose';
 import { assertionAlgorithms } from '../clients/assertion.ts';
 import type { ClientConfig } from '../config/schema.ts';
@@ -41,8 +42,6 @@ export type AssertionContext = {
   replay: ReplayStore;
   /** Our issuer identifier. */
   issuer: string;
-  /** The audiences an assertion may name: our issuer identifier or token endpoint URL (RFC 7523 §3 item 3). */
-  audiences: readonly string[];
   clockSkewSeconds: number;
   now: number;
 };
@@ -85,7 +84,7 @@ export async function checkJwtAssertion(assertion: string, client: ClientConfig,
   try {
     ({ payload: claims } = await jwtVerify(assertion, issuer.keys, {
       issuer: iss,
-      audience: [...context.audiences],
+      audience: context.issuer,
       algorithms: assertionAlgorithms,
       requiredClaims: kind === 'id-jag' ? ['exp', 'sub', 'jti', 'iat', 'client_id'] : ['exp', 'sub', 'jti'],
       currentDate: new Date(now * 1000),
@@ -98,8 +97,11 @@ export async function checkJwtAssertion(assertion: string, client: ClientConfig,
     return { ok: false, reason: 'bad_signature' };
   }
 
-  // 4. RFC 7523 §3 items 2, 4, 6, 7; the issuer's own bound on lifetime.
+  // 4. RFC 7523 §3 items 2, 4, 6, 7; the issuer's own bound on lifetime. The audience is our issuer
+  // identifier as its sole value, never the token endpoint URL (draft-ietf-oauth-rfc7523bis §4,
+  // draft-ietf-oauth-identity-assertion-authz-grant).
   const { sub, jti, exp, iat } = claims;
+  if (!isSoleAudience(claims.aud, context.issuer)) return { ok: false, reason: 'wrong_audience' };
   if (typeof sub !== 'string' || sub.length === 0 || sub.length > 255) return { ok: false, reason: 'bad_claims' };
   if (typeof jti !== 'string' || jti.length === 0 || jti.length > 256) return { ok: false, reason: 'bad_claims' };
   if (typeof exp !== 'number') return { ok: false, reason: 'bad_claims' };

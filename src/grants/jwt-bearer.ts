@@ -92,13 +92,10 @@ export const jwtBearerGrant: Grant = {
 };
 
 function assertionContext(deps: Deps, now: number): AssertionContext {
-  const base = deps.issuer.replace(/\/$/, '');
   return {
     issuers: deps.assertionIssuers,
     issuer: deps.issuer,
     replay: deps.store.replay,
-    // RFC 7523 §3 item 3: the authorization server's issuer identifier, or its token endpoint URL.
-    audiences: [deps.issuer, `${base}/token`],
     clockSkewSeconds: deps.config.main.client_assertions.clock_skew_seconds,
     now,
   };

@@ -36,7 +36,7 @@ describe('bad input at the token endpoint', () => {
       .setProtectedHeader({ alg, kid: key.kid, ...(typ ? { typ } : {}) })
       .setIssuer((claims.iss as string) ?? 'agent-jwt')
       .setSubject((claims.sub as string) ?? 'agent-jwt')
-      .setAudience((claims.aud as string) ?? server.issuer)
+      .setAudience((claims.aud as string | string[]) ?? server.issuer)
       .setIssuedAt(now)
       .setExpirationTime((claims.exp as number) ?? now + 60)
       .sign(signWith as Parameters<SignJWT['sign']>[0]);
@@ -84,6 +84,9 @@ describe('bad input at the token endpoint', () => {
     it('assertions with wrong aud, expired, too long-lived, wrong iss/sub are refused', async () => {
       const now = Math.floor(Date.now() / 1000);
       expectError(await withAssertion(await assertion({ aud: `${server.issuer}/token` })), 401, 'invalid_client');
+      // rfc7523bis §4: the issuer as the sole audience, not one of several.
+      expectError(await withAssertion(await assertion({ aud: [server.issuer, 'https://other.example'] })), 401, 'invalid_client');
+      expect((await withAssertion(await assertion({ aud: [server.issuer] }))).status).toBe(200);
       expectError(await withAssertion(await assertion({ exp: now - 120 })), 401, 'invalid_client');
       expectError(await withAssertion(await assertion({ exp: now + 3600 })), 401, 'invalid_client');
       expectError(await withAssertion(await assertion({ iss: 'agent-basic' })), 401, 'invalid_client');

@@ -125,8 +125,8 @@ describe('JWT bearer grant (RFC 7523) and ID-JAGs from trusted issuers', () => {
     expect(await server.deps.store.subjects.accountsOf(claims.sub!)).toEqual([expect.objectContaining({ origIss: partner, origSub: 'p-ada', upstreamId: 'issuer:partner' })]);
     expect(await server.deps.store.delegations.find(claims.did as string)).toMatchObject({ origin: 'issuer:partner', clientId: 'agent-b', sub: claims.sub });
 
-    // Same issuer and subject, same person; another subject, another person. aud may be the token endpoint.
-    const again = await verify((await redeem('agent-b', await assertion({ aud: `${server.issuer}/token` }))).access_token);
+    // Same issuer and subject, same person; another subject, another person.
+    const again = await verify((await redeem('agent-b', await assertion({ aud: [server.issuer] }))).access_token);
     expect(again.sub).toBe(claims.sub);
     // Nothing asked, nothing bounding: what the agent's policy allows at its default resource.
     expect(again.scope).toBe('read-data write-data');
@@ -161,6 +161,11 @@ describe('JWT bearer grant (RFC 7523) and ID-JAGs from trusted issuers', () => {
   it('refuses an assertion for another audience, client, or of another type', async () => {
     await invalidAssertion(await assertion({ aud: 'https://as.elsewhere.example' }), 'wrong_audience');
     await invalidAssertion(await assertion({ aud: `${server.issuer}/introspect` }), 'wrong_audience');
+    // rfc7523bis §4 and the ID-JAG draft: the issuer identifier as the sole audience, never the token endpoint.
+    await invalidAssertion(await assertion({ aud: `${server.issuer}/token` }), 'wrong_audience');
+    await invalidAssertion(await assertion({ aud: [server.issuer, 'https://as.elsewhere.example'] }), 'wrong_audience');
+    await invalidAssertion(await idJag({ aud: `${server.issuer}/token` }), 'wrong_audience');
+    await invalidAssertion(await idJag({ aud: [server.issuer, 'https://as.elsewhere.example'] }), 'wrong_audience');
     await invalidAssertion(await assertion({ aud: undefined }), 'bad_claims');
     // An ID-JAG issued to other-agent, presented by agent-b; and one without client_id.
     await invalidAssertion(await idJag({ client_id: 'other-agent' }), 'client_id_mismatch');
