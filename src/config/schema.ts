@@ -21,8 +21,16 @@ export const mainConfigSchema = z
     database_url: z
       .string()
       .min(1)
+      .regex(/^(sqlite:|postgres(ql)?:\/\/)/, 'must be sqlite:<path>, postgres://… or postgresql://…')
       .optional()
-      .describe('Database URL (sqlite:<path>). Default: sqlite:<data_dir>/consulate.db. Overridden by CONSULATE_DATABASE_URL.'),
+      .describe('Database URL: sqlite:<path> (embedded, one node) or postgres://user:password@host:port/db (also postgresql://; several nodes may share it). Default: sqlite:<data_dir>/consulate.db. Overridden by CONSULATE_DATABASE_URL.'),
+    database: z
+      .strictObject({
+        pool_size: z.number().int().min(1).max(1000).default(10).describe('PostgreSQL: connections per node (each node has its own pool; mind the server\'s max_connections).'),
+        statement_timeout_ms: z.number().int().min(100).max(600000).default(5000).describe('PostgreSQL: statement_timeout of every connection; a longer statement is cancelled and its request fails.'),
+      })
+      .prefault({})
+      .describe('Server database (PostgreSQL) settings; the embedded SQLite file ignores them.'),
     passports: z
       .strictObject({
         ttl_seconds: seconds('Default Passport lifetime when a resource sets none.', 300, 3600),
@@ -195,14 +203,15 @@ const delegationSchema = z
 export const redirectUri = z.string().max(2000).refine((value) => {
   try {
     const url = new URL(value);
-    if (url.hash || value.includes('#') || url.username || url.password) return false;
+    // Matched exactly, so a `*` can only be a mistake or a trap (https://*.evil.example/cb).
+    if (url.hash || value.includes('#') || value.includes('*') || url.username || url.password) return false;
     if (url.protocol === 'https:') return true;
     if (url.protocol === 'http:') return ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
     return /^[a-z][a-z0-9+.-]*\.[a-z0-9+.-]+:$/.test(url.protocol);
   } catch {
     return false;
   }
-}, 'must be an https URL (http only for loopback), or a private-use scheme like com.example.app:/callback, without fragment or userinfo');
+}, 'must be an https URL (http only for loopback), or a private-use scheme like com.example.app:/callback, without fragment, userinfo or wildcard');
 
 export const clientSchema = z
   .strictObject({

@@ -30,7 +30,7 @@ describe('dynamic client registration under bad input', () => {
       expect(answer.headers.get('cache-control')).toBe('no-store');
     };
 
-    it('redirect_uris missing, empty, non-loopback http, with a fragment, with userinfo, not a URI → invalid_redirect_uri', async () => {
+    it('redirect_uris missing, empty, non-loopback http, with a fragment, with userinfo, with a wildcard, not a URI → invalid_redirect_uri', async () => {
       for (const body of [
         { token_endpoint_auth_method: 'none' },
         { redirect_uris: [] },
@@ -39,6 +39,8 @@ describe('dynamic client registration under bad input', () => {
         { redirect_uris: ['https://app.example.test/cb#frag'] },
         { redirect_uris: ['https://app.example.test/cb', 'https://app.example.test/cb#'] },
         { redirect_uris: ['https://user:pw@app.example.test/cb'] },
+        { redirect_uris: ['https://*.evil.example/cb'] },
+        { redirect_uris: ['https://app.example.test/*'] },
         { redirect_uris: ['not a uri'] },
         { redirect_uris: ['javascript:alert(1)'] },
         { redirect_uris: ['https://app.example.test/cb'], post_logout_redirect_uris: ['http://example.com/bye'] },
