@@ -2,7 +2,8 @@
 // - in: raw upstream claims → a bounded, prototype-safe deep copy that CEL reads (`toCelInput`);
 // - out: a CEL value → a JSON value that may go into a token (`toClaimValue`).
 // Both build fresh plain objects from own enumerable keys only, never copy `__proto__`,
-// `constructor` or `prototype`, NFC-normalize strings, and refuse (rather than truncate) anything
+// `constructor` or `prototype`, NFC-normalize strings, replace lone UTF-16 surrogates with U+FFFD
+// (I-JSON, RFC 7493 §2.1: a token must not carry them), and refuse (rather than truncate) anything
 // over the limits in limits.ts.
 import { UnsignedInt } from '@marcbachmann/cel-js/evaluator';
 import { forbiddenKeys, valueLimits } from './limits.ts';
@@ -46,6 +47,9 @@ function spend(budget: Budget, bytes: number, path: Path) {
   if (budget.bytes < 0) throw new ValueError(path, `the claim set is larger than ${valueLimits.maxTotalBytes} bytes as JSON`);
 }
 
+/** A high surrogate not followed by a low one, or a low one not preceded by a high one. */
+const loneSurrogate = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
 function boundedString(value: string, budget: Budget, path: Path): string {
   // UTF-8 never takes fewer bytes than UTF-16 code units: a cheap first cut before normalizing.
   if (value.length > valueLimits.maxStringBytes) throw new ValueError(path, `string longer than ${valueLimits.maxStringBytes} bytes`);
@@ -53,7 +57,7 @@ function boundedString(value: string, budget: Budget, path: Path): string {
     spend(budget, value.length + 2, path);
     return value;
   }
-  const normalized = value.normalize('NFC');
+  const normalized = value.replace(loneSurrogate, '\uFFFD').normalize('NFC');
   const bytes = utf8Bytes(normalized);
   if (bytes > valueLimits.maxStringBytes) throw new ValueError(path, `string longer than ${valueLimits.maxStringBytes} bytes`);
   spend(budget, bytes + 2, path);

@@ -119,6 +119,12 @@ describe('oversized and malformed upstream claims', () => {
     invalid({ sub: 's', ['k'.repeat(9000)]: 1 }, /a key longer than 8192 bytes/);
   });
 
+  it('lone UTF-16 surrogates in upstream claims become U+FFFD (I-JSON); pairs stay (CEL itself refuses them in literals)', () => {
+    const result = canonical('claims:\n  name: claims.name\n', { sub: 's', name: 'x\ud800y\udc00z 🔑' });
+    expect(result).toMatchObject({ name: 'x\uFFFDy\uFFFDz 🔑' });
+    expect(JSON.stringify(result)).not.toMatch(/\\ud[89a-f][0-9a-f]{2}/i);
+  });
+
   it('the whole claim set is limited to 256 KiB', () => {
     const claims: Record<string, string> = { sub: 's' };
     for (let i = 0; i < 40; i++) claims[`c${i}`] = 'x'.repeat(8000);
