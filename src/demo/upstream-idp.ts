@@ -97,6 +97,8 @@ export type Upstream = {
   signingKey: Readonly<Record<string, unknown>>;
   /** Tests only: every successful token response passes through `rewrite` until it is unset. */
   interceptTokenResponses(rewrite: TokenResponseRewrite | undefined): void;
+  /** From now on the token endpoint answers `status` with an HTML body, as a failing IdP does (undefined: normal again). */
+  failTokenRequests(status: number | undefined): void;
   /**
    * Logs `username` in through the upstream's pages, answering consent, and returns the URL it
    * finally redirects to on the client's redirect_uri (code, state, iss — or error).
@@ -145,10 +147,15 @@ export async function startUpstream(options: UpstreamOptions): Promise<Upstream>
   const single = shape(kind, url, tenantId);
 
   let tokenRewrite: TokenResponseRewrite | undefined;
+  let tokenFailure: number | undefined;
   let authority: TenantAuthority | undefined;
   /** Hands a request to a provider; oidc-provider derives its mount (for every URL it prints) from originalUrl minus url. */
   const forward = (target: Mount, req: IncomingMessage & { originalUrl?: string }, res: ServerResponse, inner: string) => {
     const path = inner.split('?')[0];
+    if (tokenFailure !== undefined && req.method === 'POST' && path === target.tokenPath) {
+      res.writeHead(tokenFailure, { 'content-type': 'text/html' }).end('<h1>Internal Server Error</h1>');
+      return;
+    }
     if (tokenRewrite && req.method === 'POST' && path === target.tokenPath) rewriteJsonBody(res, tokenRewrite);
     if (authority && target.tenantId) {
       authority.watch(res, target.tenantId);
@@ -217,6 +224,9 @@ export async function startUpstream(options: UpstreamOptions): Promise<Upstream>
     signingKey: Object.freeze({ ...signingKey }),
     interceptTokenResponses(rewrite) {
       tokenRewrite = rewrite;
+    },
+    failTokenRequests(status) {
+      tokenFailure = status;
     },
     login: (authorizationUrl, username, loginOptions) => driveLogin(authorizationUrl, username, redirectUris(), loginOptions),
     newBrowser: () => new UpstreamBrowser(),

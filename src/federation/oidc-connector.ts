@@ -121,7 +121,17 @@ function wrap(error: unknown, step: string): UpstreamError {
   const code = error && typeof error === 'object' && 'code' in error ? String(error.code) : '';
   if (name === 'TimeoutError' || name === 'AbortError' || code === 'OAUTH_TIMEOUT') return new UpstreamError('timeout', `upstream ${step} timed out`, { cause: error });
   if (name === 'TypeError' && /fetch failed/i.test(error instanceof Error ? error.message : '')) return new UpstreamError('unreachable', `upstream ${step} unreachable`, { cause: error });
+  // A 5xx (with an OAuth error body or any other) is the upstream failing, not the person: a gateway error.
+  const status = error instanceof client.ResponseBodyError ? error.status : httpStatusOf(error instanceof Error ? error.cause : undefined);
+  if (status !== undefined && status >= 500) return new UpstreamError('unreachable', `upstream ${step} failed with HTTP ${status}`, { cause: error });
   if (error instanceof client.ResponseBodyError) return new UpstreamError('rejected', `upstream ${step} refused: ${error.error}`, { cause: error });
   const cause = error instanceof Error && error.cause instanceof Error ? ` (${error.cause.message})` : '';
   return new UpstreamError('invalid_response', `upstream ${step} failed: ${error instanceof Error ? error.message : String(error)}${cause}`, { cause: error });
+}
+
+/** The status of the HTTP response openid-client names as an error's cause (a Response, or its status in `cause`). */
+function httpStatusOf(cause: unknown): number | undefined {
+  if (cause instanceof Response) return cause.status;
+  if (cause && typeof cause === 'object' && 'status' in cause && typeof cause.status === 'number') return cause.status;
+  return undefined;
 }

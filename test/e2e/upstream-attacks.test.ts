@@ -99,3 +99,42 @@ describe('forged upstream ID tokens are refused', () => {
     await expectRefused(/"nonce"/);
   });
 });
+
+describe('an upstream that fails', () => {
+  let server: TestConsulate;
+  let okta: Upstream;
+  let base: string;
+
+  beforeAll(async () => {
+    const port = await freePort();
+    base = `http://127.0.0.1:${port}`;
+    okta = await startUpstream({ kind: 'okta', clients: [{ client_id: 'consulate', client_secret: secret, redirect_uris: [`${base}/callback/okta`] }] });
+    server = await startConsulate({
+      port,
+      env: { OKTA_SECRET: secret },
+      files: { 'upstreams/okta.yaml': ['id: okta', 'kind: okta', `issuer: ${okta.issuer}`, 'client_id: consulate', 'client_secret: ${env:OKTA_SECRET}'].join('\n') },
+    });
+  });
+  afterAll(async () => {
+    await server?.stop();
+    await okta?.close();
+  });
+
+  it.each([500, 503])('a token endpoint answering %i is a gateway error (502), not the person\'s fault; no session, nothing stored', async (status) => {
+    okta.failTokenRequests(status);
+    try {
+      const before = await footprint(server);
+      const jar = cookieJar();
+      const start = await jar.fetch(`${base}/login/okta?return_to=/session`);
+      const response = await jar.fetch(await okta.login(start.headers.get('location') as string, okta.accounts[0]!.username));
+      const html = await response.text();
+      expect(response.status).toBe(502);
+      expect(html).toContain('Sign-in unavailable');
+      expect(html).not.toMatch(/\bat .+\.(ts|js):\d+|Error:/);
+      expect(jar.cookies.has('consulate_session')).toBe(false);
+      expect(await footprint(server)).toEqual(before);
+    } finally {
+      okta.failTokenRequests(undefined);
+    }
+  });
+});
