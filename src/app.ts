@@ -4,8 +4,9 @@ import { requestId } from 'hono/request-id';
 import type { Deps } from './deps.ts';
 import { createRequestLog } from './log.ts';
 import { createErrorHandler, notFound } from './http/errors.ts';
-import { authorizeRoutes } from './http/authorize-routes.tsx';
-import { logoutRoutes } from './http/logout-routes.tsx';
+import { authorizePaths, authorizeRoutes } from './http/authorize-routes.tsx';
+import { sameOriginForms } from './http/same-origin.ts';
+import { endSessionPath, logoutRoutes } from './http/logout-routes.tsx';
 import { healthRoutes } from './http/health-routes.ts';
 import { loginRoutes } from './http/login-routes.tsx';
 import { metadataRoutes } from './http/metadata-routes.ts';
@@ -14,9 +15,9 @@ import { userinfoRoutes } from './http/userinfo-routes.ts';
 import { parRoutes } from './http/par-routes.ts';
 import { usageRoutes } from './http/usage-routes.ts';
 import { registrationRoutes } from './http/registration-routes.ts';
-import { approvalsRoutes } from './http/approvals-routes.tsx';
+import { approvalsPath, approvalsRoutes } from './http/approvals-routes.tsx';
 import { cibaRoutes } from './http/ciba-routes.ts';
-import { deviceRoutes } from './http/device-routes.tsx';
+import { devicePaths, deviceRoutes } from './http/device-routes.tsx';
 
 export function createApp(deps: Deps, options: { isShuttingDown?: () => boolean } = {}): Hono {
   const app = new Hono();
@@ -34,6 +35,8 @@ export function createApp(deps: Deps, options: { isShuttingDown?: () => boolean 
   });
   app.onError(createErrorHandler(deps.log));
   app.notFound(notFound);
+  const forms = sameOriginForms(deps.issuer);
+  for (const path of ['/login', '/logout', authorizePaths.consent, `${authorizePaths.account}/*`, `${approvalsPath}/:id`, devicePaths.verify, devicePaths.decide, `${endSessionPath}/confirm`]) app.use(path, forms);
   app.route('/', metadataRoutes(deps));
   app.route('/', oauthRoutes(deps));
   app.route('/', userinfoRoutes(deps));

@@ -155,6 +155,35 @@ describe('/authorize under attack', () => {
     expect(await granted()).toBe(before + 1);
   });
 
+  it('a consent POST with the right CSRF token from another site (Origin or Sec-Fetch-Site) is refused and issues nothing', async () => {
+    const jar = cookieJar();
+    const outcome = await drive(server, okta, jar, authorizeUrl({ login_hint: alice, prompt: 'consent' }), { username: alice, consent: 'leave' });
+    const fields = hiddenFields(outcome.page!.html);
+    const post = (headers: Record<string, string>) =>
+      jar.fetch(`${server.url}/authorize/consent`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, body: new URLSearchParams({ ...fields, decision: 'allow' }) });
+    const granted = async () => (await server.deps.store.audit.list()).filter((r) => r.event === 'authorization.granted').length;
+    const before = await granted();
+    for (const headers of [{ origin: 'https://evil.example' }, { origin: 'null' }, { origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' }, { 'sec-fetch-site': 'same-site', origin: 'http://127.0.0.2' }]) {
+      const refused = await post(headers);
+      expect(refused.status).toBe(403);
+      expect(refused.headers.get('location')).toBeNull();
+      expect(await refused.text()).toContain('not sent from a page of this site');
+    }
+    expect(await granted()).toBe(before);
+    // From our own page (as the browser says with Sec-Fetch-Site), the same form goes through.
+    const ok = await post({ 'sec-fetch-site': 'same-origin', origin: new URL(server.url).origin });
+    expect(ok.status).toBe(303);
+    expect(new URL(ok.headers.get('location')!).searchParams.get('code')).toBeTruthy();
+  });
+
+  it('the sign-out, account and approval forms refuse another site too', async () => {
+    const jar = cookieJar();
+    for (const path of ['/logout', '/account/consents/revoke', '/account/delegations/revoke', '/approvals/x', '/device', '/device/decide', '/login', '/end-session/confirm']) {
+      const response = await jar.fetch(`${server.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'https://evil.example' }, body: 'a=b' });
+      expect([path, response.status]).toEqual([path, 403]);
+    }
+  });
+
   it('a consent POST for a request that still needs step-up issues nothing: login and step-up are decided again', async () => {
     const jar = cookieJar();
     const granted = async () => (await server.deps.store.audit.list()).filter((r) => r.event === 'authorization.granted').length;

@@ -8,6 +8,8 @@ export function cookieJar() {
     cookies,
     async fetch(url: string | URL, init: RequestInit = {}): Promise<Response> {
       const headers = new Headers(init.headers);
+      // As a browser does for a form it submits: the page's origin (here, the target's).
+      if ((init.method ?? 'GET').toUpperCase() === 'POST' && !headers.has('origin')) headers.set('origin', new URL(url).origin);
       if (cookies.size) headers.set('cookie', [...cookies].map(([k, v]) => `${k}=${v}`).join('; '));
       const response = await fetch(url, { ...init, headers, redirect: 'manual' });
       for (const line of response.headers.getSetCookie()) {
