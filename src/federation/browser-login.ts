@@ -68,9 +68,12 @@ export async function finishBrowserLogin(
 ): Promise<{ sessionId: string; returnTo: string; claims: CanonicalClaims & { sub: string } }> {
   const now = deps.now();
   const state = callbackUrl.searchParams.get('state');
-  if (!state || !browserId) throw new UpstreamError('rejected', 'callback without state or browser binding');
+  if (!state) throw new UpstreamError('rejected', 'callback without state');
+  // Taken (burnt) on its first presentation, whoever presents it: a callback URL that leaked is
+  // worth nothing afterwards, even to the browser it was made for.
   const pending = await deps.store.logins.takePending(hashId(state), now);
   if (!pending) throw new UpstreamError('rejected', 'unknown, used or expired state');
+  if (!browserId) throw new UpstreamError('rejected', 'callback without browser binding');
   if (pending.browserHash !== hashId(browserId)) throw new UpstreamError('rejected', 'state belongs to another browser');
   if (pending.upstreamId !== upstreamId) throw new UpstreamError('rejected', 'state belongs to another upstream');
   const upstream = deps.config.upstreams.get(upstreamId);

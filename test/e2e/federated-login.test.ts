@@ -168,6 +168,15 @@ describe('federated browser login', () => {
     expect(fresh.cookies.has('consulate_session')).toBe(true);
   });
 
+  it('a callback presented first without any cookie burns the state: its own browser gets nothing afterwards', async () => {
+    const jar = cookieJar();
+    const callback = await toCallback(jar, okta, 'okta', 'alice');
+    expect((await fetch(callback, { redirect: 'manual' })).status).toBe(400);
+    const late = await jar.fetch(callback);
+    expect(late.status).toBe(400);
+    expect(jar.cookies.has('consulate_session')).toBe(false);
+  });
+
   it('mix-up: a callback carrying another issuer is refused', async () => {
     const jar = cookieJar();
     const callback = new URL(await toCallback(jar, okta, 'okta', 'alice'));
