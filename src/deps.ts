@@ -1,5 +1,6 @@
 // Composition root: the one place that wires config, store and services together.
 import type { ValidateFunction } from 'ajv';
+import { secretDecoy } from './clients/secrets.ts';
 import { createReceipts, type Receipts } from './audit/receipts.ts';
 import { createClientKeySets, type ClientKeySets } from './clients/assertion.ts';
 import { createClientDocuments, type ClientDocuments } from './clients/directory.ts';
@@ -36,6 +37,8 @@ export type Deps = {
   /** Issuers trusted for JWT bearer assertions and ID-JAGs: keys and rule set each. */
   readonly assertionIssuers: AssertionIssuers;
   readonly log: Logger;
+  /** What every failed client secret check costs at least: the costliest hash configured (clients/secrets.ts). */
+  readonly secretDecoy: string;
   /** The audit chain: every receipt is written through it. */
   readonly receipts: Receipts;
   /** Epoch seconds. Tests pass a fixed clock. */
@@ -82,6 +85,7 @@ export async function createDeps(options: { config: Config; issuer: string; stor
     assertionIssuers: createAssertionIssuers(config, config.main.http.upstream_timeout_ms),
     dpopNonces: await createDpopNonces(store, config.main.dpop.nonce_window_seconds, now()),
     log: options.log,
+    secretDecoy: secretDecoy([...config.clients.values()].map((c) => c.secret_hash)),
     // A test's fixed clock dates receipts too; otherwise they keep millisecond precision.
     receipts: createReceipts(store.audit, options.now ? () => now() * 1000 : Date.now),
     now,

@@ -16,6 +16,8 @@ export type AssertionContext = {
   keySets: ClientKeySets;
   maxLifetimeSeconds: number;
   clockSkewSeconds: number;
+  /** What a failed client secret check costs at least (clients/secrets.ts secretDecoy). */
+  secretDecoy?: string;
 };
 
 export type AssertionCheck =

@@ -54,12 +54,12 @@ export async function authenticateClient(request: ClientAuthRequest, lookup: Cli
     if (!basic) throw clientAuthFailed('malformed_basic_header', true, realm);
     const bodyId = params.get('client_id');
     if (bodyId !== undefined && bodyId !== basic.id) throw new OAuthError('invalid_request', 'client_id does not match the Authorization header');
-    return checkSecret(lookup, basic.id, basic.secret, 'client_secret_basic', true, realm);
+    return checkSecret(lookup, basic.id, basic.secret, 'client_secret_basic', true, realm, context.secretDecoy);
   }
   if (usesPost) {
     const id = params.get('client_id');
     if (id === undefined) throw clientAuthFailed('missing_client_id', false, realm);
-    return checkSecret(lookup, id, params.get('client_secret') as string, 'client_secret_post', false, realm);
+    return checkSecret(lookup, id, params.get('client_secret') as string, 'client_secret_post', false, realm, context.secretDecoy);
   }
   if (usesJwt) {
     if (params.get('client_assertion_type') !== jwtBearerAssertionType) throw clientAuthFailed('unsupported_assertion_type', false, realm);
@@ -83,11 +83,13 @@ async function checkSecret(
   method: 'client_secret_basic' | 'client_secret_post',
   basic: boolean,
   realm: string,
+  decoy: string | undefined,
 ): Promise<AuthenticatedClient> {
   const client = await lookup(id);
   const registered = client?.token_endpoint_auth_method === method;
-  // The hash check runs even for unknown clients or wrong methods, so timing tells nothing.
-  const secretOk = verifySecret(secret, registered ? client?.secret_hash : undefined);
+  // The hash check runs even for unknown clients or wrong methods, and every failure costs the
+  // decoy's check, so timing tells nothing.
+  const secretOk = await verifySecret(secret, registered ? client?.secret_hash : undefined, decoy);
   if (!client) throw clientAuthFailed('unknown_client', basic, realm);
   if (!registered) throw clientAuthFailed('method_not_registered', basic, realm);
   if (!secretOk) throw clientAuthFailed('wrong_secret', basic, realm);

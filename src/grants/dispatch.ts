@@ -33,6 +33,7 @@ export function assertionContext(deps: Deps, now: number) {
     keySets: deps.clientKeySets,
     maxLifetimeSeconds: client_assertions.max_lifetime_seconds,
     clockSkewSeconds: client_assertions.clock_skew_seconds,
+    secretDecoy: deps.secretDecoy,
   };
 }
 

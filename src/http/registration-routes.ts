@@ -20,7 +20,7 @@ export function registrationRoutes(deps: Deps): Hono {
   app.post(registrationPath, async (c) => {
     if (settings.initial_access_token_hash !== undefined) {
       const token = /^Bearer ([\x21-\x7E]+)$/i.exec(c.req.header('authorization') ?? '')?.[1];
-      if (token === undefined || !verifySecret(token, settings.initial_access_token_hash)) {
+      if (token === undefined || !(await verifySecret(token, settings.initial_access_token_hash))) {
         throw new OAuthError('invalid_token', 'an initial access token is required to register', { headers: { 'WWW-Authenticate': 'Bearer error="invalid_token"' } });
       }
     }
