@@ -10,6 +10,7 @@ import { createDeps, type Clock, type Deps } from './deps.ts';
 import { createLogger, type Logger } from './log.ts';
 import { createReloader } from './reload.ts';
 import { databaseUrlFor, openStore } from './store/open.ts';
+import type { Store } from './store/ports.ts';
 
 export type StartOptions = {
   configDir: string;
@@ -31,12 +32,26 @@ export type RunningServer = {
   close(): Promise<void>;
 };
 
+/** The store the config names, with its database settings (pool size, statement timeout). */
+export function openConfiguredStore(config: Config): Promise<Store> {
+  const { pool_size, statement_timeout_ms } = config.main.database;
+  return openStore(databaseUrlFor(config.main.data_dir, config.main.database_url), { poolSize: pool_size, statementTimeoutMs: statement_timeout_ms });
+}
+
 export async function startServer(options: StartOptions): Promise<RunningServer> {
   const config = loadConfig(options.configDir, { env: options.env, overrides: options.overrides });
   const log = options.log ?? createLogger(config.main.log.level);
-  const store = openStore(databaseUrlFor(config.main.data_dir, config.main.database_url));
+  const store = await openConfiguredStore(config);
 
-  const server = createServer({ requestTimeout: 30_000, headersTimeout: 15_000 });
+  const { http } = config.main;
+  // Node checks these timeouts every connectionsCheckingInterval (30 s by default): check each second.
+  const server = createServer({
+    requestTimeout: http.request_timeout_ms,
+    headersTimeout: Math.min(http.headers_timeout_ms, http.request_timeout_ms),
+    keepAliveTimeout: http.keep_alive_timeout_ms,
+    connectionsCheckingInterval: 1000,
+  });
+  limitConnectionsPerAddress(server, http.max_connections_per_address);
   try {
     await listen(server, config.main.listen.port, config.main.listen.host);
   } catch (error) {
@@ -121,6 +136,25 @@ function listen(server: Server, port: number, host: string): Promise<void> {
     server.listen(port, host, () => {
       server.off('error', reject);
       resolveListen();
+    });
+  });
+}
+
+/** One source address holds at most `max` open connections; more are closed as they arrive. */
+function limitConnectionsPerAddress(server: Server, max: number): void {
+  const open = new Map<string, number>();
+  server.on('connection', (socket) => {
+    const address = socket.remoteAddress ?? '';
+    const count = (open.get(address) ?? 0) + 1;
+    if (count > max) {
+      socket.destroy();
+      return;
+    }
+    open.set(address, count);
+    socket.once('close', () => {
+      const left = (open.get(address) ?? 1) - 1;
+      if (left > 0) open.set(address, left);
+      else open.delete(address);
     });
   });
 }

@@ -5,8 +5,8 @@ import type { Command } from 'commander';
 import { loadConfig, type Config } from '../config/load.ts';
 import { ConfigError, formatProblems, type ConfigProblem } from '../config/problems.ts';
 import type { Store } from '../store/ports.ts';
-import { databaseUrlFor, openStore } from '../store/open.ts';
-import { configOption } from './serve.ts';
+import { openConfiguredStore } from '../main.ts';
+import { configOption, reportConfigError } from './serve.ts';
 
 export type StoreFlags = { config: string; dataDir?: string; databaseUrl?: string };
 
@@ -41,7 +41,8 @@ export function loadConfigOrExit(flags: Partial<StoreFlags> & { config: string }
 }
 
 export async function withStore<T>(config: Config, run: (store: Store) => Promise<T>): Promise<T> {
-  const store = openStore(databaseUrlFor(config.main.data_dir, config.main.database_url));
+  // A database out of reach or newer than this code: one line, no stack.
+  const store = await openConfiguredStore(config).catch(reportConfigError);
   try {
     return await run(store);
   } finally {

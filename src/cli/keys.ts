@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { loadConfig } from '../config/load.ts';
 import { keyringOptions, systemClock } from '../deps.ts';
 import { createKeyring, signingAlgs, type SigningAlg } from '../passports/keys.ts';
-import { databaseUrlFor, openStore } from '../store/open.ts';
+import { openConfiguredStore } from '../main.ts';
 import { configOption, reportConfigError, wholeNumber } from './serve.ts';
 
 async function withKeyring<T>(flags: { config: string; dataDir?: string; databaseUrl?: string }, run: (keyring: ReturnType<typeof createKeyring>, activationDelay: number) => Promise<T>): Promise<T> {
@@ -12,7 +12,8 @@ async function withKeyring<T>(flags: { config: string; dataDir?: string; databas
   } catch (error) {
     reportConfigError(error);
   }
-  const store = openStore(databaseUrlFor(config.main.data_dir, config.main.database_url));
+  // A database out of reach or newer than this code: one line, no stack.
+  const store = await openConfiguredStore(config).catch(reportConfigError);
   try {
     const keyring = createKeyring(store.keys, { ...keyringOptions(config), reloadSeconds: 0.05 });
     await keyring.ensureKeys(systemClock());

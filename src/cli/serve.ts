@@ -4,6 +4,7 @@ import type { Overrides } from '../config/overrides.ts';
 import { ConfigError, formatProblems } from '../config/problems.ts';
 import type { RunningDemo } from '../demo/serve-demo.ts';
 import { startServer } from '../main.ts';
+import { DatabaseUnreachableError, UnknownMigrationError } from '../store/open.ts';
 
 export const defaultConfigDir = () => process.env.CONSULATE_CONFIG_DIR ?? './config';
 
@@ -39,6 +40,11 @@ export const toOverrides = (flags: ServeFlags): Overrides => ({
 });
 
 export function reportConfigError(error: unknown): never {
+  // A database that cannot be reached or is newer than this code: one line (no stack, no password).
+  if (error instanceof DatabaseUnreachableError || error instanceof UnknownMigrationError) {
+    process.stderr.write(`${error.message}\n`);
+    process.exit(1);
+  }
   if (error instanceof ConfigError) {
     process.stderr.write(`${formatProblems(error.problems)}\n${error.problems.length} problem(s) in config\n`);
     process.exit(1);

@@ -83,6 +83,10 @@ export const mainConfigSchema = z
       .strictObject({
         max_body_bytes: z.number().int().min(256).max(1048576).default(16384).describe('Largest accepted request body.'),
         upstream_timeout_ms: z.number().int().min(100).max(30000).default(5000).describe('Timeout for outbound requests (client jwks_uri, upstream IdPs).'),
+        request_timeout_ms: z.number().int().min(1000).max(300000).default(10000).describe('A request (headers and body) must arrive within this; a slower one is answered 408 and its connection closed. Read at start.'),
+        headers_timeout_ms: z.number().int().min(1000).max(60000).default(5000).describe('The request headers must arrive within this (at most request_timeout_ms). Read at start.'),
+        keep_alive_timeout_ms: z.number().int().min(0).max(60000).default(5000).describe('An idle keep-alive connection is closed after this. Read at start.'),
+        max_connections_per_address: z.number().int().min(1).max(100000).default(256).describe('Open connections one source address may hold (the socket\'s address, never X-Forwarded-For); more are closed at once. Read at start.'),
       })
       .prefault({})
       .describe('HTTP limits.'),

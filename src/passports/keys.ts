@@ -76,7 +76,8 @@ export function createKeyring(store: KeyStore, options: KeyringOptions) {
     async ensureKeys(now: number, algs: readonly SigningAlg[] = defaultSigningAlgs): Promise<void> {
       const keys = await store.list();
       for (const alg of algs) {
-        if (!keys.some((k) => k.alg === alg && k.activatesAt <= now)) await store.insert(await generateKeyRecord(alg, now, now));
+        // Another node starting at the same time may create it first: then that one is kept.
+        if (!keys.some((k) => k.alg === alg && k.activatesAt <= now)) await store.insert(await generateKeyRecord(alg, now, now), { onlyIfNoneActive: true });
       }
       await reload();
     },

@@ -1,13 +1,24 @@
-// Picks the store backend from the database URL. SQLite is the embedded default.
+// Picks the store backend from the database URL: sqlite:<path> (the embedded default) or
+// postgres:// / postgresql:// (several nodes on one database). Callers see only the Store port.
 import { resolve } from 'node:path';
 import type { Store } from './ports.ts';
+import { openPostgresStore } from './postgres/open.ts';
 import { openSqliteStore } from './sqlite/open.ts';
+
+export { DatabaseUnreachableError, redactDatabaseUrl } from './postgres/open.ts';
+export { UnknownMigrationError } from './postgres/migrate.ts';
+
+/** Options of a server database (config `database`); the embedded SQLite file ignores them. */
+export type StoreOptions = { poolSize?: number; statementTimeoutMs?: number };
 
 export function databaseUrlFor(dataDir: string, databaseUrl: string | undefined): string {
   return databaseUrl ?? `sqlite:${resolve(dataDir, 'consulate.db')}`;
 }
 
-export function openStore(url: string): Store {
+export const isPostgresUrl = (url: string): boolean => /^postgres(ql)?:\/\//i.test(url);
+
+export async function openStore(url: string, options: StoreOptions = {}): Promise<Store> {
   if (url.startsWith('sqlite:')) return openSqliteStore(url.slice('sqlite:'.length));
-  throw new Error(`unsupported database URL scheme in ${url.split(':')[0]}: (supported: sqlite:)`);
+  if (isPostgresUrl(url)) return openPostgresStore(url, options);
+  throw new Error(`unsupported database URL scheme in ${url.split(':')[0]}: (supported: sqlite:, postgres://, postgresql://)`);
 }

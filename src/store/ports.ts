@@ -26,7 +26,11 @@ export type AuditRecord = AuditInput & { seq: number; prevHash: string; hash: st
 
 export type KeyStore = {
   list(): Promise<KeyRecord[]>;
-  insert(record: KeyRecord): Promise<void>;
+  /**
+   * Stores the key; true when stored. With `onlyIfNoneActive`, atomically stores it only when no key of
+   * its alg signs at its activatesAt yet: of several nodes creating a first key at once, one wins.
+   */
+  insert(record: KeyRecord, options?: { onlyIfNoneActive?: boolean }): Promise<boolean>;
 };
 
 export type ReplayStore = {

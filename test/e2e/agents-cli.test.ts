@@ -169,7 +169,7 @@ describe('consulate agent and consulate delegation', () => {
     expect(text).toMatch(/^# .*Fill in `resources`/m);
     const written = parse(text) as Record<string, unknown>;
     expect(written).toMatchObject({ client_id: 'night-owl', kind: 'agent', name: 'Night Owl', owner: 'grace@example.test', state: 'active', token_endpoint_auth_method: 'client_secret_basic' });
-    expect(verifySecret(secret!, written.secret_hash as string)).toBe(true);
+    expect(await verifySecret(secret!, written.secret_hash as string)).toBe(true);
 
     // The config loads with it, and it may act for nobody.
     const agent = loadConfig(configDir, { env: fixtureEnv() }).clients.get('night-owl')!;

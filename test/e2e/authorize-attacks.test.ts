@@ -163,7 +163,8 @@ describe('/authorize under attack', () => {
       jar.fetch(`${server.url}/authorize/consent`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, body: new URLSearchParams({ ...fields, decision: 'allow' }) });
     const granted = async () => (await server.deps.store.audit.list()).filter((r) => r.event === 'authorization.granted').length;
     const before = await granted();
-    for (const headers of [{ origin: 'https://evil.example' }, { origin: 'null' }, { origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' }, { 'sec-fetch-site': 'same-site', origin: 'http://127.0.0.2' }]) {
+    const foreign: Record<string, string>[] = [{ origin: 'https://evil.example' }, { origin: 'null' }, { origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' }, { 'sec-fetch-site': 'same-site', origin: 'http://127.0.0.2' }];
+    for (const headers of foreign) {
       const refused = await post(headers);
       expect(refused.status).toBe(403);
       expect(refused.headers.get('location')).toBeNull();

@@ -1,7 +1,7 @@
 // The consulate command as an operator runs it: a real process of the compiled CLI per case,
 // judged by exit code, stdout and stderr.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -10,6 +10,7 @@ import { hashSecret, verifySecret } from '../../src/clients/secrets.ts';
 import { freePort } from './support/browser.ts';
 import { consulateCommand } from './support/cli.ts';
 import { fixtureEnv, makeConfigDir } from './support/consulate.ts';
+import { freshPostgresUrl, skipPostgres } from '../setup/postgres.ts';
 
 const root = resolve(import.meta.dirname, '../..');
 const commandTimeoutMs = 15_000;
@@ -213,7 +214,7 @@ describe('consulate secret', () => {
     const match = /^secret: +(\S+)\nsecret_hash: (sha256:\S+)\n$/.exec(result.stdout);
     expect(match, result.stdout).not.toBeNull();
     const [, secret, hash] = match as unknown as [string, string, string];
-    expect(verifySecret(secret, hash)).toBe(true);
+    expect(await verifySecret(secret, hash)).toBe(true);
   });
 
   it('hash reads a short secret from stdin (without its newline) and prints an scrypt hash', async () => {
@@ -222,8 +223,8 @@ describe('consulate secret', () => {
     const hash = result.stdout.trimEnd();
     expect(hash).toMatch(/^scrypt:/);
     expect(result.stdout).toBe(`${hash}\n`);
-    expect(verifySecret('post-secret', hash)).toBe(true);
-    expect(verifySecret('post-secret\n', hash)).toBe(false);
+    expect(await verifySecret('post-secret', hash)).toBe(true);
+    expect(await verifySecret('post-secret\n', hash)).toBe(false);
   });
 
   it('hash gives a long secret a sha256 hash', async () => {
@@ -231,7 +232,7 @@ describe('consulate secret', () => {
     const result = await consulate(['secret', 'hash'], { input: secret });
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/^sha256:\S+\n$/);
-    expect(verifySecret(secret, result.stdout.trimEnd())).toBe(true);
+    expect(await verifySecret(secret, result.stdout.trimEnd())).toBe(true);
   });
 
   it('hash with empty stdin exits non-zero and prints no hash', async () => {
@@ -361,6 +362,36 @@ describe('consulate serve', () => {
     expect(result.stderr).toContain('Consulate is running.');
     expect(result.stderr).toContain('SIGTERM: shutting down');
     expect(readdirSync(dataDir)).toContain('consulate.db');
+  });
+
+  it('a database out of reach: exit 1 with one line naming it, without the password', async () => {
+    const { configDir, dataDir } = makeConfigDir({}, tempDir());
+    const url = 'postgres://consulate:s3cret-pw@127.0.0.1:1/consulate';
+    const result = await finished(start(['serve', '--config', configDir, '--port', '0', '--data-dir', dataDir], { ...fixtureEnv(), CONSULATE_DATABASE_URL: url }), 30_000);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^cannot reach the database at postgres:\/\/consulate@127\.0\.0\.1:1\/consulate \(password hidden\): .+\n$/);
+    expect(result.stderr.trimEnd().split('\n')).toHaveLength(1);
+    expect(`${result.stdout}${result.stderr}`).not.toContain('s3cret-pw');
+  });
+
+  it.skipIf(skipPostgres())('serves on PostgreSQL (--database-url postgres://…): answers /healthz, keys kept in the database', async () => {
+    const url = await freshPostgresUrl();
+    const { configDir, dataDir } = makeConfigDir({}, tempDir());
+    const child = start(['serve', '--config', configDir, '--port', '0', '--data-dir', dataDir, '--database-url', url], fixtureEnv());
+    const exited = finished(child, 30_000);
+    try {
+      const listening = await listeningLine(child);
+      const response = await fetch(new URL('/healthz', listening.url));
+      expect(response.status).toBe(200);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    const result = await exited;
+    expect(result.code).toBe(0);
+    expect(existsSync(join(dataDir, 'consulate.db'))).toBe(false);
+    const listed = await finished(start(['keys', 'list', '--config', configDir, '--database-url', url], fixtureEnv()));
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).toMatch(/ES256/);
   });
 
   it('SIGHUP reloads config/: a client added while running gets tokens (file watching off)', async () => {

@@ -127,6 +127,16 @@ describe('invalid overrides', () => {
     expect(problemsOf(dir, { env: {}, overrides: { logLevel: 'chatty' } }).map((p) => [p.path, p.message.endsWith('(value from the --log-level flag)')])).toEqual([['log.level', true]]);
   });
 
+  it('database_url is sqlite:, postgres:// or postgresql://; the database settings have defaults', () => {
+    const dir = writeConfigDir({ ...baseFiles, 'consulate.yaml': main });
+    for (const url of ['postgres://c:pw@db.internal:5432/consulate', 'postgresql://c@127.0.0.1/consulate']) {
+      expect(loadConfig(dir, { env: { CONSULATE_DATABASE_URL: url } }).main).toMatchObject({ database_url: url, database: { pool_size: 10, statement_timeout_ms: 5000 } });
+    }
+    expect(problemsOf(dir, { env: { CONSULATE_DATABASE_URL: 'mysql://c@db/consulate' } }).map((p) => [p.path, p.message.endsWith('(value from CONSULATE_DATABASE_URL)')])).toEqual([['database_url', true]]);
+    const tuned = writeConfigDir({ ...baseFiles, 'consulate.yaml': 'database:\n  pool_size: 25\n  statement_timeout_ms: 2000\n' });
+    expect(loadConfig(tuned, { env: {} }).main.database).toEqual({ pool_size: 25, statement_timeout_ms: 2000 });
+  });
+
   it('a bad override is still reported when the file has no such key', () => {
     const text = 'log:\n  level: info\n';
     const dir = writeConfigDir({ ...baseFiles, 'consulate.yaml': text });

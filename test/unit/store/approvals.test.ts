@@ -1,39 +1,34 @@
-// Approval requests in real SQLite (in memory) with the approver rules: polls and slow_down,
-// decisions settling a request once, the same person twice, single issuance, claiming (device).
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+// Approval requests on every backend (SQLite, PostgreSQL) with the approver rules: polls and
+// slow_down, decisions settling a request once, the same person twice, single issuance, claiming (device).
+import { describe, expect, it } from 'vitest';
 import { mayDecide, settle, approverFrom } from '../../../src/consent/approvers.ts';
-import type { ApproverRule, Store } from '../../../src/store/ports.ts';
-import { openSqliteStore } from '../../../src/store/sqlite/open.ts';
+import type { ApproverRule } from '../../../src/store/ports.ts';
+import { forEachBackend } from './backends.ts';
 
-describe('approval requests', () => {
-  let store: Store;
-  beforeEach(() => {
-    store = openSqliteStore(':memory:');
-  });
-  afterEach(async () => store.close());
+forEachBackend('approval requests', (backend) => {
 
   const open = (id: string, approvers: ApproverRule = { kind: 'subject' }, sub: string | null = 'p-ada') =>
-    store.approvals.create({ id, pollHash: `poll-${id}`, kind: 'ciba', clientId: 'bot', sub: sub ?? undefined, request: { scopes: ['openid'] }, approvers, intervalSeconds: 5, createdAt: 100, expiresAt: 400 });
-  const decide = (id: string, approverSub: string, decision: 'approve' | 'deny', at = 150) => store.approvals.decide(id, { approverSub, decision, decidedAt: at }, settle, at);
+    backend.store.approvals.create({ id, pollHash: `poll-${id}`, kind: 'ciba', clientId: 'bot', sub: sub ?? undefined, request: { scopes: ['openid'] }, approvers, intervalSeconds: 5, createdAt: 100, expiresAt: 400 });
+  const decide = (id: string, approverSub: string, decision: 'approve' | 'deny', at = 150) => backend.store.approvals.decide(id, { approverSub, decision, decidedAt: at }, settle, at);
 
   it('a poll sooner than the interval is slow_down, and the interval grows for good', async () => {
     await open('a');
-    expect(await store.approvals.poll('poll-a', 'bot', 100)).toMatchObject({ status: 'ok', record: { intervalSeconds: 5 } });
-    expect(await store.approvals.poll('poll-a', 'bot', 103)).toMatchObject({ status: 'slow_down', record: { intervalSeconds: 10 } });
-    expect(await store.approvals.poll('poll-a', 'bot', 110)).toMatchObject({ status: 'slow_down', record: { intervalSeconds: 15 } });
-    expect(await store.approvals.poll('poll-a', 'bot', 125)).toMatchObject({ status: 'ok', record: { intervalSeconds: 15 } });
+    expect(await backend.store.approvals.poll('poll-a', 'bot', 100)).toMatchObject({ status: 'ok', record: { intervalSeconds: 5 } });
+    expect(await backend.store.approvals.poll('poll-a', 'bot', 103)).toMatchObject({ status: 'slow_down', record: { intervalSeconds: 10 } });
+    expect(await backend.store.approvals.poll('poll-a', 'bot', 110)).toMatchObject({ status: 'slow_down', record: { intervalSeconds: 15 } });
+    expect(await backend.store.approvals.poll('poll-a', 'bot', 125)).toMatchObject({ status: 'ok', record: { intervalSeconds: 15 } });
     // Another client, or an unknown token: nothing.
-    expect(await store.approvals.poll('poll-a', 'other', 200)).toEqual({ status: 'unknown' });
-    expect(await store.approvals.poll('nope', 'bot', 200)).toEqual({ status: 'unknown' });
+    expect(await backend.store.approvals.poll('poll-a', 'other', 200)).toEqual({ status: 'unknown' });
+    expect(await backend.store.approvals.poll('nope', 'bot', 200)).toEqual({ status: 'unknown' });
   });
 
   it('one approval settles a subject request; it is issued exactly once', async () => {
     await open('a');
     expect(await decide('a', 'p-ada', 'approve')).toMatchObject({ status: 'recorded', record: { status: 'approved' } });
     expect(await decide('a', 'p-ada', 'deny')).toEqual({ status: 'closed' });
-    expect(await store.approvals.markIssued('a', 160)).toBe(true);
-    expect(await store.approvals.markIssued('a', 161)).toBe(false);
-    expect((await store.approvals.find('a'))?.status).toBe('issued');
+    expect(await backend.store.approvals.markIssued('a', 160)).toBe(true);
+    expect(await backend.store.approvals.markIssued('a', 161)).toBe(false);
+    expect((await backend.store.approvals.find('a'))?.status).toBe('issued');
   });
 
   it('dual needs two different people; the same person twice is refused; any denial denies', async () => {
@@ -50,11 +45,11 @@ describe('approval requests', () => {
     await open('x');
     expect(await decide('x', 'p-ada', 'approve', 400)).toEqual({ status: 'closed' });
     await open('dev', { kind: 'subject' }, null);
-    expect(await store.approvals.claim('dev', 'p-bob', 120)).toBe(true);
-    expect(await store.approvals.claim('dev', 'p-eve', 121)).toBe(false);
-    expect((await store.approvals.find('dev'))?.sub).toBe('p-bob');
-    expect((await store.approvals.listOpen(200)).map((r) => r.id).sort()).toEqual(['dev', 'x']);
-    expect((await store.approvals.listOpen(400)).map((r) => r.id)).toEqual([]);
+    expect(await backend.store.approvals.claim('dev', 'p-bob', 120)).toBe(true);
+    expect(await backend.store.approvals.claim('dev', 'p-eve', 121)).toBe(false);
+    expect((await backend.store.approvals.find('dev'))?.sub).toBe('p-bob');
+    expect((await backend.store.approvals.listOpen(200)).map((r) => r.id).sort()).toEqual(['dev', 'x']);
+    expect((await backend.store.approvals.listOpen(400)).map((r) => r.id)).toEqual([]);
   });
 });
 

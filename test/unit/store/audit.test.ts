@@ -1,6 +1,8 @@
-// Receipts in real SQLite files: group-committed appends keep one hash chain, a refused receipt
-// fails alone and a failed commit fails exactly the receipts in it, a writer killed mid-batch loses
-// nothing it acknowledged, and two writers on one file (the server and the CLI) never fork the chain.
+// Receipts: group-committed appends keep one hash chain in the order they were made, and two
+// writers on one database (the server and the CLI, or two nodes) never fork it: on every backend
+// (./backends.ts). SQLite only: a refused receipt fails alone and a failed commit fails exactly the
+// receipts in it (PostgreSQL writes a batch as one INSERT: see postgres.test.ts), a writer killed
+// mid-batch loses nothing it acknowledged, and a 100,000-record chain verifies.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,6 +13,7 @@ import { findChainBreak } from '../../../src/audit/chain.ts';
 import { createReceipts, type Receipt } from '../../../src/audit/receipts.ts';
 import type { AuditRecord, Store } from '../../../src/store/ports.ts';
 import { openSqliteStore } from '../../../src/store/sqlite/open.ts';
+import { forEachBackend } from './backends.ts';
 
 const issued = (i: number): Receipt => ({ event: 'passport.issued', clientId: 'bot', tokenJti: `jti-${i}`, details: { i } });
 
@@ -23,7 +26,41 @@ async function wholeChain(store: Store): Promise<AuditRecord[]> {
   }
 }
 
-describe('receipts (group commit, SQLite)', () => {
+forEachBackend('receipts (group commit)', (backend) => {
+  it('receipts appended in the same turn form one gapless chain, in the order they were made', async () => {
+    const receipts = createReceipts(backend.store.audit);
+    const records = await Promise.all(Array.from({ length: 300 }, (_, i) => receipts.record(issued(i))));
+    expect(records.map((r) => r.seq)).toEqual(Array.from({ length: 300 }, (_, i) => i + 1));
+    expect(records.map((r) => r.details.i)).toEqual(Array.from({ length: 300 }, (_, i) => i));
+    const stored = await wholeChain(backend.store);
+    expect(stored).toHaveLength(300);
+    expect(findChainBreak(stored)).toBe(-1);
+    expect(stored.map((r) => r.hash)).toEqual(records.map((r) => r.hash));
+  });
+
+  it('a receipt under a given id keeps it, and the injected clock dates it', async () => {
+    const receipts = createReceipts(backend.store.audit, () => 1_700_000_000_123);
+    const id = receipts.newId();
+    const record = await receipts.record(issued(1), id);
+    expect(record).toMatchObject({ id, atMs: 1_700_000_000_123 });
+    expect((await backend.store.audit.list())[0]).toMatchObject({ id, atMs: 1_700_000_000_123, event: 'passport.issued', tokenJti: 'jti-1' });
+  });
+
+  it('two writers on one database (the server and the CLI, two nodes) extend one chain, never fork it', async () => {
+    const other = await backend.open();
+    const a = createReceipts(backend.store.audit);
+    const b = createReceipts(other.audit);
+    for (let wave = 0; wave < 5; wave++) {
+      await Promise.all([...Array.from({ length: 30 }, (_, i) => a.record(issued(wave * 100 + i))), ...Array.from({ length: 30 }, (_, i) => b.record(issued(wave * 100 + 50 + i)))]);
+    }
+    const chain = await wholeChain(backend.store);
+    expect(chain).toHaveLength(300);
+    expect(chain.map((r) => r.seq)).toEqual(Array.from({ length: 300 }, (_, i) => i + 1));
+    expect(findChainBreak(chain)).toBe(-1);
+  });
+});
+
+describe('receipts (group commit, SQLite only)', () => {
   let dir: string;
   let file: string;
   let store: Store;
@@ -35,25 +72,6 @@ describe('receipts (group commit, SQLite)', () => {
   afterEach(async () => {
     await store.close();
     rmSync(dir, { recursive: true, force: true });
-  });
-
-  it('receipts appended in the same turn form one gapless chain, in the order they were made', async () => {
-    const receipts = createReceipts(store.audit);
-    const records = await Promise.all(Array.from({ length: 300 }, (_, i) => receipts.record(issued(i))));
-    expect(records.map((r) => r.seq)).toEqual(Array.from({ length: 300 }, (_, i) => i + 1));
-    expect(records.map((r) => r.details.i)).toEqual(Array.from({ length: 300 }, (_, i) => i));
-    const stored = await wholeChain(store);
-    expect(stored).toHaveLength(300);
-    expect(findChainBreak(stored)).toBe(-1);
-    expect(stored.map((r) => r.hash)).toEqual(records.map((r) => r.hash));
-  });
-
-  it('a receipt under a given id keeps it, and the injected clock dates it', async () => {
-    const receipts = createReceipts(store.audit, () => 1_700_000_000_123);
-    const id = receipts.newId();
-    const record = await receipts.record(issued(1), id);
-    expect(record).toMatchObject({ id, atMs: 1_700_000_000_123 });
-    expect((await store.audit.list())[0]).toMatchObject({ id, atMs: 1_700_000_000_123, event: 'passport.issued', tokenJti: 'jti-1' });
   });
 
   it('a receipt the database refuses fails alone: its neighbours in the batch are committed, the chain goes on', async () => {
@@ -85,23 +103,6 @@ describe('receipts (group commit, SQLite)', () => {
     const chain = await wholeChain(store);
     expect(chain.map((r) => r.details.i)).toEqual([0, 100, 101, 102]);
     expect(findChainBreak(chain)).toBe(-1);
-  });
-
-  it('two writers on one database file (the server and the CLI) extend one chain, never fork it', async () => {
-    const other = openSqliteStore(file);
-    try {
-      const a = createReceipts(store.audit);
-      const b = createReceipts(other.audit);
-      for (let wave = 0; wave < 5; wave++) {
-        await Promise.all([...Array.from({ length: 30 }, (_, i) => a.record(issued(wave * 100 + i))), ...Array.from({ length: 30 }, (_, i) => b.record(issued(wave * 100 + 50 + i)))]);
-      }
-      const chain = await wholeChain(store);
-      expect(chain).toHaveLength(300);
-      expect(new Set(chain.map((r) => r.seq)).size).toBe(300);
-      expect(findChainBreak(chain)).toBe(-1);
-    } finally {
-      await other.close();
-    }
   });
 
   it('a writer killed mid-batch loses no receipt it acknowledged, and leaves an intact chain', async () => {

@@ -1,0 +1,136 @@
+// Approval requests (CIBA, device code, paused exchanges) and their decisions on PostgreSQL, where a
+// request may be started on one node, decided on another and collected on a third. Each state
+// change is one transaction holding the request's row lock (SELECT … FOR UPDATE) or one conditional
+// UPDATE: a poll and its slow_down, a decision and the settlement it causes, a claim by user code,
+// the single issuance of an approved request. Must not decide a state change from an unlocked read.
+import { and, asc, eq, gt, inArray, isNull, sql } from 'drizzle-orm';
+import type { ApprovalDecision, ApprovalRecord, ApprovalStore, ApproverRule, Decided, Poll } from '../ports.ts';
+import type { PgDb } from './db.ts';
+import { approvalDecisions, approvalRequests } from './schema.ts';
+import { inTransaction, type PgTx } from './transaction.ts';
+
+/** CIBA §11 and RFC 8628 §3.5: each slow_down adds 5 seconds to the interval. */
+const slowDownStep = 5;
+
+type RequestRow = typeof approvalRequests.$inferSelect;
+type DecisionRow = typeof approvalDecisions.$inferSelect;
+
+/** The records of these rows with their decisions (one query for all), in the rows' order. */
+async function load(db: PgDb | PgTx, rows: readonly RequestRow[]): Promise<ApprovalRecord[]> {
+  if (rows.length === 0) return [];
+  const decisions = await db
+    .select()
+    .from(approvalDecisions)
+    .where(inArray(approvalDecisions.requestId, rows.map((r) => r.id)))
+    .orderBy(asc(approvalDecisions.decidedAt), asc(approvalDecisions.approverSub));
+  return rows.map((row) => toRecord(row, decisions.filter((d) => d.requestId === row.id)));
+}
+
+async function loadOne(db: PgDb | PgTx, row: RequestRow | undefined): Promise<ApprovalRecord | undefined> {
+  return row ? (await load(db, [row]))[0] : undefined;
+}
+
+function toRecord(row: RequestRow, decisions: readonly DecisionRow[]): ApprovalRecord {
+  return {
+    id: row.id,
+    kind: row.kind as ApprovalRecord['kind'],
+    clientId: row.clientId,
+    sub: row.sub ?? undefined,
+    request: JSON.parse(row.request) as Record<string, unknown>,
+    approvers: JSON.parse(row.approvers) as ApproverRule,
+    status: row.status as ApprovalRecord['status'],
+    intervalSeconds: row.intervalSeconds,
+    lastPolledAt: row.lastPolledAt ?? undefined,
+    createdAt: row.createdAt,
+    expiresAt: row.expiresAt,
+    decidedAt: row.decidedAt ?? undefined,
+    decisions: decisions.map((d): ApprovalDecision => ({ approverSub: d.approverSub, approverEmail: d.approverEmail ?? undefined, decision: d.decision as ApprovalDecision['decision'], decidedAt: d.decidedAt })),
+  };
+}
+
+export function createPgApprovalStore(db: PgDb): ApprovalStore {
+  const byId = async (id: string) => loadOne(db, (await db.select().from(approvalRequests).where(eq(approvalRequests.id, id)))[0]);
+
+  return {
+    async create(record) {
+      await db.insert(approvalRequests).values({
+        id: record.id,
+        pollHash: record.pollHash,
+        userCodeHash: record.userCodeHash ?? null,
+        kind: record.kind,
+        clientId: record.clientId,
+        sub: record.sub ?? null,
+        request: JSON.stringify(record.request),
+        approvers: JSON.stringify(record.approvers),
+        status: 'pending',
+        intervalSeconds: record.intervalSeconds,
+        lastPolledAt: null,
+        createdAt: record.createdAt,
+        expiresAt: record.expiresAt,
+        decidedAt: null,
+      });
+    },
+    find: byId,
+    async findByUserCode(userCodeHash, now) {
+      const [row] = await db.select().from(approvalRequests).where(eq(approvalRequests.userCodeHash, userCodeHash));
+      const record = await loadOne(db, row);
+      return record && record.expiresAt > now ? record : undefined;
+    },
+    poll: (pollHash, clientId, now) =>
+      inTransaction(db, async (tx): Promise<Poll> => {
+        // Locked: two polls at once (two nodes) are one early poll after the other, never two `ok`.
+        const [row] = await tx.select().from(approvalRequests).where(eq(approvalRequests.pollHash, pollHash)).for('update');
+        if (!row || row.clientId !== clientId) return { status: 'unknown' };
+        const early = row.lastPolledAt !== null && now - row.lastPolledAt < row.intervalSeconds;
+        const intervalSeconds = early ? row.intervalSeconds + slowDownStep : row.intervalSeconds;
+        await tx.update(approvalRequests).set({ lastPolledAt: now, intervalSeconds }).where(eq(approvalRequests.id, row.id));
+        return { status: early ? 'slow_down' : 'ok', record: (await loadOne(tx, { ...row, lastPolledAt: now, intervalSeconds })) as ApprovalRecord };
+      }),
+    async claim(id, sub, now, request, approvers) {
+      // One conditional UPDATE: of two nodes claiming one user code, exactly one sees its row updated.
+      const claimed = await db
+        .update(approvalRequests)
+        .set({ sub, ...(request ? { request: JSON.stringify(request) } : {}), ...(approvers ? { approvers: JSON.stringify(approvers) } : {}) })
+        .where(and(eq(approvalRequests.id, id), isNull(approvalRequests.sub), eq(approvalRequests.status, 'pending'), gt(approvalRequests.expiresAt, now)));
+      return claimed.rowCount === 1;
+    },
+    decide: (id, decision, settle, now) =>
+      inTransaction(db, async (tx): Promise<Decided> => {
+        // The row lock orders decisions from every node: each one settles on all the decisions before it.
+        const [row] = await tx.select().from(approvalRequests).where(eq(approvalRequests.id, id)).for('update');
+        if (!row) return { status: 'unknown' };
+        if (row.status !== 'pending' || row.expiresAt <= now) return { status: 'closed' };
+        const inserted = await tx
+          .insert(approvalDecisions)
+          .values({ requestId: id, approverSub: decision.approverSub, approverEmail: decision.approverEmail ?? null, decision: decision.decision, decidedAt: decision.decidedAt })
+          .onConflictDoNothing();
+        if (inserted.rowCount === 0) return { status: 'duplicate' };
+        const updated = (await loadOne(tx, row)) as ApprovalRecord;
+        const outcome = settle(updated);
+        if (outcome !== 'pending') await tx.update(approvalRequests).set({ status: outcome, decidedAt: now }).where(eq(approvalRequests.id, id));
+        return { status: 'recorded', record: { ...updated, status: outcome === 'pending' ? 'pending' : outcome, ...(outcome === 'pending' ? {} : { decidedAt: now }) } };
+      }),
+    async markIssued(id, now) {
+      const issued = await db.update(approvalRequests).set({ status: 'issued', decidedAt: now }).where(and(eq(approvalRequests.id, id), eq(approvalRequests.status, 'approved')));
+      return issued.rowCount === 1;
+    },
+    async listOpen(now, limit = 200) {
+      const rows = await db
+        .select()
+        .from(approvalRequests)
+        .where(and(eq(approvalRequests.status, 'pending'), gt(approvalRequests.expiresAt, now)))
+        .orderBy(asc(approvalRequests.createdAt), asc(approvalRequests.id))
+        .limit(Math.min(limit, 1000));
+      return load(db, rows);
+    },
+    async purgeExpired(now) {
+      // Kept a day past expiry, so that a late poll still hears expired_token rather than invalid_grant.
+      // One statement: the requests and their decisions go together.
+      const old = await db.execute<{ id: string }>(sql`
+        WITH old AS (DELETE FROM approval_requests WHERE expires_at < ${now - 86400} RETURNING id),
+        gone AS (DELETE FROM approval_decisions WHERE request_id IN (SELECT id FROM old))
+        SELECT id FROM old`);
+      return old.rows.length;
+    },
+  };
+}

@@ -1,0 +1,41 @@
+// Consent remembered per person and client, on PostgreSQL: saving is one upsert.
+import { and, eq } from 'drizzle-orm';
+import type { ConsentRecord, ConsentStore } from '../ports.ts';
+import type { PgDb } from './db.ts';
+import { consentGrants } from './schema.ts';
+
+const toRecord = (row: typeof consentGrants.$inferSelect): ConsentRecord => ({
+  sub: row.sub,
+  clientId: row.clientId,
+  scopes: JSON.parse(row.scopes) as string[],
+  resources: JSON.parse(row.resources) as string[],
+  detailsTypes: JSON.parse(row.detailsTypes) as string[],
+  grantedAt: row.grantedAt,
+});
+
+export function createPgConsentStore(db: PgDb): ConsentStore {
+  const key = (sub: string, clientId: string) => and(eq(consentGrants.sub, sub), eq(consentGrants.clientId, clientId));
+  return {
+    async find(sub, clientId) {
+      const [row] = await db.select().from(consentGrants).where(key(sub, clientId));
+      return row ? toRecord(row) : undefined;
+    },
+    async save(consent) {
+      const values = {
+        sub: consent.sub,
+        clientId: consent.clientId,
+        scopes: JSON.stringify(consent.scopes),
+        resources: JSON.stringify(consent.resources),
+        detailsTypes: JSON.stringify(consent.detailsTypes),
+        grantedAt: consent.grantedAt,
+      };
+      await db.insert(consentGrants).values(values).onConflictDoUpdate({ target: [consentGrants.sub, consentGrants.clientId], set: values });
+    },
+    async list(sub) {
+      return (await db.select().from(consentGrants).where(eq(consentGrants.sub, sub))).map(toRecord);
+    },
+    async revoke(sub, clientId) {
+      return ((await db.delete(consentGrants).where(key(sub, clientId))).rowCount ?? 0) > 0;
+    },
+  };
+}

@@ -1,0 +1,34 @@
+// PostgreSQL for tests: the cluster test/setup/postgres-cluster.ts started for the run, and a fresh
+// database on it per caller. Without PostgreSQL the PostgreSQL tests are skipped with one line saying
+// how to install it, except under CI=true, where they fail. Loopback only; never a real server.
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { inject } from 'vitest';
+
+const ci = /^(true|1)$/i.test(process.env.CI ?? '');
+
+/** Why PostgreSQL tests cannot run here, or undefined when they can. */
+export function postgresUnavailable(): string | undefined {
+  const handle = inject('postgres');
+  return 'unavailable' in handle ? handle.unavailable : undefined;
+}
+
+/** Skip the PostgreSQL tests: only when PostgreSQL is missing and CI is not set (under CI they run and fail). */
+export const skipPostgres = (): boolean => postgresUnavailable() !== undefined && !ci;
+
+/** A new, empty database on the run's cluster; its URL (with the test role's password). */
+export async function freshPostgresUrl(): Promise<string> {
+  const handle = inject('postgres');
+  if ('unavailable' in handle) throw new Error(handle.unavailable);
+  const name = `t_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: handle.adminUrl });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(handle.adminUrl);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
