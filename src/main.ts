@@ -34,8 +34,8 @@ export type RunningServer = {
 
 /** The store the config names, with its database settings (pool size, statement timeout). */
 export function openConfiguredStore(config: Config): Promise<Store> {
-  const { pool_size, statement_timeout_ms } = config.main.database;
-  return openStore(databaseUrlFor(config.main.data_dir, config.main.database_url), { poolSize: pool_size, statementTimeoutMs: statement_timeout_ms });
+  const { pool_size, statement_timeout_ms, busy_timeout_ms } = config.main.database;
+  return openStore(databaseUrlFor(config.main.data_dir, config.main.database_url), { poolSize: pool_size, statementTimeoutMs: statement_timeout_ms, busyTimeoutMs: busy_timeout_ms });
 }
 
 export async function startServer(options: StartOptions): Promise<RunningServer> {

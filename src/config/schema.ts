@@ -27,10 +27,17 @@ export const mainConfigSchema = z
     database: z
       .strictObject({
         pool_size: z.number().int().min(1).max(1000).default(10).describe('PostgreSQL: connections per node (each node has its own pool; mind the server\'s max_connections).'),
-        statement_timeout_ms: z.number().int().min(100).max(600000).default(5000).describe('PostgreSQL: statement_timeout of every connection; a longer statement is cancelled and its request fails.'),
+        statement_timeout_ms: z.number().int().min(100).max(600000).default(5000).describe('PostgreSQL: statement_timeout of every connection; a longer statement is cancelled and its request is answered 503 with Retry-After.'),
+        busy_timeout_ms: z
+          .number()
+          .int()
+          .min(0)
+          .max(5000)
+          .default(250)
+          .describe('SQLite: how long a write waits for a lock another process (the CLI) holds. The whole server waits with it (the driver is synchronous), so it is short; past it the request is answered 503 with Retry-After.'),
       })
       .prefault({})
-      .describe('Server database (PostgreSQL) settings; the embedded SQLite file ignores them.'),
+      .describe('Database settings: pool and statement timeout for PostgreSQL, lock wait for SQLite.'),
     passports: z
       .strictObject({
         ttl_seconds: seconds('Default Passport lifetime when a resource sets none.', 300, 3600),

@@ -1,8 +1,10 @@
-// One place that turns anything thrown into a response: an OAuthError as its JSON error object,
-// anything else as a fixed server_error whose cause goes only to the log, with the request id.
+// One place that turns anything thrown into a response: an OAuthError as its JSON error object, a
+// database that cannot serve right now as 503 temporarily_unavailable with Retry-After, anything
+// else as a fixed server_error whose cause goes only to the log, with the request id.
 import type { Context, ErrorHandler, NotFoundHandler } from 'hono';
 import type { Logger } from '../log.ts';
 import { isOAuthError, OAuthError } from '../oauth/errors.ts';
+import { isStoreUnavailable } from '../store/unavailable.ts';
 import { oauthErrorResponse } from './respond.ts';
 
 export function createErrorHandler(log: Logger): ErrorHandler {
@@ -12,6 +14,10 @@ export function createErrorHandler(log: Logger): ErrorHandler {
       const level = error.status >= 500 ? 'error' : 'info';
       log[level]({ req_id: requestId, path: c.req.path, error: error.code, reason: error.reason }, 'request refused');
       return oauthErrorResponse(c, error);
+    }
+    if (isStoreUnavailable(error)) {
+      log.warn({ req_id: requestId, path: c.req.path, err: error }, 'database unavailable');
+      return oauthErrorResponse(c, new OAuthError('temporarily_unavailable', 'the service is busy; try again shortly', { status: 503, headers: { 'Retry-After': '1' } }));
     }
     log.error({ req_id: requestId, path: c.req.path, err: error }, 'unhandled error');
     return oauthErrorResponse(c, new OAuthError('server_error', 'the server could not complete the request'));

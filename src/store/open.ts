@@ -8,8 +8,8 @@ import { openSqliteStore } from './sqlite/open.ts';
 export { DatabaseUnreachableError, redactDatabaseUrl } from './postgres/open.ts';
 export { UnknownMigrationError } from './postgres/migrate.ts';
 
-/** Options of a server database (config `database`); the embedded SQLite file ignores them. */
-export type StoreOptions = { poolSize?: number; statementTimeoutMs?: number };
+/** Options of the database (config `database`): pool and statement timeout for PostgreSQL, lock wait for SQLite. */
+export type StoreOptions = { poolSize?: number; statementTimeoutMs?: number; busyTimeoutMs?: number };
 
 export function databaseUrlFor(dataDir: string, databaseUrl: string | undefined): string {
   return databaseUrl ?? `sqlite:${resolve(dataDir, 'consulate.db')}`;
@@ -18,7 +18,7 @@ export function databaseUrlFor(dataDir: string, databaseUrl: string | undefined)
 export const isPostgresUrl = (url: string): boolean => /^postgres(ql)?:\/\//i.test(url);
 
 export async function openStore(url: string, options: StoreOptions = {}): Promise<Store> {
-  if (url.startsWith('sqlite:')) return openSqliteStore(url.slice('sqlite:'.length));
+  if (url.startsWith('sqlite:')) return openSqliteStore(url.slice('sqlite:'.length), options.busyTimeoutMs === undefined ? {} : { busyTimeoutMs: options.busyTimeoutMs });
   if (isPostgresUrl(url)) return openPostgresStore(url, options);
   throw new Error(`unsupported database URL scheme in ${url.split(':')[0]}: (supported: sqlite:, postgres://, postgresql://)`);
 }
