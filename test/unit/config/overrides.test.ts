@@ -134,7 +134,7 @@ describe('invalid overrides', () => {
     }
     expect(problemsOf(dir, { env: { CONSULATE_DATABASE_URL: 'mysql://c@db/consulate' } }).map((p) => [p.path, p.message.endsWith('(value from CONSULATE_DATABASE_URL)')])).toEqual([['database_url', true]]);
     const tuned = writeConfigDir({ ...baseFiles, 'consulate.yaml': 'database:\n  pool_size: 25\n  statement_timeout_ms: 2000\n' });
-    expect(loadConfig(tuned, { env: {} }).main.database).toEqual({ pool_size: 25, statement_timeout_ms: 2000 });
+    expect(loadConfig(tuned, { env: {} }).main.database).toEqual({ pool_size: 25, statement_timeout_ms: 2000, busy_timeout_ms: 250 });
   });
 
   it('a bad override is still reported when the file has no such key', () => {
