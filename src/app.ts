@@ -2,6 +2,7 @@
 import { Hono } from 'hono';
 import { requestId } from 'hono/request-id';
 import type { Deps } from './deps.ts';
+import type { ConfigStatus } from './reload.ts';
 import { createRequestLog } from './log.ts';
 import { createErrorHandler, notFound } from './http/errors.ts';
 import { authorizePaths, authorizeRoutes } from './http/authorize-routes.tsx';
@@ -19,7 +20,7 @@ import { approvalsPath, approvalsRoutes } from './http/approvals-routes.tsx';
 import { cibaRoutes } from './http/ciba-routes.ts';
 import { devicePaths, deviceRoutes } from './http/device-routes.tsx';
 
-export function createApp(deps: Deps, options: { isShuttingDown?: () => boolean } = {}): Hono {
+export function createApp(deps: Deps, options: { isShuttingDown?: () => boolean; configStatus?: () => ConfigStatus } = {}): Hono {
   const app = new Hono();
   const requestLog = createRequestLog(deps.log);
   app.use(requestId());
@@ -49,6 +50,6 @@ export function createApp(deps: Deps, options: { isShuttingDown?: () => boolean 
   app.route('/', deviceRoutes(deps));
   app.route('/', logoutRoutes(deps));
   app.route('/', approvalsRoutes(deps));
-  app.route('/', healthRoutes(deps, options.isShuttingDown ?? (() => false)));
+  app.route('/', healthRoutes(deps, options.isShuttingDown ?? (() => false), options.configStatus));
   return app;
 }

@@ -73,7 +73,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     throw error;
   }
   // Each request is served start to end by one app and its deps: a reload swaps the listener.
-  let listener = getRequestListener(createApp(deps, { isShuttingDown: () => shuttingDown }).fetch);
+  let listener = getRequestListener(createApp(deps, { isShuttingDown: () => shuttingDown, configStatus: () => reloader.status() }).fetch);
   server.on('request', (req, res) => void listener(req, res));
   const reloader = createReloader({
     configDir: options.configDir,
@@ -83,7 +83,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     current: () => deps.config,
     async apply(next, trigger) {
       const nextDeps = await createDeps({ config: next, issuer, store, log, keyring: deps.keyring, ...(options.now ? { now: options.now } : {}) });
-      const nextListener = getRequestListener(createApp(nextDeps, { isShuttingDown: () => shuttingDown }).fetch);
+      const nextListener = getRequestListener(createApp(nextDeps, { isShuttingDown: () => shuttingDown, configStatus: () => reloader.status() }).fetch);
       await nextDeps.receipts.record({ event: 'config.reloaded', details: { trigger, clients: next.clients.size, resources: next.resources.size, upstreams: next.upstreams.size } });
       deps = nextDeps;
       listener = nextListener;

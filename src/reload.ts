@@ -12,7 +12,15 @@ import type { Logger } from './log.ts';
 export type Reloader = {
   /** Loads config/ again; true when the new config is in force. Never throws for a bad config. */
   reload(trigger: string): Promise<boolean>;
+  /** What an operator needs to notice a refused reload: when the config in force was loaded, and the last attempt. */
+  status(): ConfigStatus;
   close(): void;
+};
+
+export type ConfigStatus = {
+  /** Epoch seconds: when the config in force was loaded (start or last good reload). */
+  loadedAt: number;
+  lastReload?: { at: number; trigger: string; outcome: 'applied' | 'refused' | 'failed'; problems?: number };
 };
 
 const restartOnly = (config: Config) => JSON.stringify([config.main.issuer, config.main.listen, config.main.data_dir, config.main.database_url]);
@@ -29,6 +37,12 @@ export function createReloader(options: {
   let running: Promise<boolean> = Promise.resolve(true);
   const watchers = new Map<string, FSWatcher>();
   let timer: NodeJS.Timeout | undefined;
+  const seconds = () => Math.floor(Date.now() / 1000);
+  const state: ConfigStatus = { loadedAt: seconds() };
+  const attempted = (trigger: string, outcome: 'applied' | 'refused' | 'failed', problems?: number) => {
+    state.lastReload = { at: seconds(), trigger, outcome, ...(problems === undefined ? {} : { problems }) };
+    if (outcome === 'applied') state.loadedAt = state.lastReload.at;
+  };
 
   async function load(trigger: string): Promise<boolean> {
     let config: Config;
@@ -38,11 +52,13 @@ export function createReloader(options: {
       if (!(error instanceof ConfigError)) throw error;
       for (const problem of error.problems) log.error({ file: problem.file, line: problem.line, col: problem.col, trigger }, formatProblems([problem]));
       log.error({ trigger, problems: error.problems.length }, 'config reload refused: the running config stays in force');
+      attempted(trigger, 'refused', error.problems.length);
       return false;
     }
     if (restartOnly(config) !== restartOnly(options.current())) log.warn({ trigger }, 'issuer, listen, data_dir and database_url changes take effect only after a restart');
     await options.apply(config, trigger);
     log.info({ trigger }, 'config reloaded');
+    attempted(trigger, 'applied');
     return true;
   }
 
@@ -55,9 +71,11 @@ export function createReloader(options: {
       );
       return running.catch((error: unknown) => {
         log.error({ err: error, trigger }, 'config reload failed: the running config stays in force');
+        attempted(trigger, 'failed');
         return false;
       });
     },
+    status: () => ({ ...state, ...(state.lastReload ? { lastReload: { ...state.lastReload } } : {}) }),
     close() {
       clearTimeout(timer);
       for (const watcher of watchers.values()) watcher.close();

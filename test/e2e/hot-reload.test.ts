@@ -51,10 +51,16 @@ describe('hot reload of config/', () => {
     // The client as it was still works; nothing of the broken file was applied.
     expect((await token('late-agent', lateSecret)).status).toBe(200);
     expect(server.config.clients.get('late-agent')?.grant_types).toEqual(['client_credentials']);
-    // A reload by call says so too.
+    // A reload by call says so too, and so does /readyz: the config in force is stale.
     expect(await server.reload('test')).toBe(false);
+    const readiness = async () => (await (await fetch(`${server.url}/readyz`)).json()) as { status: string; config: { loaded_at: number; stale: boolean; last_reload?: { trigger: string; outcome: string; problems?: number } } };
+    const refused = await readiness();
+    expect(refused).toMatchObject({ status: 'ready', config: { stale: true, last_reload: { trigger: 'test', outcome: 'refused', problems: 1 } } });
     writeFileSync(file, lateAgent);
     expect(await server.reload('test')).toBe(true);
+    const applied = await readiness();
+    expect(applied).toMatchObject({ status: 'ready', config: { stale: false, last_reload: { trigger: 'test', outcome: 'applied' } } });
+    expect(applied.config.loaded_at).toBeGreaterThanOrEqual(refused.config.loaded_at);
   });
 
   it('every save by rename (as editors and `consulate agent` save) is seen, not only the first', async () => {
