@@ -5,7 +5,8 @@
 // (RFC 7662 §4: anything else is simply inactive). Revoking writes a receipt.
 // The two kinds cannot be confused: a Passport is a JWS (dots), a refresh token is one base64url
 // string, so the shape decides and token_type_hint is not needed (RFC 7009 §2.1 lets it be ignored).
-// Refresh tokens introspect as inactive: the store does not say whether one was already rotated.
+// A refresh token is seen only by the client it was issued to (RFC 7662 §2.2 lets the owner see
+// it): active while unspent (not rotated), unexpired and its family alive; anyone else sees inactive.
 import { allActive } from '../clients/directory.ts';
 import type { AuthenticatedClient } from '../clients/authenticate.ts';
 import type { Deps } from '../deps.ts';
@@ -19,12 +20,14 @@ import { verifyPassport } from './verify.ts';
 
 export type IntrospectionResponse =
   | { active: false }
+  | { active: true; token_type: 'refresh_token'; client_id: string; scope: string; sub: string; iat: number; exp: number; iss: string }
   | ({ active: true; token_type: 'Bearer' | 'DPoP'; delegation_active?: boolean; budget_remaining?: Record<string, unknown> } & PassportClaims);
 
 const inactive = { active: false } as const;
 
 export async function introspectToken(deps: Deps, caller: AuthenticatedClient, token: string): Promise<IntrospectionResponse> {
   const now = deps.now();
+  if (!token.includes('.')) return introspectRefreshToken(deps, caller, token, now);
   const check = await verifyPassport(token, deps.keyring, deps.issuer, now);
   if (!check.ok) {
     deps.log.debug({ reason: check.reason }, 'introspection: token not valid');
@@ -83,4 +86,14 @@ async function revokeRefreshToken(deps: Deps, caller: AuthenticatedClient, token
     subject: typeof record.grant.sub === 'string' ? record.grant.sub : undefined,
     details: { reason: 'refresh_token_revoked', family: record.familyId },
   });
+}
+
+async function introspectRefreshToken(deps: Deps, caller: AuthenticatedClient, token: string, now: number): Promise<IntrospectionResponse> {
+  if (!/^[A-Za-z0-9_-]{20,200}$/.test(token)) return inactive;
+  const record = await deps.store.families.findRefresh(hashId(token), now);
+  if (!record || record.clientId !== caller.client.client_id || record.usedAt !== undefined) return inactive;
+  if (await deps.store.families.isRevoked(record.familyId, now)) return inactive;
+  const grant = record.grant as { sub?: unknown; identityScopes?: unknown; resourceScopes?: unknown };
+  const scopes = [grant.resourceScopes, grant.identityScopes].flatMap((list) => (Array.isArray(list) ? list.filter((s): s is string => typeof s === 'string') : []));
+  return { active: true, token_type: 'refresh_token', client_id: record.clientId, scope: scopes.join(' '), sub: String(grant.sub), iat: record.createdAt, exp: record.expiresAt, iss: deps.issuer };
 }

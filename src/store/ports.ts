@@ -115,7 +115,16 @@ export type CodeRecord = { codeHash: string; clientId: string; familyId: string;
 
 export type TokenFamily = { id: string; clientId: string; sub: string; createdAt: number; expiresAt: number };
 
-export type RefreshRecord = { tokenHash: string; familyId: string; clientId: string; grant: IssuedGrant; createdAt: number; expiresAt: number };
+export type RefreshRecord = {
+  tokenHash: string;
+  familyId: string;
+  clientId: string;
+  grant: IssuedGrant;
+  createdAt: number;
+  expiresAt: number;
+  /** When it was rotated (spent): set on a token that has a successor. */
+  usedAt?: number | undefined;
+};
 
 export type Redemption<T> = { status: 'first'; record: T } | { status: 'reused'; record: T } | { status: 'unknown' };
 

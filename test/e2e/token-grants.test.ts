@@ -264,6 +264,21 @@ describe('authorization_code and refresh_token grants, ID tokens, userinfo', () 
     }
   });
 
+  it('refresh: its own client introspects a live refresh token (RFC 7662); a rotated one, another client\'s view and a dead family are inactive', async () => {
+    const first = await redeem(await newCode());
+    const live = await introspect(first.refresh_token as string, webApp);
+    expect(live).toMatchObject({ active: true, token_type: 'refresh_token', client_id: 'web-app', sub: person, iss: server.issuer });
+    expect(String(live.scope).split(' ')).toEqual(expect.arrayContaining(['openid', 'read-data']));
+    expect(live.exp).toBeGreaterThan(live.iat as number);
+    // Another client (the resource server) learns nothing about it.
+    expect(await introspect(first.refresh_token as string)).toEqual({ active: false });
+    const second = await client.refreshTokenGrant(webConfig, first.refresh_token as string);
+    expect(await introspect(first.refresh_token as string, webApp)).toEqual({ active: false });
+    expect((await introspect(second.refresh_token as string, webApp)).active).toBe(true);
+    await tokenPost({ grant_type: 'refresh_token', refresh_token: first.refresh_token as string });
+    expect(await introspect(second.refresh_token as string, webApp)).toEqual({ active: false });
+  });
+
   it('refresh: scope narrows for one response only; widening is invalid_scope and spends nothing', async () => {
     const first = await redeem(await newCode({ resourceScopes: ['read-data', 'write-data'] }));
     const narrowed = await client.refreshTokenGrant(webConfig, first.refresh_token as string, { scope: 'read-data' });

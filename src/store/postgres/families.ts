@@ -96,6 +96,14 @@ function rotation(row: RefreshRow | undefined, now: number): Redemption<RefreshR
   return { status: num(row.won) === 1 ? 'first' : 'reused', record };
 }
 
-function toRecord(row: { tokenHash: string; familyId: string; clientId: string; grant: string; createdAt: number; expiresAt: number }): RefreshRecord {
-  return { tokenHash: row.tokenHash, familyId: row.familyId, clientId: row.clientId, grant: JSON.parse(row.grant) as IssuedGrant, createdAt: row.createdAt, expiresAt: row.expiresAt };
+function toRecord(row: { tokenHash: string; familyId: string; clientId: string; grant: string; createdAt: number; expiresAt: number; usedAt?: number | null }): RefreshRecord {
+  return {
+    tokenHash: row.tokenHash,
+    familyId: row.familyId,
+    clientId: row.clientId,
+    grant: JSON.parse(row.grant) as IssuedGrant,
+    createdAt: row.createdAt,
+    expiresAt: row.expiresAt,
+    ...(row.usedAt !== null && row.usedAt !== undefined ? { usedAt: row.usedAt } : {}),
+  };
 }

@@ -9,7 +9,7 @@ import type { SqliteDb } from './db.ts';
 import { familyPassports, refreshTokens, revokedTokens, tokenFamilies } from './schema.ts';
 import type { SqliteWrite } from './writer.ts';
 
-type RefreshRow = { tokenHash: string; familyId: string; clientId: string; grant: string; createdAt: number; expiresAt: number };
+type RefreshRow = { tokenHash: string; familyId: string; clientId: string; grant: string; createdAt: number; expiresAt: number; usedAt: number | null };
 
 export function createSqliteFamilyStore(db: SqliteDb, write: SqliteWrite): FamilyStore {
   const sqlite = db.$client;
@@ -17,7 +17,7 @@ export function createSqliteFamilyStore(db: SqliteDb, write: SqliteWrite): Famil
   const insertFamily = sqlite.prepare<[string, string, string, number, number]>('INSERT INTO token_families (id, client_id, sub, created_at, expires_at, revoked_at) VALUES (?, ?, ?, ?, ?, NULL)');
   const insertFamilyPassport = sqlite.prepare<[string, string, number]>('INSERT INTO family_passports (family_id, jti, expires_at) VALUES (?, ?, ?)');
   const insertRevoked = sqlite.prepare<[string, string, number, number]>('INSERT INTO revoked_tokens (jti, client_id, expires_at, revoked_at) VALUES (?, ?, ?, ?) ON CONFLICT (jti) DO NOTHING');
-  const refreshByHash = sqlite.prepare<[string], RefreshRow>('SELECT token_hash AS tokenHash, family_id AS familyId, client_id AS clientId, "grant", created_at AS createdAt, expires_at AS expiresAt FROM refresh_tokens WHERE token_hash = ?');
+  const refreshByHash = sqlite.prepare<[string], RefreshRow>('SELECT token_hash AS tokenHash, family_id AS familyId, client_id AS clientId, "grant", created_at AS createdAt, expires_at AS expiresAt, used_at AS usedAt FROM refresh_tokens WHERE token_hash = ?');
   const markRefreshUsed = sqlite.prepare<[number, string]>('UPDATE refresh_tokens SET used_at = ? WHERE token_hash = ? AND used_at IS NULL');
   const insertRefresh = sqlite.prepare<[string, string, string, string, number, number]>('INSERT INTO refresh_tokens (token_hash, family_id, client_id, "grant", created_at, expires_at, used_at) VALUES (?, ?, ?, ?, ?, ?, NULL)');
 
@@ -91,5 +91,13 @@ export function createSqliteFamilyStore(db: SqliteDb, write: SqliteWrite): Famil
 }
 
 function toRecord(row: RefreshRow): RefreshRecord {
-  return { tokenHash: row.tokenHash, familyId: row.familyId, clientId: row.clientId, grant: JSON.parse(row.grant) as IssuedGrant, createdAt: row.createdAt, expiresAt: row.expiresAt };
+  return {
+    tokenHash: row.tokenHash,
+    familyId: row.familyId,
+    clientId: row.clientId,
+    grant: JSON.parse(row.grant) as IssuedGrant,
+    createdAt: row.createdAt,
+    expiresAt: row.expiresAt,
+    ...(row.usedAt !== null ? { usedAt: row.usedAt } : {}),
+  };
 }
