@@ -248,6 +248,13 @@ export const clientSchema = z
     backchannel_token_delivery_mode: z.enum(['poll', 'ping']).default('poll').describe('CIBA: poll, or ping (Consulate notifies backchannel_client_notification_endpoint, then the client fetches the tokens).'),
     backchannel_client_notification_endpoint: httpsOrLoopbackUrl.optional().describe('CIBA ping mode: where Consulate POSTs {auth_req_id} with the client_notification_token as Bearer.'),
     dpop_bound_access_tokens: z.boolean().default(false).describe('Every Passport and refresh token of this client is DPoP-bound (RFC 9449 §5.2): token requests without a DPoP proof are refused.'),
+    refresh_reuse_grace_seconds: z
+      .number()
+      .int()
+      .min(0)
+      .max(300)
+      .default(0)
+      .describe('Opt-in: for this many seconds after a refresh token is rotated, this client presenting it again (a retry after a lost response) gets a fresh successor instead of losing the whole family. 0: every reuse revokes the family (RFC 9700 §4.14.2).'),
     require_resource: z.boolean().default(false).describe('Every authorization and token request must name its resource (RFC 8707), as MCP clients do; no default resource.'),
     skip_consent: z.boolean().default(false).describe('A first-party app: people are never asked to consent for it (prompt=consent still asks).'),
     id_token_signed_response_alg: z.enum(['RS256', 'ES256']).default('RS256').describe('Algorithm of this client\'s ID tokens and JARM responses.'),

@@ -1,7 +1,9 @@
 // refresh_token (RFC 6749 §6, OIDC Core §12): rotation with reuse detection. Every use returns a
 // new refresh token of the same family; presenting a used one revokes the family (RFC 9700 §4.14.2).
 // Everything a client can get wrong is checked before the token is marked used, so that a refused
-// request does not spend it and a retry is not mistaken for a reuse.
+// request does not spend it and a retry is not mistaken for a reuse. A client may opt in to a grace
+// period (refresh_reuse_grace_seconds): within it, its own token presented again after rotation (a
+// response lost on the way) gets a fresh successor, and the family lives on.
 import { hashId } from '../federation/browser-login.ts';
 import { OAuthError } from '../oauth/errors.ts';
 import { parseScope } from '../oauth/params.ts';
@@ -45,14 +47,27 @@ export const refreshTokenGrant: Grant = {
     // RFC 9449 §5: a bound refresh token is used only with a proof by its key (checked before it is spent).
     requireHolder(grant.dpopJkt, dpop, 'refresh token');
 
-    // 2. Rotation, decided by the store: exactly one use is `first`; any later one is a reuse.
-    const rotation = await families.rotateRefresh(tokenHash, now);
-    if (rotation.status === 'unknown') throw invalidGrant('unknown_refresh_token');
-    if (rotation.status === 'reused') throw await revokeOnReuse(deps, 'refresh_token', rotation.record.familyId, client.client_id, grant.sub, now);
+    // 2. Rotation, decided by the store: exactly one use is `first`; any later one is a reuse, which
+    // revokes the family unless it is this client's own retry within its grace period.
+    const grace = client.refresh_reuse_grace_seconds ?? 0;
+    const withinGrace = (usedAt: number | undefined) => grace > 0 && (usedAt === undefined || now - usedAt <= grace);
+    let graced = false;
+    if (found.usedAt !== undefined) {
+      if (!withinGrace(found.usedAt)) throw await revokeOnReuse(deps, 'refresh_token', found.familyId, client.client_id, grant.sub, now);
+      graced = true;
+    } else {
+      const rotation = await families.rotateRefresh(tokenHash, now);
+      if (rotation.status === 'unknown') throw invalidGrant('unknown_refresh_token');
+      // Spent a moment ago by a request running beside this one: within any grace period by definition.
+      if (rotation.status === 'reused') {
+        if (!withinGrace(undefined)) throw await revokeOnReuse(deps, 'refresh_token', rotation.record.familyId, client.client_id, grant.sub, now);
+        graced = true;
+      }
+    }
 
     // 3. Issue: claims of the person's latest login, authentication facts of the original one.
     const claims = (await deps.store.subjects.claimsOf(grant.sub)) ?? grant.claims;
-    return issuePersonTokens({
+    const result = await issuePersonTokens({
       deps,
       client,
       issued,
@@ -66,5 +81,6 @@ export const refreshTokenGrant: Grant = {
       receipt,
       now,
     });
+    return graced ? { ...result, audit: { ...result.audit, details: { ...result.audit.details, refresh_reuse: 'within_grace' } } } : result;
   },
 };

@@ -29,6 +29,19 @@ resources:
     scopes: [read-data]
 `;
 const otherApp = { authorization: basicAuth('other-web-app', otherSecret) };
+// A web app that opted in to a grace period for refresh-token retries.
+const gracefulSecret = 'graceful-app-secret-0123456789abcdefghijklmnopq';
+const gracefulApp = `client_id: graceful-app
+token_endpoint_auth_method: client_secret_basic
+secret_hash: \${env:GRACEFUL_APP_SECRET_HASH}
+grant_types: [authorization_code, refresh_token]
+redirect_uris: [https://app.example.test/callback]
+refresh_reuse_grace_seconds: 30
+resources:
+  https://api.demo.example:
+    scopes: [read-data]
+`;
+const graceful = { authorization: basicAuth('graceful-app', gracefulSecret) };
 
 const b64 = (bytes: number) => randomBytes(bytes).toString('base64url');
 const s256 = (verifier: string) => createHash('sha256').update(verifier).digest('base64url');
@@ -46,7 +59,11 @@ describe('authorization_code and refresh_token grants, ID tokens, userinfo', () 
   const login = { orig_iss: 'https://upstream.example.test', orig_sub: 'u-ada', upstream: 'okta', email: 'ada@example.test', email_verified: true, name: 'Ada Lovelace', groups: ['eng'], roles: [] };
 
   beforeAll(async () => {
-    server = await startConsulate({ now, files: { 'clients/other-web-app.yaml': otherWebApp }, env: { OTHER_WEB_APP_SECRET_HASH: hashSecret(otherSecret) } });
+    server = await startConsulate({
+      now,
+      files: { 'clients/other-web-app.yaml': otherWebApp, 'clients/graceful-app.yaml': gracefulApp },
+      env: { OTHER_WEB_APP_SECRET_HASH: hashSecret(otherSecret), GRACEFUL_APP_SECRET_HASH: hashSecret(gracefulSecret) },
+    });
     const linked = await server.deps.store.subjects.linkLogin({ origIss: login.orig_iss, origSub: login.orig_sub, upstreamId: 'okta', linkByEmail: false, newSub: 'person-ada', now: now() });
     person = linked.sub;
     await server.deps.store.subjects.saveClaims(person, { ...login, sub: person });
@@ -277,6 +294,35 @@ describe('authorization_code and refresh_token grants, ID tokens, userinfo', () 
     expect((await introspect(second.refresh_token as string, webApp)).active).toBe(true);
     await tokenPost({ grant_type: 'refresh_token', refresh_token: first.refresh_token as string });
     expect(await introspect(second.refresh_token as string, webApp)).toEqual({ active: false });
+  });
+
+  it('refresh: a client with a grace period that presents its just-rotated token again gets a successor; after the grace, the family dies', async () => {
+    const issued = await newCode({ clientId: 'graceful-app', identityScopes: ['openid'] });
+    const first = await tokenPost(codeForm(issued), graceful);
+    expect(first.status).toBe(200);
+    const refresh = (token: unknown) => tokenPost({ grant_type: 'refresh_token', refresh_token: token as string }, graceful);
+    const second = await refresh(first.body.refresh_token);
+    expect(second.status).toBe(200);
+    // The response was lost: the client retries with the token it still has.
+    const retried = await refresh(first.body.refresh_token);
+    expect(retried.status).toBe(200);
+    expect(retried.body.refresh_token).not.toBe(second.body.refresh_token);
+    expect((await introspect(retried.body.access_token as string)).active).toBe(true);
+    const receipts = await server.deps.store.audit.list({ limit: 10_000 });
+    expect(receipts.filter((r) => r.clientId === 'graceful-app' && r.details.refresh_reuse === 'within_grace')).toHaveLength(1);
+    // Another client presenting it is refused and changes nothing.
+    expect((await tokenPost({ grant_type: 'refresh_token', refresh_token: first.body.refresh_token as string }, otherApp)).status).toBe(400);
+    expect((await refresh(retried.body.refresh_token)).status).toBe(200);
+    // Past the grace period the same retry is a reuse: the family, and what it issued, die.
+    offset += 31;
+    try {
+      const late = await refresh(first.body.refresh_token);
+      expect([late.status, late.body.error]).toEqual([400, 'invalid_grant']);
+      expect(await introspect(retried.body.access_token as string)).toEqual({ active: false });
+      expect((await refresh(second.body.refresh_token)).status).toBe(400);
+    } finally {
+      offset -= 31;
+    }
   });
 
   it('refresh: scope narrows for one response only; widening is invalid_scope and spends nothing', async () => {
