@@ -5,6 +5,7 @@
 // whole chained batch in one multi-row INSERT. The lock, not a row lock, orders appenders on every
 // node: `SELECT … ORDER BY seq DESC LIMIT 1 FOR UPDATE` would let a waiter under READ COMMITTED
 // re-check only the old head row and fork the chain. A batch fails or commits as a whole.
+import { auditFromRow } from '../rows.ts';
 import { asc, desc, gt, sql } from 'drizzle-orm';
 import { canonicalJson, chainHash, genesisHash } from '../../audit/chain.ts';
 import { createGroupCommit } from '../group-commit.ts';
@@ -47,20 +48,7 @@ export function createPgAuditStore(db: PgDb): AuditStore {
         .where(gt(auditRecords.seq, options.afterSeq ?? 0))
         .orderBy(asc(auditRecords.seq))
         .limit(options.limit ?? 1000);
-      return rows.map(
-        (row): AuditRecord => ({
-          seq: row.seq,
-          id: row.id,
-          atMs: row.atMs,
-          event: row.event,
-          clientId: row.clientId ?? undefined,
-          subject: row.subject ?? undefined,
-          tokenJti: row.tokenJti ?? undefined,
-          details: JSON.parse(row.details),
-          prevHash: row.prevHash,
-          hash: row.hash,
-        }),
-      );
+      return rows.map(auditFromRow);
     },
   };
 }

@@ -8,9 +8,10 @@
 //   delegation and its parent while it writes the link and checks them; a revoker takes the
 //   exclusive lock of the delegation before it marks it, and of every Passport of the tree before
 //   its last walk, so a link is either seen by the walk or sees the revocation (see revokeDescendantsIn).
+import { delegationFromRow } from '../rows.ts';
 import { and, desc, eq, gt, inArray, isNull, lt, sql, type SQL } from 'drizzle-orm';
 import { isSpent } from '../../delegation/budget.ts';
-import type { Consumption, DelegationRecord, DelegationStore, LineageStore, Usage } from '../ports.ts';
+import type { Consumption, DelegationStore, LineageStore, Usage } from '../ports.ts';
 import type { PgDb } from './db.ts';
 import { delegations, passportLinks, usedIds } from './schema.ts';
 import { exclusiveLock, inTransaction, lockClass, num, sharedLock, type PgTx } from './transaction.ts';
@@ -76,13 +77,13 @@ export function createPgLineageStore(db: PgDb): LineageStore {
 export function createPgDelegationStore(db: PgDb): DelegationStore {
   const find = async (did: string) => {
     const [row] = await db.select().from(delegations).where(eq(delegations.did, did));
-    return row ? toRecord(row) : undefined;
+    return row ? delegationFromRow(row) : undefined;
   };
 
   const consume = async (tx: PgTx, did: string, usage: Usage, now: number): Promise<Consumption> => {
     // The row lock: a concurrent report (any node) waits here and then reads what this one wrote.
     const [row] = await tx.select().from(delegations).where(eq(delegations.did, did)).for('update');
-    const record = row ? toRecord(row) : undefined;
+    const record = row ? delegationFromRow(row) : undefined;
     if (!record || record.expiresAt <= now) return { status: 'unknown' };
     if (record.revokedAt !== undefined) return { status: 'revoked' };
     // A usage id already counted under this delegation adds nothing (a retried report).
@@ -149,33 +150,12 @@ export function createPgDelegationStore(db: PgDb): DelegationStore {
         .where(and(...where))
         .orderBy(desc(delegations.createdAt), desc(delegations.did))
         .limit(Math.min(filter.limit ?? 100, 1000));
-      return rows.map(toRecord);
+      return rows.map(delegationFromRow);
     },
     consume: (did, usage, now) => inTransaction(db, (tx) => consume(tx, did, usage, now)),
     async purgeExpired(now) {
       const [links, expired] = await Promise.all([db.delete(passportLinks).where(lt(passportLinks.expiresAt, now)), db.delete(delegations).where(lt(delegations.expiresAt, now))]);
       return (links.rowCount ?? 0) + (expired.rowCount ?? 0);
     },
-  };
-}
-
-function toRecord(row: typeof delegations.$inferSelect): DelegationRecord {
-  const budget =
-    row.budgetUses !== null || row.budgetAmount !== null
-      ? { uses: row.budgetUses ?? undefined, amountMicros: row.budgetAmount ?? undefined, currency: row.budgetCurrency ?? undefined }
-      : undefined;
-  return {
-    did: row.did,
-    sub: row.sub,
-    clientId: row.clientId,
-    resource: row.resource ?? undefined,
-    origin: row.origin,
-    rootJti: row.rootJti ?? undefined,
-    createdAt: row.createdAt,
-    expiresAt: row.expiresAt,
-    revokedAt: row.revokedAt ?? undefined,
-    revokedBy: row.revokedBy ?? undefined,
-    budget,
-    used: { uses: row.usedUses, amountMicros: row.usedAmount },
   };
 }

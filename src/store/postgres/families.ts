@@ -3,8 +3,9 @@
 // adding a Passport to it lock the family row (FOR UPDATE / FOR SHARE) in one transaction each, so
 // a Passport added while another node revokes the family is either seen by the revocation or sees
 // the family revoked and is revoked at once. Must not decide any of this with a JS read before a write.
+import { refreshFromRow } from '../rows.ts';
 import { and, asc, eq, isNull, lt, sql } from 'drizzle-orm';
-import type { FamilyStore, IssuedGrant, Redemption, RefreshRecord } from '../ports.ts';
+import type { FamilyStore, Redemption, RefreshRecord } from '../ports.ts';
 import type { PgDb } from './db.ts';
 import { revokeDescendantsIn } from './delegations.ts';
 import { familyPassports, refreshTokens, revokedTokens, tokenFamilies } from './schema.ts';
@@ -77,7 +78,7 @@ export function createPgFamilyStore(db: PgDb): FamilyStore {
     },
     async findRefresh(tokenHash, now) {
       const [row] = await db.select().from(refreshTokens).where(eq(refreshTokens.tokenHash, tokenHash));
-      return row && row.expiresAt > now ? toRecord(row) : undefined;
+      return row && row.expiresAt > now ? refreshFromRow(row) : undefined;
     },
     async purgeExpired(now) {
       const counts = await Promise.all([
@@ -92,18 +93,6 @@ export function createPgFamilyStore(db: PgDb): FamilyStore {
 
 function rotation(row: RefreshRow | undefined, now: number): Redemption<RefreshRecord> {
   if (!row || num(row.expires_at) <= now) return { status: 'unknown' };
-  const record = toRecord({ tokenHash: row.token_hash, familyId: row.family_id, clientId: row.client_id, grant: row.grant, createdAt: num(row.created_at), expiresAt: num(row.expires_at) });
+  const record = refreshFromRow({ tokenHash: row.token_hash, familyId: row.family_id, clientId: row.client_id, grant: row.grant, createdAt: num(row.created_at), expiresAt: num(row.expires_at) });
   return { status: num(row.won) === 1 ? 'first' : 'reused', record };
-}
-
-function toRecord(row: { tokenHash: string; familyId: string; clientId: string; grant: string; createdAt: number; expiresAt: number; usedAt?: number | null }): RefreshRecord {
-  return {
-    tokenHash: row.tokenHash,
-    familyId: row.familyId,
-    clientId: row.clientId,
-    grant: JSON.parse(row.grant) as IssuedGrant,
-    createdAt: row.createdAt,
-    expiresAt: row.expiresAt,
-    ...(row.usedAt !== null && row.usedAt !== undefined ? { usedAt: row.usedAt } : {}),
-  };
 }

@@ -3,6 +3,7 @@
 // turn share one transaction. The chain head is read inside that transaction, so another process
 // appending to the same file (the CLI) never forks the chain. The hot statements are plain prepared
 // better-sqlite3 statements: drizzle's query building costs more than the insert itself.
+import { auditFromRow } from '../rows.ts';
 import { asc, gt } from 'drizzle-orm';
 import { canonicalJson, chainHash, genesisHash } from '../../audit/chain.ts';
 import type { AuditInput, AuditRecord, AuditStore } from '../ports.ts';
@@ -37,20 +38,7 @@ export function createSqliteAuditStore(db: SqliteDb, write: SqliteWrite): AuditS
         .orderBy(asc(auditRecords.seq))
         .limit(options.limit ?? 1000)
         .all();
-      return rows.map(
-        (row): AuditRecord => ({
-          seq: row.seq,
-          id: row.id,
-          atMs: row.atMs,
-          event: row.event,
-          clientId: row.clientId ?? undefined,
-          subject: row.subject ?? undefined,
-          tokenJti: row.tokenJti ?? undefined,
-          details: JSON.parse(row.details),
-          prevHash: row.prevHash,
-          hash: row.hash,
-        }),
-      );
+      return rows.map(auditFromRow);
     },
   };
 }

@@ -2,11 +2,12 @@
 // from it (recursive walk over passport_links), a revoked delegation every Passport carrying its
 // did. Budget consumption is one IMMEDIATE transaction, so two concurrent uses cannot overspend;
 // a usage id is recorded (used_ids, scope usage:<did>) in that same transaction, so it counts once.
+import { delegationFromRow } from '../rows.ts';
 import { and, desc, eq, gt, inArray, isNull, lt, sql, type SQL } from 'drizzle-orm';
 import { isSpent } from '../../delegation/budget.ts';
-import type { Consumption, DelegationRecord, DelegationStore, LineageStore, PassportLink, Usage } from '../ports.ts';
+import type { Consumption, DelegationStore, LineageStore, PassportLink, Usage } from '../ports.ts';
 import type { SqliteDb } from './db.ts';
-import { delegations, passportLinks, revokedTokens, usedIds } from './schema.ts';
+import { delegations, passportLinks, usedIds } from './schema.ts';
 import type { SqliteWrite } from './writer.ts';
 
 /** Revokes every descendant of `jtis` (not `jtis` themselves); runs inside the caller's transaction. */
@@ -52,7 +53,7 @@ export function createSqliteDelegationStore(db: SqliteDb, write: SqliteWrite): D
   const byDid = db.select().from(delegations).where(eq(delegations.did, sql.placeholder('did'))).prepare();
   const find = (did: string) => {
     const row = byDid.get({ did });
-    return row ? toRecord(row) : undefined;
+    return row ? delegationFromRow(row) : undefined;
   };
   const insert = db
     .insert(delegations)
@@ -137,7 +138,7 @@ export function createSqliteDelegationStore(db: SqliteDb, write: SqliteWrite): D
         .orderBy(desc(delegations.createdAt), desc(delegations.did))
         .limit(Math.min(filter.limit ?? 100, 1000))
         .all()
-        .map(toRecord);
+        .map(delegationFromRow);
     },
     consume: (did, usage, now) => write(() => consume(did, usage, now)),
     async purgeExpired(now) {
@@ -145,25 +146,3 @@ export function createSqliteDelegationStore(db: SqliteDb, write: SqliteWrite): D
     },
   };
 }
-
-function toRecord(row: typeof delegations.$inferSelect): DelegationRecord {
-  const budget =
-    row.budgetUses !== null || row.budgetAmount !== null
-      ? { uses: row.budgetUses ?? undefined, amountMicros: row.budgetAmount ?? undefined, currency: row.budgetCurrency ?? undefined }
-      : undefined;
-  return {
-    did: row.did,
-    sub: row.sub,
-    clientId: row.clientId,
-    resource: row.resource ?? undefined,
-    origin: row.origin,
-    rootJti: row.rootJti ?? undefined,
-    createdAt: row.createdAt,
-    expiresAt: row.expiresAt,
-    revokedAt: row.revokedAt ?? undefined,
-    revokedBy: row.revokedBy ?? undefined,
-    budget,
-    used: { uses: row.usedUses, amountMicros: row.usedAmount },
-  };
-}
-

@@ -2,14 +2,13 @@
 // family; revoking the family revokes its refresh tokens, every Passport it produced and every
 // Passport exchanged from those. The statements of every code redemption and refresh are prepared
 // once (drizzle would build them each time).
+import { refreshFromRow, type RefreshRow } from '../rows.ts';
 import { and, eq, isNull, lt } from 'drizzle-orm';
-import type { FamilyStore, IssuedGrant, RefreshRecord } from '../ports.ts';
+import type { FamilyStore } from '../ports.ts';
 import { revokeDescendantsIn } from './delegations.ts';
 import type { SqliteDb } from './db.ts';
 import { familyPassports, refreshTokens, revokedTokens, tokenFamilies } from './schema.ts';
 import type { SqliteWrite } from './writer.ts';
-
-type RefreshRow = { tokenHash: string; familyId: string; clientId: string; grant: string; createdAt: number; expiresAt: number; usedAt: number | null };
 
 export function createSqliteFamilyStore(db: SqliteDb, write: SqliteWrite): FamilyStore {
   const sqlite = db.$client;
@@ -43,7 +42,7 @@ export function createSqliteFamilyStore(db: SqliteDb, write: SqliteWrite): Famil
   const rotate = (tokenHash: string, now: number) => {
     const row = refreshByHash.get(tokenHash);
     if (!row || row.expiresAt <= now) return { status: 'unknown' as const };
-    const record = toRecord(row);
+    const record = refreshFromRow(row);
     const won = markRefreshUsed.run(now, tokenHash).changes;
     return { status: won === 1 ? ('first' as const) : ('reused' as const), record };
   };
@@ -78,7 +77,7 @@ export function createSqliteFamilyStore(db: SqliteDb, write: SqliteWrite): Famil
     rotateRefresh: (tokenHash, now) => write(() => rotate(tokenHash, now)),
     async findRefresh(tokenHash, now) {
       const row = refreshByHash.get(tokenHash);
-      return row && row.expiresAt > now ? toRecord(row) : undefined;
+      return row && row.expiresAt > now ? refreshFromRow(row) : undefined;
     },
     async purgeExpired(now) {
       return (
@@ -87,17 +86,5 @@ export function createSqliteFamilyStore(db: SqliteDb, write: SqliteWrite): Famil
         db.delete(tokenFamilies).where(lt(tokenFamilies.expiresAt, now)).run().changes
       );
     },
-  };
-}
-
-function toRecord(row: RefreshRow): RefreshRecord {
-  return {
-    tokenHash: row.tokenHash,
-    familyId: row.familyId,
-    clientId: row.clientId,
-    grant: JSON.parse(row.grant) as IssuedGrant,
-    createdAt: row.createdAt,
-    expiresAt: row.expiresAt,
-    ...(row.usedAt !== null ? { usedAt: row.usedAt } : {}),
   };
 }
