@@ -99,6 +99,8 @@ export type Upstream = {
   interceptTokenResponses(rewrite: TokenResponseRewrite | undefined): void;
   /** From now on the token endpoint answers `status` with an HTML body, as a failing IdP does (undefined: normal again). */
   failTokenRequests(status: number | undefined): void;
+  /** From now on the JWKS is rewritten (e.g. a rotated key published beside the old); undefined: as it is. */
+  interceptJwks(rewrite: TokenResponseRewrite | undefined): void;
   /**
    * Logs `username` in through the upstream's pages, answering consent, and returns the URL it
    * finally redirects to on the client's redirect_uri (code, state, iss — or error).
@@ -110,7 +112,7 @@ export type Upstream = {
 };
 
 /** One provider at a path prefix. */
-type Mount = { mount: string; discoveryPath: string; interactionPath: string; tokenPath: string; provider: StandInProvider; tenantId?: string };
+type Mount = { mount: string; discoveryPath: string; interactionPath: string; tokenPath: string; jwksPath: string; provider: StandInProvider; tenantId?: string };
 
 export async function startUpstream(options: UpstreamOptions): Promise<Upstream> {
   const { kind } = options;
@@ -142,12 +144,13 @@ export async function startUpstream(options: UpstreamOptions): Promise<Upstream>
     const { issuer, mount, discoveryPath, routes } = shape(kind, url, tid);
     const interactionPath = `${mount}/interaction/`;
     const provider = await createStandInProvider({ kind, issuer, routes, interactionPath, clients, accounts, claimAccounts: allAccounts, signingKey, apis: options.apis ?? [] });
-    mounts.push({ mount, discoveryPath, interactionPath, tokenPath: routes.token ?? '/token', provider, ...(kind === 'entra' ? { tenantId: tid } : {}) });
+    mounts.push({ mount, discoveryPath, interactionPath, tokenPath: routes.token ?? '/token', jwksPath: routes.jwks ?? '/jwks', provider, ...(kind === 'entra' ? { tenantId: tid } : {}) });
   }
   const single = shape(kind, url, tenantId);
 
   let tokenRewrite: TokenResponseRewrite | undefined;
   let tokenFailure: number | undefined;
+  let jwksRewrite: TokenResponseRewrite | undefined;
   let authority: TenantAuthority | undefined;
   /** Hands a request to a provider; oidc-provider derives its mount (for every URL it prints) from originalUrl minus url. */
   const forward = (target: Mount, req: IncomingMessage & { originalUrl?: string }, res: ServerResponse, inner: string) => {
@@ -157,6 +160,7 @@ export async function startUpstream(options: UpstreamOptions): Promise<Upstream>
       return;
     }
     if (tokenRewrite && req.method === 'POST' && path === target.tokenPath) rewriteJsonBody(res, tokenRewrite);
+    if (jwksRewrite && req.method === 'GET' && path === target.jwksPath) rewriteJsonBody(res, jwksRewrite);
     if (authority && target.tenantId) {
       authority.watch(res, target.tenantId);
       // A tenant's own discovery document must not promise the `iss` the multi-tenant mode drops.
@@ -227,6 +231,9 @@ export async function startUpstream(options: UpstreamOptions): Promise<Upstream>
     },
     failTokenRequests(status) {
       tokenFailure = status;
+    },
+    interceptJwks(rewrite) {
+      jwksRewrite = rewrite;
     },
     login: (authorizationUrl, username, loginOptions) => driveLogin(authorizationUrl, username, redirectUris(), loginOptions),
     newBrowser: () => new UpstreamBrowser(),

@@ -2,6 +2,9 @@
 // with PKCE S256, state, nonce, ID token validation (signature from the upstream JWKS, iss, aud,
 // exp, nonce, auth_time with max_age), the RFC 9207 iss check, optional userinfo; bounded timeouts.
 // Entra multi-tenant authorities (entra-tenants.ts) take the two-pass exchange of tenant-exchange.ts.
+import { compactVerify } from 'jose';
+import { upstreamKeys } from './upstream-keys.ts';
+import { upstreamTokenAlgorithms } from './upstream-token-verifier.ts';
 import * as client from 'openid-client';
 import type { UpstreamConfig } from '../config/schema.ts';
 import { UpstreamError, type LoginChecks, type LoginRequest, type UpstreamConnector, type UpstreamIdentity } from './connector.ts';
@@ -17,17 +20,25 @@ export function createOidcConnector(upstream: UpstreamConfig, defaultTimeoutMs: 
   const insecure = issuer.protocol === 'http:' && loopback.has(issuer.hostname);
   const auth = upstream.client_auth_method === 'client_secret_post' ? client.ClientSecretPost(upstream.client_secret) : client.ClientSecretBasic(upstream.client_secret);
   const multiTenant = isMultiTenantAuthority(upstream.kind, upstream.issuer);
-  /** The multi-tenant exchange makes Configurations per login; they share the upstream's keys. */
-  let jwks: client.ExportedJWKSCache | undefined;
-  /** openid-client checks ID token signatures from the token endpoint only when asked (it trusts TLS otherwise). */
+  // openid-client checks the ID token's claims (iss, aud, exp, nonce, auth_time); its signature is
+  // checked here against upstream-keys.ts, which fetches a rotated key at once (openid-client's own
+  // key cache would refuse an unknown kid for up to a minute after a rotation).
   const configure = (config: client.Configuration): client.Configuration => {
     config.timeout = timeoutSeconds;
-    client.enableNonRepudiationChecks(config);
     if (insecure) client.allowInsecureRequests(config);
-    if (jwks) client.setJwksCache(config, jwks);
     return config;
   };
   let configuration: Promise<client.Configuration> | undefined;
+
+  /** The ID token is signed by a key the upstream publishes, with an asymmetric algorithm (RFC 8725 §3.1). */
+  const verifyIdTokenSignature = async (idToken: string) => {
+    try {
+      await compactVerify(idToken, await upstreamKeys(upstream, upstream.timeout_ms ?? defaultTimeoutMs), { algorithms: upstreamTokenAlgorithms });
+    } catch (error) {
+      if (error instanceof UpstreamError) throw error;
+      throw new UpstreamError('invalid_response', `upstream ID token signature: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    }
+  };
 
   const discover = () => {
     // At a multi-tenant authority the discovered issuer is a template, never the authority:
@@ -91,7 +102,6 @@ export function createOidcConnector(upstream: UpstreamConfig, defaultTimeoutMs: 
             allowedTenants: upstream.allowed_tenants,
             configure,
           }));
-          jwks = client.getJwksCache(config) ?? jwks;
         } else {
           tokens = await client.authorizationCodeGrant(config, callbackUrl, grantChecks());
         }
@@ -99,7 +109,8 @@ export function createOidcConnector(upstream: UpstreamConfig, defaultTimeoutMs: 
         throw wrap(error, 'code exchange');
       }
       const idClaims = tokens.claims();
-      if (!idClaims) throw new UpstreamError('invalid_response', 'no ID token');
+      if (!idClaims || !tokens.id_token) throw new UpstreamError('invalid_response', 'no ID token');
+      await verifyIdTokenSignature(tokens.id_token);
       let claims: Record<string, unknown> = { ...idClaims };
       if (upstream.userinfo) {
         try {

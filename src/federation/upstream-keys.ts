@@ -1,9 +1,11 @@
-// An upstream's signing keys, for verifying its tokens at token exchange: its discovery document
-// (once; again after a failure) gives jwks_uri, and jose's remote key set caches the keys and
-// fetches them again when a token names a kid it does not know (at most every 30 s). One entry
-// per upstream config object, so a reload that changes an upstream starts afresh.
+// An upstream's signing keys, for verifying its ID tokens at sign-in and its tokens at token
+// exchange: its discovery document (once; again after a failure) gives jwks_uri, and jose's remote
+// key set caches the keys and fetches them again when a token names a kid it does not know. Right
+// after a fetch jose waits 30 s before the next; a kid still unknown then forces one more fetch, at
+// most once a second per upstream, so a key rotation at the upstream never locks people out. One
+// entry per upstream config object, so a reload that changes an upstream starts afresh.
 // Must not follow redirects or accept a jwks_uri that is not https (http only on loopback).
-import { createRemoteJWKSet, customFetch, type JWTVerifyGetKey } from 'jose';
+import { createRemoteJWKSet, customFetch, errors, type JWTVerifyGetKey } from 'jose';
 import type { UpstreamConfig } from '../config/schema.ts';
 import { UpstreamError } from './connector.ts';
 import { authorityDiscoveryUrl, isMultiTenantAuthority, issuerTemplate } from './entra-tenants.ts';
@@ -42,7 +44,7 @@ async function discoverKeys(upstream: UpstreamConfig, timeoutMs: number): Promis
     throw new UpstreamError('invalid_response', `discovery of ${upstream.id} has no usable jwks_uri`);
   }
   // 3. A remote key set whose fetches are bounded like every other upstream request.
-  return createRemoteJWKSet(jwksUri, {
+  const remote = createRemoteJWKSet(jwksUri, {
     timeoutDuration: timeoutMs,
     cooldownDuration: 30_000,
     cacheMaxAge: 600_000,
@@ -51,4 +53,16 @@ async function discoverKeys(upstream: UpstreamConfig, timeoutMs: number): Promis
       return new Response(response.status === 200 ? Buffer.from(response.body) : null, { status: response.status, headers: { 'content-type': response.contentType } });
     },
   });
+  // 4. A kid unknown even so (jose cooling down after a fetch): one forced fetch, at most once a second.
+  let forcedAt = 0;
+  return async (header, token) => {
+    try {
+      return await remote(header, token);
+    } catch (error) {
+      if (!(error instanceof errors.JWKSNoMatchingKey) || Date.now() - forcedAt < 1000) throw error;
+      forcedAt = Date.now();
+      await remote.reload();
+      return remote(header, token);
+    }
+  };
 }

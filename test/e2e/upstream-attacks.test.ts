@@ -2,7 +2,7 @@
 // (re-signed with the stand-in's own key, or with a foreign one), as a compromised or confused
 // upstream, or a network attacker without TLS, would answer. Each login must end on the generic
 // error page with no session, no person and no linked account.
-import { decodeJwt, decodeProtectedHeader, generateKeyPair, importJWK, SignJWT, type CryptoKey, type JWTPayload } from 'jose';
+import { decodeJwt, decodeProtectedHeader, exportJWK, generateKeyPair, importJWK, SignJWT, type CryptoKey, type JWTPayload } from 'jose';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { cookieJar, freePort } from './support/browser.ts';
 import { startConsulate, type TestConsulate } from './support/consulate.ts';
@@ -92,6 +92,41 @@ describe('forged upstream ID tokens are refused', () => {
     const foreign = generateKeyPair('RS256').then((pair) => pair.privateKey);
     forge((claims) => claims, foreign);
     await expectRefused(/signature/i);
+  });
+
+  it('a key rotation at the upstream: the next sign-in, signed by a key published a moment ago, goes through at once', async () => {
+    // A first sign-in: Consulate has fetched and cached the upstream's keys.
+    forge((claims) => claims);
+    expect((await logIn('alice')).response.status).toBe(303);
+    // The upstream publishes a new key and signs with it from now on.
+    const rotated = await generateKeyPair('RS256', { extractable: true });
+    const kid = `rotated-${Date.now()}`;
+    const jwk = { ...(await exportJWK(rotated.publicKey)), kid, alg: 'RS256', use: 'sig' };
+    okta.interceptJwks((body) => ({ keys: [...(body.keys as unknown[]), jwk] }));
+    try {
+      rewritten = 0;
+      okta.interceptTokenResponses(async (body) => {
+        rewritten += 1;
+        const claims = decodeJwt(body.id_token as string);
+        return { ...body, id_token: await new SignJWT(claims).setProtectedHeader({ alg: 'RS256', kid }).sign(rotated.privateKey) };
+      });
+      const { jar, response } = await logIn('alice');
+      expect(rewritten).toBe(1);
+      expect(response.status).toBe(303);
+      expect((await jar.fetch(`${base}/session`)).status).toBe(200);
+    } finally {
+      okta.interceptJwks(undefined);
+    }
+  });
+
+  it('an ID token signed under a kid the upstream never published is refused', async () => {
+    const stranger = await generateKeyPair('RS256');
+    okta.interceptTokenResponses(async (body) => {
+      rewritten += 1;
+      return { ...body, id_token: await new SignJWT(decodeJwt(body.id_token as string)).setProtectedHeader({ alg: 'RS256', kid: 'never-published' }).sign(stranger.privateKey) };
+    });
+    rewritten = 0;
+    await expectRefused(/no applicable|JWKSNoMatchingKey|matching key/i);
   });
 
   it('an ID token with another login\'s nonce', async () => {
