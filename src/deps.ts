@@ -16,6 +16,8 @@ import type { Logger } from './log.ts';
 import { compileDetailsSchema } from './oauth/authorization-details.ts';
 import { createKeyring, defaultSigningAlgs, type Keyring, type SigningAlg } from './passports/keys.ts';
 import type { Store } from './store/ports.ts';
+import { createLimiters, createRateLimits, type Limiters, type RateLimits } from './limits/limits.ts';
+import { trustedProxies, type TrustedProxies } from './limits/source.ts';
 
 export type Clock = () => number;
 
@@ -41,6 +43,11 @@ export type Deps = {
   readonly secretDecoy: string;
   /** The audit chain: every receipt is written through it. */
   readonly receipts: Receipts;
+  /** The rate limit counters (in memory, per node); a reload keeps the running ones. */
+  readonly limiters: Limiters;
+  readonly rateLimits: RateLimits;
+  /** http.trust_proxy: whose X-Forwarded-For names the source address. */
+  readonly trustedProxies: TrustedProxies;
   /** Epoch seconds. Tests pass a fixed clock. */
   readonly now: Clock;
 };
@@ -54,7 +61,7 @@ export const keyringOptions = (config: Config) => ({
 });
 
 /** `keyring`: a reload keeps the running one (its cache and timeline stay valid across configs). */
-export async function createDeps(options: { config: Config; issuer: string; store: Store; log: Logger; now?: Clock; keyring?: Keyring }): Promise<Deps> {
+export async function createDeps(options: { config: Config; issuer: string; store: Store; log: Logger; now?: Clock; keyring?: Keyring; limiters?: Limiters }): Promise<Deps> {
   const { config, store } = options;
   const now = options.now ?? systemClock;
   const keyring = options.keyring ?? createKeyring(store.keys, keyringOptions(config));
@@ -72,6 +79,18 @@ export async function createDeps(options: { config: Config; issuer: string; stor
     detailsTypes.set(resource.resource, validators);
   }
 
+  // A test's fixed clock dates receipts too; otherwise they keep millisecond precision.
+  const receipts = createReceipts(store.audit, options.now ? () => now() * 1000 : Date.now);
+  const limiters = options.limiters ?? (await createLimiters(config.main.rate_limits, store.createRateLimiter));
+  const rateLimits = createRateLimits(limiters, (reached) => {
+    const { limit, keyKind, key, retryAfterSeconds } = reached;
+    options.log.warn({ limit, key_kind: keyKind, ...(keyKind === 'client' ? { client_id: key } : { address: key }), retry_after_seconds: retryAfterSeconds }, 'rate limit reached');
+    // Not awaited: the 429 does not wait for the audit write, and a failed write only logs.
+    receipts
+      .record({ event: 'rate_limit.reached', ...(keyKind === 'client' ? { clientId: key } : {}), details: { limit, key_kind: keyKind, retry_after_seconds: retryAfterSeconds } })
+      .catch((err: unknown) => options.log.error({ err, limit }, 'rate limit receipt not written'));
+  });
+
   return {
     config,
     issuer: options.issuer,
@@ -86,8 +105,10 @@ export async function createDeps(options: { config: Config; issuer: string; stor
     dpopNonces: await createDpopNonces(store, config.main.dpop.nonce_window_seconds, now()),
     log: options.log,
     secretDecoy: secretDecoy([...config.clients.values()].map((c) => c.secret_hash)),
-    // A test's fixed clock dates receipts too; otherwise they keep millisecond precision.
-    receipts: createReceipts(store.audit, options.now ? () => now() * 1000 : Date.now),
+    receipts,
+    limiters,
+    rateLimits,
+    trustedProxies: trustedProxies(config.main.http.trust_proxy),
     now,
   };
 }

@@ -82,7 +82,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     log,
     current: () => deps.config,
     async apply(next, trigger) {
-      const nextDeps = await createDeps({ config: next, issuer, store, log, keyring: deps.keyring, ...(options.now ? { now: options.now } : {}) });
+      const nextDeps = await createDeps({ config: next, issuer, store, log, keyring: deps.keyring, limiters: deps.limiters, ...(options.now ? { now: options.now } : {}) });
       const nextListener = getRequestListener(createApp(nextDeps, { isShuttingDown: () => shuttingDown, configStatus: () => reloader.status() }).fetch);
       await nextDeps.receipts.record({ event: 'config.reloaded', details: { trigger, clients: next.clients.size, resources: next.resources.size, upstreams: next.upstreams.size } });
       deps = nextDeps;

@@ -27,7 +27,8 @@ export type ReceiptEvent =
   | 'budget.refused'
   | 'approval.requested'
   | 'approval.claimed'
-  | 'approval.decided';
+  | 'approval.decided'
+  | 'rate_limit.reached';
 
 export type Receipt = {
   event: ReceiptEvent;

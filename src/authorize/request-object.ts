@@ -14,6 +14,7 @@ import { repeatableParams, type Params } from '../oauth/params.ts';
 
 /** A request object may be valid for at most this long (exp - now, and exp - iat). */
 export const requestObjectMaxLifetimeSeconds = 3600;
+const fapi2WindowSeconds = 3600;
 
 /** What reading a request object needs; `Deps` fits. */
 export type RequestObjectDeps = {
@@ -77,6 +78,12 @@ export async function readRequestObject(deps: RequestObjectDeps, client: ClientC
   if (exp - now > limit || (payload.iat !== undefined && exp - payload.iat > limit)) throw invalid('request object exp is too far in the future');
   if (payload.iat !== undefined && payload.iat > now + skew) throw invalid('request object iat is in the future');
   if (payload.client_id !== undefined && payload.client_id !== client.client_id) throw invalid('request object client_id does not match the client');
+  // FAPI 2.0 Message Signing (authorization request): nbf no older than 60 minutes, exp at most 60 minutes after it.
+  if (client.request_object_profile === 'fapi2') {
+    if (typeof payload.nbf !== 'number') throw invalid('request object nbf is required');
+    if (now - payload.nbf > fapi2WindowSeconds + skew) throw invalid('request object nbf is too old');
+    if (exp - payload.nbf > fapi2WindowSeconds) throw invalid('request object exp is more than 60 minutes after nbf');
+  }
   return toParams(payload, client.client_id);
 }
 

@@ -13,7 +13,16 @@ export const jwtBearerAssertionType = 'urn:ietf:params:oauth:client-assertion-ty
 
 export type AuthenticatedClient = { client: ClientConfig; method: ClientConfig['token_endpoint_auth_method'] };
 
-export type ClientAuthRequest = { authorization: string | undefined; params: Params };
+/** `source`: the request's source address (limits/source.ts), for the per-address failure limit. */
+export type ClientAuthRequest = { authorization: string | undefined; params: Params; source?: string | undefined };
+
+/** The failed-authentication limits (limits/limits.ts): checked before any credential, fed by each failure. */
+export type ClientAuthLimits = {
+  checkClientAuth(clientId: string | undefined, source: string | undefined): Promise<void>;
+  clientAuthFailed(clientId: string | undefined, source: string | undefined): Promise<void>;
+};
+
+export type ClientAuthContext = AssertionContext & { limits?: ClientAuthLimits };
 
 export function clientAuthFailed(reason: string, basic: boolean, realm: string): OAuthError {
   return new OAuthError('invalid_client', 'client authentication failed', {
@@ -37,7 +46,28 @@ function parseBasic(header: string): { id: string; secret: string } | undefined 
   }
 }
 
-export async function authenticateClient(request: ClientAuthRequest, lookup: ClientLookup, context: AssertionContext): Promise<AuthenticatedClient> {
+/** The client_id a request names (Basic user or the client_id parameter), before anything is verified. */
+function claimedClientId(request: ClientAuthRequest): string | undefined {
+  const header = request.authorization;
+  if (header !== undefined && /^basic /i.test(header.trim())) return parseBasic(header)?.id;
+  return request.params.get('client_id');
+}
+
+export async function authenticateClient(request: ClientAuthRequest, lookup: ClientLookup, context: ClientAuthContext): Promise<AuthenticatedClient> {
+  const { limits } = context;
+  if (!limits) return authenticate(request, lookup, context);
+  // A blocked client_id or address is refused before its credential costs anything.
+  const claimed = claimedClientId(request);
+  await limits.checkClientAuth(claimed, request.source);
+  try {
+    return await authenticate(request, lookup, context);
+  } catch (error) {
+    if (error instanceof OAuthError && error.code === 'invalid_client') await limits.clientAuthFailed(claimed, request.source);
+    throw error;
+  }
+}
+
+async function authenticate(request: ClientAuthRequest, lookup: ClientLookup, context: AssertionContext): Promise<AuthenticatedClient> {
   const { params } = request;
   const realm = context.issuer;
   const header = request.authorization;

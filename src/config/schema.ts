@@ -1,9 +1,28 @@
 // Zod schemas of every config file: defaults and one doc line per key (the doc lines become the
 // JSON Schema descriptions editors show). Shapes only; cross-references are checked in cross-check.ts.
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 import { absoluteUri, httpsOrLoopbackUrl, scopeToken, seconds } from './values.ts';
 import { clientIdMetadataDocumentsSchema, dynamicRegistrationSchema } from './open-clients-schema.ts';
+
+function isAddressOrCidr(value: string): boolean {
+  const [address, bits, extra] = value.split('/');
+  const family = isIP(address ?? '');
+  if (family === 0 || extra !== undefined) return false;
+  if (bits === undefined) return true;
+  return /^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
+}
+
+function rateLimit(what: string, max: number, windowSeconds: number) {
+  return z
+    .strictObject({
+      max: z.number().int().min(0).max(100_000_000).default(max).describe('How many are allowed per window; 0 turns this limit off.'),
+      window_seconds: z.number().int().min(1).max(86400).default(windowSeconds).describe('The window, in seconds: counting starts with the first one and ends with the window.'),
+    })
+    .prefault({})
+    .describe(what);
+}
 
 export const mainConfigSchema = z
   .strictObject({
@@ -94,9 +113,22 @@ export const mainConfigSchema = z
         headers_timeout_ms: z.number().int().min(1000).max(60000).default(5000).describe('The request headers must arrive within this (at most request_timeout_ms). Read at start.'),
         keep_alive_timeout_ms: z.number().int().min(0).max(60000).default(5000).describe('An idle keep-alive connection is closed after this. Read at start.'),
         max_connections_per_address: z.number().int().min(1).max(100000).default(256).describe('Open connections one source address may hold (the socket\'s address, never X-Forwarded-For); more are closed at once. Read at start.'),
+        trust_proxy: z
+          .array(z.string().refine(isAddressOrCidr, 'an IP address or a CIDR block (10.0.0.0/8, fd00::/8)'))
+          .default([])
+          .describe('Reverse proxies (IP addresses or CIDR blocks) whose X-Forwarded-For is believed for rate limits: when the socket\'s peer is one of them, the source address is the right-most X-Forwarded-For entry that is not. Empty: X-Forwarded-For is ignored.'),
       })
       .prefault({})
       .describe('HTTP limits.'),
+    rate_limits: z
+      .strictObject({
+        client_auth_failures: rateLimit('Failed client authentications (token, introspection, revocation, PAR, CIBA, device authorization) per client_id. Once reached, that client_id is answered 429 before any credential is checked, until the window ends; other clients are unaffected.', 20, 300),
+        address_auth_failures: rateLimit('Failed client authentications per source address, whatever client_id they name. Once reached, client authentication from that address is answered 429 before any credential is checked, until the window ends. Higher than client_auth_failures: many clients may share one address (NAT, a proxy not listed in http.trust_proxy).', 50, 300),
+        token_requests: rateLimit('Token requests per authenticated client.', 600, 60),
+        registrations: rateLimit('Dynamic client registrations (POST /register) per source address, every attempt counted.', 10, 3600),
+      })
+      .prefault({})
+      .describe('Rate limits: in memory on SQLite (one node), shared by all nodes on PostgreSQL. Over a limit: 429 temporarily_unavailable with Retry-After. Read at start.'),
     ciba: z
       .strictObject({
         default_expiry_seconds: seconds('How long a backchannel authentication request waits for the person when the client asks no requested_expiry.', 300, 3600),
@@ -123,6 +155,14 @@ export const mainConfigSchema = z
           })
           .optional()
           .describe('Approval notifications (signed JSON) for a mobile app, a chat bot or a mail relay.'),
+        max_pending_per_client_and_person: z
+          .number()
+          .int()
+          .min(1)
+          .max(1000)
+          .default(5)
+          .describe('Requests one client may have waiting for one person\'s approval (CIBA, paused exchanges); one more is refused with 429 slow_down, so a flood cannot bury a real request or tire the person.'),
+        max_pending_per_person: z.number().int().min(1).max(10000).default(20).describe('Requests waiting for one person\'s approval from all clients together; one more is refused likewise.'),
       })
       .prefault({})
       .describe('The approval inbox and its notifications.'),
@@ -245,6 +285,10 @@ export const clientSchema = z
     redirect_uris: z.array(redirectUri).default([]).describe('Where /authorize may send the browser back, matched exactly (for http://127.0.0.1 and http://[::1] any port, RFC 8252 §7.3).'),
     post_logout_redirect_uris: z.array(redirectUri).default([]).describe('Where RP-initiated logout may send the browser afterwards, matched exactly.'),
     require_par: z.boolean().default(false).describe('Accept authorization requests from this client only through PAR (RFC 9126).'),
+    request_object_profile: z
+      .enum(['standard', 'fapi2'])
+      .default('standard')
+      .describe('Rules for this client\'s request objects. fapi2 (FAPI 2.0 Message Signing): nbf is required and at most 60 minutes old, and exp at most 60 minutes after nbf.'),
     backchannel_token_delivery_mode: z.enum(['poll', 'ping']).default('poll').describe('CIBA: poll, or ping (Consulate notifies backchannel_client_notification_endpoint, then the client fetches the tokens).'),
     backchannel_client_notification_endpoint: httpsOrLoopbackUrl.optional().describe('CIBA ping mode: where Consulate POSTs {auth_req_id} with the client_notification_token as Bearer.'),
     dpop_bound_access_tokens: z.boolean().default(false).describe('Every Passport and refresh token of this client is DPoP-bound (RFC 9449 §5.2): token requests without a DPoP proof are refused.'),

@@ -3,6 +3,7 @@
 // and what an approver sees. The client polls with the auth_req_id / device code; only its hash
 // is stored. A request that keeps a step-up (its `stepUp`) is approved only by someone whose own
 // authentication meets it (a denial needs none).
+import { OAuthError } from '../oauth/errors.ts';
 import { uuidv7 } from '../audit/ids.ts';
 import type { Deps } from '../deps.ts';
 import { hashId, randomId } from '../federation/browser-login.ts';
@@ -44,7 +45,12 @@ export async function openApproval(deps: Deps, open: OpenRequest): Promise<Opene
     createdAt: now,
     expiresAt: now + open.expiresIn,
   };
-  await deps.store.approvals.create({ ...record, pollHash: hashId(pollToken), userCodeHash: open.userCodeHash });
+  const { max_pending_per_client_and_person: perClientAndPerson, max_pending_per_person: perPerson } = deps.config.main.approvals;
+  const created = await deps.store.approvals.create({ ...record, pollHash: hashId(pollToken), userCodeHash: open.userCodeHash }, { perClientAndPerson, perPerson });
+  // Too many requests already wait for this person: a flood must not bury a real one (nor tire them).
+  if (!created) {
+    throw new OAuthError('slow_down', 'too many requests are waiting for this person\'s approval; try again later', { status: 429, headers: { 'Retry-After': '60' }, reason: 'pending_approvals_limit' });
+  }
   await deps.receipts.record({ event: 'approval.requested',
     clientId: open.clientId,
     subject: open.sub,

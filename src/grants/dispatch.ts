@@ -34,6 +34,7 @@ export function assertionContext(deps: Deps, now: number) {
     maxLifetimeSeconds: client_assertions.max_lifetime_seconds,
     clockSkewSeconds: client_assertions.clock_skew_seconds,
     secretDecoy: deps.secretDecoy,
+    limits: deps.rateLimits,
   };
 }
 
@@ -50,6 +51,8 @@ export async function dispatchTokenRequest(deps: Deps, request: TokenRequest): P
 
   // 2. The client.
   const client = await authenticateClient(request, clientLookup(deps), assertionContext(deps, now));
+  // Token requests per client (rate_limits.token_requests): 429 over the limit, before any work.
+  await deps.rateLimits.tokenRequest(client.client.client_id);
 
   const receipt = deps.receipts.newId();
   try {

@@ -10,6 +10,7 @@ import { assertionContext } from '../grants/dispatch.ts';
 import { methodNotAllowed } from './errors.ts';
 import { readForm } from './form.ts';
 import { noStoreJson } from './respond.ts';
+import { sourceAddress } from './source.ts';
 
 export const cibaPath = '/bc-authorize';
 
@@ -19,7 +20,7 @@ export function cibaRoutes(deps: Deps): Hono {
 
   app.post(cibaPath, async (c) => {
     const params = await readForm(c, maxBytes);
-    const { client } = await authenticateClient({ authorization: c.req.header('authorization'), params }, clientLookup(deps), assertionContext(deps, deps.now()));
+    const { client } = await authenticateClient({ authorization: c.req.header('authorization'), params, source: sourceAddress(c, deps) }, clientLookup(deps), assertionContext(deps, deps.now()));
     return noStoreJson(c, await requestBackchannelAuthentication(deps, client, params));
   });
 

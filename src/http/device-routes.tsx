@@ -29,6 +29,7 @@ import { upstreamFailurePage } from './login-routes.tsx';
 import { errorPage } from './pages.tsx';
 import { stepUpOf } from '../obligations/step-up.ts';
 import { noStoreJson } from './respond.ts';
+import { sourceAddress } from './source.ts';
 
 export const devicePaths = { authorization: '/device_authorization', verify: verificationPath, decide: `${verificationPath}/decide` } as const;
 
@@ -45,7 +46,7 @@ export function deviceRoutes(deps: Deps): Hono {
   // 1. Errors are RFC 6749 §5.2 JSON (app.onError), as at the token endpoint.
   app.post(devicePaths.authorization, async (c) => {
     const params = await readForm(c, maxBytes);
-    const { client } = await authenticateClient({ authorization: c.req.header('authorization'), params }, clientLookup(deps), assertionContext(deps, deps.now()));
+    const { client } = await authenticateClient({ authorization: c.req.header('authorization'), params, source: sourceAddress(c, deps) }, clientLookup(deps), assertionContext(deps, deps.now()));
     return noStoreJson(c, await startDeviceAuthorization(deps, client, params));
   });
   app.all(devicePaths.authorization, methodNotAllowed('POST'));

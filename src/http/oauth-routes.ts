@@ -11,14 +11,15 @@ import { introspectToken, revokeToken } from '../passports/introspection.ts';
 import { methodNotAllowed } from './errors.ts';
 import { readForm } from './form.ts';
 import { noStoreJson } from './respond.ts';
+import { sourceAddress } from './source.ts';
 
 export const paths = { token: '/token', introspection: '/introspect', revocation: '/revoke' } as const;
 
 export function oauthRoutes(deps: Deps): Hono {
   const app = new Hono();
   const maxBytes = deps.config.main.http.max_body_bytes;
-  const authenticate = (authorization: string | undefined, params: Params) =>
-    authenticateClient({ authorization, params }, clientLookup(deps), assertionContext(deps, deps.now()));
+  const authenticate = (authorization: string | undefined, params: Params, source: string | undefined) =>
+    authenticateClient({ authorization, params, source }, clientLookup(deps), assertionContext(deps, deps.now()));
   const tokenParam = (params: Params) => {
     const token = params.get('token');
     if (token === undefined) throw new OAuthError('invalid_request', 'token is required');
@@ -29,7 +30,7 @@ export function oauthRoutes(deps: Deps): Hono {
     const params = await readForm(c, maxBytes);
     const nonce = nonceHeader(deps, 'token');
     try {
-      const response = await dispatchTokenRequest(deps, { authorization: c.req.header('authorization'), params, dpop: dpopHeaderValues(c.req.header('dpop')) });
+      const response = await dispatchTokenRequest(deps, { authorization: c.req.header('authorization'), params, source: sourceAddress(c, deps), dpop: dpopHeaderValues(c.req.header('dpop')) });
       for (const [name, value] of Object.entries(nonce)) c.header(name, value);
       return noStoreJson(c, response);
     } catch (error) {
@@ -44,7 +45,7 @@ export function oauthRoutes(deps: Deps): Hono {
     const params = await readForm(c, maxBytes);
     const nonce = nonceHeader(deps, 'introspection');
     try {
-      const caller = await authenticate(c.req.header('authorization'), params);
+      const caller = await authenticate(c.req.header('authorization'), params, sourceAddress(c, deps));
       // A resource server may prove its own key here too (RFC 9449): checked like anywhere else.
       await checkRequestProof(deps, { proofs: dpopHeaderValues(c.req.header('dpop')), method: 'POST', path: paths.introspection, endpoint: 'introspection' });
       const answer = await introspectToken(deps, caller, tokenParam(params));
@@ -59,7 +60,7 @@ export function oauthRoutes(deps: Deps): Hono {
   // RFC 7009 §2.1.
   app.post(paths.revocation, async (c) => {
     const params = await readForm(c, maxBytes);
-    const caller = await authenticate(c.req.header('authorization'), params);
+    const caller = await authenticate(c.req.header('authorization'), params, sourceAddress(c, deps));
     await revokeToken(deps, caller, tokenParam(params));
     c.header('Cache-Control', 'no-store');
     return c.body(null, 200);

@@ -11,6 +11,7 @@ import { readForm } from './form.ts';
 import { noStoreJson } from './respond.ts';
 import { isOAuthError } from '../oauth/errors.ts';
 import { checkRequestProof, dpopHeaderValues, nonceHeader } from '../dpop/request.ts';
+import { sourceAddress } from './source.ts';
 
 export const parPath = '/par';
 
@@ -22,7 +23,7 @@ export function parRoutes(deps: Deps): Hono {
     const params = await readForm(c, maxBytes);
     const nonce = nonceHeader(deps, 'par');
     try {
-      const { client } = await authenticateClient({ authorization: c.req.header('authorization'), params }, clientLookup(deps), assertionContext(deps, deps.now()));
+      const { client } = await authenticateClient({ authorization: c.req.header('authorization'), params, source: sourceAddress(c, deps) }, clientLookup(deps), assertionContext(deps, deps.now()));
       const dpop = await checkRequestProof(deps, { proofs: dpopHeaderValues(c.req.header('dpop')), method: 'POST', path: parPath, endpoint: 'par' });
       const pushed = await pushAuthorizationRequest(deps, client, params, dpop);
       for (const [name, value] of Object.entries(nonce)) c.header(name, value);

@@ -10,6 +10,7 @@ import { OAuthError } from '../oauth/errors.ts';
 import { methodNotAllowed } from './errors.ts';
 import { readJson } from './form.ts';
 import { noStoreJson } from './respond.ts';
+import { sourceAddress } from './source.ts';
 
 export const registrationPath = '/register';
 
@@ -18,6 +19,8 @@ export function registrationRoutes(deps: Deps): Hono {
   const settings = deps.config.main.dynamic_registration;
   if (!settings.enabled) return app;
   app.post(registrationPath, async (c) => {
+    // Every attempt counts (rate_limits.registrations), before the token and the body are read.
+    await deps.rateLimits.registration(sourceAddress(c, deps));
     if (settings.initial_access_token_hash !== undefined) {
       const token = /^Bearer ([\x21-\x7E]+)$/i.exec(c.req.header('authorization') ?? '')?.[1];
       if (token === undefined || !(await verifySecret(token, settings.initial_access_token_hash))) {

@@ -1,6 +1,7 @@
 // The store ports services depend on. Async so that a PostgreSQL backend fits the same shape;
 // each backend implements them with its own transactions. Times are epoch seconds unless named *Ms.
 import type { JWK } from 'jose';
+import type { RateLimiterAbstract } from 'rate-limiter-flexible';
 
 export type KeyRecord = {
   kid: string;
@@ -258,8 +259,15 @@ export type Poll = { status: 'unknown' } | { status: 'ok' | 'slow_down'; record:
 
 export type Decided = { status: 'unknown' | 'closed' | 'duplicate' } | { status: 'recorded'; record: ApprovalRecord };
 
+/** The most requests one person may have waiting (pending, unexpired): from one client, and in all. */
+export type PendingLimits = { perClientAndPerson: number; perPerson: number };
+
 export type ApprovalStore = {
-  create(record: NewApproval): Promise<void>;
+  /**
+   * Opens a request; with `limits` and a person, only while that person has fewer pending requests
+   * than the limits allow (from this client, and in all), decided atomically. False: nothing opened.
+   */
+  create(record: NewApproval, limits?: PendingLimits): Promise<boolean>;
   find(id: string): Promise<ApprovalRecord | undefined>;
   findByUserCode(userCodeHash: string, now: number): Promise<ApprovalRecord | undefined>;
   /**
@@ -306,6 +314,8 @@ export type DynamicClientStore = {
   register(record: DynamicClientRecord, max: number): Promise<boolean>;
 };
 
+export type RateLimiterOptions = { keyPrefix: string; points: number; duration: number };
+
 export type Store = {
   readonly keys: KeyStore;
   readonly replay: ReplayStore;
@@ -321,6 +331,11 @@ export type Store = {
   readonly secrets: SecretStore;
   readonly approvals: ApprovalStore;
   readonly dynamicClients: DynamicClientStore;
+  /**
+   * Rate limit counters shared by every node of this database (PostgreSQL). Absent: the store serves
+   * one node (SQLite) and the limits count in memory.
+   */
+  readonly createRateLimiter?: (options: RateLimiterOptions) => Promise<RateLimiterAbstract>;
   ping(): Promise<void>;
   close(): Promise<void>;
 };

@@ -98,7 +98,8 @@ describe('approvals inbox', () => {
 
   beforeAll(async () => {
     receiver = await startReceiver();
-    const main = ['listen:', '  host: 127.0.0.1', '  port: 0', 'passports:', '  ttl_seconds: 300', 'keys:', '  reload_seconds: 0.05', 'log:', '  level: info', 'approvals:', '  webhook:', `    url: ${receiver.url}`, `    secret: ${hookSecret}`, '    timeout_ms: 500'];
+    // These tests open many requests for the same people; the caps have their own test (approval-limits).
+    const main = ['listen:', '  host: 127.0.0.1', '  port: 0', 'passports:', '  ttl_seconds: 300', 'keys:', '  reload_seconds: 0.05', 'log:', '  level: info', 'approvals:', '  max_pending_per_client_and_person: 50', '  webhook:', `    url: ${receiver.url}`, `    secret: ${hookSecret}`, '    timeout_ms: 500'];
     ({ server, stop } = await startWithOkta({ files: { 'consulate.yaml': main.join('\n'), 'resources/bank.yaml': bankYaml, 'clients/helper.yaml': helperYaml } }));
     const finance = (id: string) => addPerson(server, id, { email: `${id}@example.test`, email_verified: true, name: `${id[0]!.toUpperCase()}${id.slice(1)} Example`, groups: ['finance'] });
     carol = await addPerson(server, 'carol', { email: 'carol@example.test', email_verified: true, name: 'Carol Example', groups: ['finance'], manager: 'mgr@example.test' });

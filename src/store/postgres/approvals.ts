@@ -9,6 +9,9 @@ import type { PgDb } from './db.ts';
 import { approvalDecisions, approvalRequests } from './schema.ts';
 import { inTransaction, type PgTx } from './transaction.ts';
 
+/** Advisory lock class of a person's pending requests (see transaction.ts for the others). */
+const pendingLockClass = 7_400_201;
+
 /** CIBA §11 and RFC 8628 §3.5: each slow_down adds 5 seconds to the interval. */
 const slowDownStep = 5;
 
@@ -52,24 +55,36 @@ export function createPgApprovalStore(db: PgDb): ApprovalStore {
   const byId = async (id: string) => loadOne(db, (await db.select().from(approvalRequests).where(eq(approvalRequests.id, id)))[0]);
 
   return {
-    async create(record) {
-      await db.insert(approvalRequests).values({
-        id: record.id,
-        pollHash: record.pollHash,
-        userCodeHash: record.userCodeHash ?? null,
-        kind: record.kind,
-        clientId: record.clientId,
-        sub: record.sub ?? null,
-        request: JSON.stringify(record.request),
-        approvers: JSON.stringify(record.approvers),
-        status: 'pending',
-        intervalSeconds: record.intervalSeconds,
-        lastPolledAt: null,
-        createdAt: record.createdAt,
-        expiresAt: record.expiresAt,
-        decidedAt: null,
-      });
-    },
+    create: (record, limits) =>
+      inTransaction(db, async (tx) => {
+        // The person's requests are counted and the new one written under one lock per person, so
+        // requests arriving at several nodes at once cannot pass a limit together.
+        if (limits && record.sub !== undefined) {
+          await tx.execute(sql`SELECT pg_advisory_xact_lock(${pendingLockClass}::int, hashtext(${record.sub}))`);
+          const counted = await tx.execute<{ total: string | number; mine: string | number }>(
+            sql`SELECT count(*) AS total, count(*) FILTER (WHERE client_id = ${record.clientId}) AS mine FROM approval_requests WHERE sub = ${record.sub} AND status = 'pending' AND expires_at > ${record.createdAt}`,
+          );
+          const row = counted.rows[0];
+          if (row && (Number(row.mine) >= limits.perClientAndPerson || Number(row.total) >= limits.perPerson)) return false;
+        }
+        await tx.insert(approvalRequests).values({
+          id: record.id,
+          pollHash: record.pollHash,
+          userCodeHash: record.userCodeHash ?? null,
+          kind: record.kind,
+          clientId: record.clientId,
+          sub: record.sub ?? null,
+          request: JSON.stringify(record.request),
+          approvers: JSON.stringify(record.approvers),
+          status: 'pending',
+          intervalSeconds: record.intervalSeconds,
+          lastPolledAt: null,
+          createdAt: record.createdAt,
+          expiresAt: record.expiresAt,
+          decidedAt: null,
+        });
+        return true;
+      }),
     find: byId,
     async findByUserCode(userCodeHash, now) {
       const [row] = await db.select().from(approvalRequests).where(eq(approvalRequests.userCodeHash, userCodeHash));

@@ -19,6 +19,7 @@ import { createPgApprovalStore } from './approvals.ts';
 import { createPgAuthorizationStore } from './authorizations.ts';
 import { createPgDelegationStore, createPgLineageStore } from './delegations.ts';
 import { createPgFamilyStore } from './families.ts';
+import { createPgRateLimiter } from './rate-limits.ts';
 
 export type PostgresOptions = { poolSize?: number; statementTimeoutMs?: number; connectTimeoutMs?: number };
 
@@ -83,6 +84,7 @@ export async function openPostgresStore(url: string, options: PostgresOptions = 
     delegations: createPgDelegationStore(db),
     lineage: createPgLineageStore(db),
     approvals: createPgApprovalStore(db),
+    createRateLimiter: createPgRateLimiter(pool),
     async ping() {
       await pool.query('select 1');
     },

@@ -2,7 +2,7 @@
 // is one IMMEDIATE transaction: a poll and its slow_down, a decision and the settlement it causes,
 // the single issuance of an approved request.
 import { and, asc, eq, gt, isNull, lt } from 'drizzle-orm';
-import type { ApprovalDecision, ApprovalRecord, ApprovalStore, ApproverRule, Decided, Poll } from '../ports.ts';
+import type { ApprovalDecision, ApprovalRecord, ApprovalStore, ApproverRule, Decided, PendingLimits, Poll } from '../ports.ts';
 import type { SqliteDb } from './db.ts';
 import { approvalDecisions, approvalRequests } from './schema.ts';
 
@@ -68,8 +68,18 @@ export function createSqliteApprovalStore(db: SqliteDb): ApprovalStore {
     return { status: 'recorded', record: { ...updated, status: outcome === 'pending' ? 'pending' : outcome, ...(outcome === 'pending' ? {} : { decidedAt: now }) } };
   });
 
+  const pendingOf = db.$client.prepare<[string, string, number], { total: number; mine: number }>(
+    "SELECT count(*) AS total, coalesce(sum(client_id = ?), 0) AS mine FROM approval_requests WHERE sub = ? AND status = 'pending' AND expires_at > ?",
+  );
+  const withinLimits = (clientId: string, sub: string, now: number, limits: PendingLimits) => {
+    const { total, mine } = pendingOf.get(clientId, sub, now) ?? { total: 0, mine: 0 };
+    return mine < limits.perClientAndPerson && total < limits.perPerson;
+  };
+
   return {
-    async create(record) {
+    async create(record, limits) {
+      // Better-sqlite3 is synchronous: the count and the insert cannot interleave with another request.
+      if (limits && record.sub !== undefined && !withinLimits(record.clientId, record.sub, record.createdAt, limits)) return false;
       db.insert(approvalRequests)
         .values({
           id: record.id,
@@ -88,6 +98,7 @@ export function createSqliteApprovalStore(db: SqliteDb): ApprovalStore {
           decidedAt: null,
         })
         .run();
+      return true;
     },
     async find(id) {
       return byId(id);

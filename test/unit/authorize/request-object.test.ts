@@ -100,6 +100,21 @@ describe('readRequestObject', () => {
     await expect(readRequestObject(deps, client, await sign(claims({ nbf: now + 10, iat: now + 10 })))).resolves.toBeDefined();
   });
 
+  it('the fapi2 profile (FAPI 2.0 Message Signing) wants nbf, at most 60 minutes old, and exp at most 60 minutes after it', async () => {
+    const strict: ClientConfig = { ...client, request_object_profile: 'fapi2' };
+    const refused = async (payload: JWTPayload) => {
+      const error = await readRequestObject(deps, strict, await sign(payload)).then(() => undefined, (e: unknown) => e);
+      expect(error).toMatchObject({ code: 'invalid_request_object', status: 400 });
+      return (error as OAuthError).description;
+    };
+    expect(await refused(claims())).toMatch(/nbf is required/);
+    expect(await refused(claims({ nbf: now - 3600 - 60, exp: now + 60 }))).toMatch(/nbf is too old/);
+    expect(await refused(claims({ nbf: now - 10, exp: now - 10 + 3600 + 1 }))).toMatch(/more than 60 minutes after nbf/);
+    await expect(readRequestObject(deps, strict, await sign(claims({ nbf: now - 60 })))).resolves.toBeDefined();
+    // The standard profile still accepts a request object without nbf.
+    await expect(readRequestObject(deps, client, await sign(claims()))).resolves.toBeDefined();
+  });
+
   it('HS256 and alg none are refused, and so is a key the client did not register', async () => {
     const hs = await new SignJWT(claims()).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode('a-shared-secret-of-enough-length-0123456789'));
     expect((await refusal(hs)).description).toMatch(/asymmetric/);
