@@ -3,6 +3,7 @@ import { loadConfig } from '../config/load.ts';
 import { keyringOptions, systemClock } from '../deps.ts';
 import { createKeyring, signingAlgs, type SigningAlg } from '../passports/keys.ts';
 import { openConfiguredStore } from '../main.ts';
+import { table } from './context.ts';
 import { configOption, reportConfigError, wholeNumber } from './serve.ts';
 
 async function withKeyring<T>(flags: { config: string; dataDir?: string; databaseUrl?: string }, run: (keyring: ReturnType<typeof createKeyring>, activationDelay: number) => Promise<T>): Promise<T> {
@@ -50,9 +51,8 @@ export function registerKeysCommands(keys: Command): void {
 
   storeOptions(keys.command('list').description('list signing keys and their state (next, current, retired)')).action(async (flags) => {
     await withKeyring(flags, async (keyring) => {
-      for (const key of await keyring.status(systemClock())) {
-        process.stdout.write(`${key.alg}  ${key.kid}  ${key.state}  activates ${new Date(key.activatesAt * 1000).toISOString()}\n`);
-      }
+      const rows = (await keyring.status(systemClock())).map((key) => [key.alg, key.kid, key.state, new Date(key.activatesAt * 1000).toISOString()]);
+      process.stdout.write(`${table([['ALG', 'KID', 'STATE', 'SIGNS FROM'], ...rows])}\n`);
     });
   });
 }

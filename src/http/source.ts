@@ -6,12 +6,15 @@ import type { Deps } from '../deps.ts';
 import { resolveSource } from '../limits/source.ts';
 
 export function sourceAddress(c: Context, deps: Deps): string | undefined {
+  // Not served by node-server (app.request, app.fetch): no socket to read, and no exception to pay for.
+  const env = c.env as { incoming?: unknown; server?: unknown } | undefined;
   let peer: string | undefined;
-  try {
-    peer = getConnInfo(c).remote.address;
-  } catch {
-    // Not served by node-server (app.request in a unit test): no socket to read.
-    peer = undefined;
+  if (env?.incoming || env?.server) {
+    try {
+      peer = getConnInfo(c).remote.address;
+    } catch {
+      peer = undefined;
+    }
   }
   return resolveSource(peer, deps.trustedProxies.empty ? undefined : c.req.header('x-forwarded-for'), deps.trustedProxies);
 }

@@ -245,7 +245,7 @@ describe('consulate secret', () => {
 
 describe('consulate keys', () => {
   const rotated = /^(ES256|RS256)  (\S+)  published now, signs from (\S+)$/;
-  const listed = /^(ES256|RS256)  (\S+)  (next|current|retired \(published\)|expired)  activates (\S+)$/;
+  const listed = /^(ES256|RS256) +(\S+) +(next|current|retired \(published\)|expired) +(\S+)$/;
   const lines = (text: string) => text.trimEnd().split('\n');
 
   it('rotate publishes a next key per algorithm; list shows them as next and the first keys as current', async () => {
@@ -268,7 +268,9 @@ describe('consulate keys', () => {
 
     const list = await consulate(['keys', 'list', '--data-dir', dataDir]);
     expect(list.code, list.stderr).toBe(0);
-    const keys = lines(list.stdout).map((line) => {
+    const [header, ...rows] = lines(list.stdout);
+    expect(header?.split(/ +/)).toEqual(['ALG', 'KID', 'STATE', 'SIGNS', 'FROM']);
+    const keys = rows.map((line) => {
       const match = listed.exec(line);
       expect(match, line).not.toBeNull();
       const [, alg, kid, state] = match as unknown as [string, string, string, string];
