@@ -1,7 +1,7 @@
 // Row ↔ record mappings both backends share: the SQLite and PostgreSQL tables have the same
 // columns (same names, numbers read as JS numbers), so a row of either becomes the same port record
 // here. Pure: no driver, no SQL.
-import type { AuditRecord, DelegationRecord, IssuedGrant, RefreshRecord } from './ports.ts';
+import type { ApprovalDecision, ApprovalRecord, ApproverRule, AuditRecord, ConsentRecord, DelegationRecord, DynamicClientRecord, IssuedGrant, NewApproval, RefreshRecord } from './ports.ts';
 
 export type DelegationRow = {
   did: string;
@@ -70,5 +70,110 @@ export function refreshFromRow(row: RefreshRow): RefreshRecord {
     createdAt: row.createdAt,
     expiresAt: row.expiresAt,
     ...(row.usedAt !== null && row.usedAt !== undefined ? { usedAt: row.usedAt } : {}),
+  };
+}
+
+/** A new delegation as its row (the used counters start at the column defaults). */
+export function delegationToRow(record: Omit<DelegationRecord, 'revokedAt' | 'revokedBy' | 'used'>) {
+  return {
+    did: record.did,
+    sub: record.sub,
+    clientId: record.clientId,
+    resource: record.resource ?? null,
+    origin: record.origin,
+    rootJti: record.rootJti ?? null,
+    createdAt: record.createdAt,
+    expiresAt: record.expiresAt,
+    budgetUses: record.budget?.uses ?? null,
+    budgetAmount: record.budget?.amountMicros ?? null,
+    budgetCurrency: record.budget?.currency ?? null,
+  };
+}
+
+/** A request that starts waiting for people, as its row. */
+export function approvalToRow(record: NewApproval) {
+  return {
+    id: record.id,
+    pollHash: record.pollHash,
+    userCodeHash: record.userCodeHash ?? null,
+    kind: record.kind,
+    clientId: record.clientId,
+    sub: record.sub ?? null,
+    request: JSON.stringify(record.request),
+    approvers: JSON.stringify(record.approvers),
+    status: 'pending',
+    intervalSeconds: record.intervalSeconds,
+    lastPolledAt: null,
+    createdAt: record.createdAt,
+    expiresAt: record.expiresAt,
+    decidedAt: null,
+  };
+}
+
+export type ConsentRow = { sub: string; clientId: string; scopes: string; resources: string; detailsTypes: string; grantedAt: number };
+
+export const consentFromRow = (row: ConsentRow): ConsentRecord => ({
+  sub: row.sub,
+  clientId: row.clientId,
+  scopes: JSON.parse(row.scopes) as string[],
+  resources: JSON.parse(row.resources) as string[],
+  detailsTypes: JSON.parse(row.detailsTypes) as string[],
+  grantedAt: row.grantedAt,
+});
+
+export type DynamicClientRow = { clientId: string; source: string; client: string; refreshAt: number | null; createdAt: number; updatedAt: number };
+
+export const dynamicClientFromRow = (row: DynamicClientRow): DynamicClientRecord => ({
+  clientId: row.clientId,
+  source: row.source === 'document' ? 'document' : 'registration',
+  client: JSON.parse(row.client) as Record<string, unknown>,
+  refreshAt: row.refreshAt ?? undefined,
+  createdAt: row.createdAt,
+  updatedAt: row.updatedAt,
+});
+
+export const dynamicClientToRow = (record: DynamicClientRecord): DynamicClientRow => ({
+  clientId: record.clientId,
+  source: record.source,
+  client: JSON.stringify(record.client),
+  refreshAt: record.refreshAt ?? null,
+  createdAt: record.createdAt,
+  updatedAt: record.updatedAt,
+});
+
+export type ApprovalRow = {
+  id: string;
+  kind: string;
+  clientId: string;
+  sub: string | null;
+  request: string;
+  approvers: string;
+  status: string;
+  intervalSeconds: number;
+  lastPolledAt: number | null;
+  createdAt: number;
+  expiresAt: number;
+  decidedAt: number | null;
+};
+export type ApprovalDecisionRow = { approverSub: string; approverEmail: string | null; decision: string; decidedAt: number };
+
+/** A request and its decisions (any order: they come out in the order they were made). */
+export function approvalFromRow(row: ApprovalRow, decisions: readonly ApprovalDecisionRow[]): ApprovalRecord {
+  return {
+    id: row.id,
+    kind: row.kind as ApprovalRecord['kind'],
+    clientId: row.clientId,
+    sub: row.sub ?? undefined,
+    request: JSON.parse(row.request) as Record<string, unknown>,
+    approvers: JSON.parse(row.approvers) as ApproverRule,
+    status: row.status as ApprovalRecord['status'],
+    intervalSeconds: row.intervalSeconds,
+    lastPolledAt: row.lastPolledAt ?? undefined,
+    createdAt: row.createdAt,
+    expiresAt: row.expiresAt,
+    decidedAt: row.decidedAt ?? undefined,
+    decisions: [...decisions]
+      .sort((a, b) => a.decidedAt - b.decidedAt)
+      .map((d): ApprovalDecision => ({ approverSub: d.approverSub, approverEmail: d.approverEmail ?? undefined, decision: d.decision as ApprovalDecision['decision'], decidedAt: d.decidedAt })),
   };
 }

@@ -3,8 +3,9 @@
 // change is one transaction holding the request's row lock (SELECT … FOR UPDATE) or one conditional
 // UPDATE: a poll and its slow_down, a decision and the settlement it causes, a claim by user code,
 // the single issuance of an approved request. Must not decide a state change from an unlocked read.
+import { approvalFromRow, approvalToRow } from '../rows.ts';
 import { and, asc, eq, gt, inArray, isNull, sql } from 'drizzle-orm';
-import type { ApprovalDecision, ApprovalRecord, ApprovalStore, ApproverRule, Decided, Poll } from '../ports.ts';
+import type { ApprovalRecord, ApprovalStore, Decided, Poll } from '../ports.ts';
 import type { PgDb } from './db.ts';
 import { approvalDecisions, approvalRequests } from './schema.ts';
 import { inTransaction, type PgTx } from './transaction.ts';
@@ -16,7 +17,6 @@ const pendingLockClass = 7_400_201;
 const slowDownStep = 5;
 
 type RequestRow = typeof approvalRequests.$inferSelect;
-type DecisionRow = typeof approvalDecisions.$inferSelect;
 
 /** The records of these rows with their decisions (one query for all), in the rows' order. */
 async function load(db: PgDb | PgTx, rows: readonly RequestRow[]): Promise<ApprovalRecord[]> {
@@ -26,29 +26,11 @@ async function load(db: PgDb | PgTx, rows: readonly RequestRow[]): Promise<Appro
     .from(approvalDecisions)
     .where(inArray(approvalDecisions.requestId, rows.map((r) => r.id)))
     .orderBy(asc(approvalDecisions.decidedAt), asc(approvalDecisions.approverSub));
-  return rows.map((row) => toRecord(row, decisions.filter((d) => d.requestId === row.id)));
+  return rows.map((row) => approvalFromRow(row, decisions.filter((d) => d.requestId === row.id)));
 }
 
 async function loadOne(db: PgDb | PgTx, row: RequestRow | undefined): Promise<ApprovalRecord | undefined> {
   return row ? (await load(db, [row]))[0] : undefined;
-}
-
-function toRecord(row: RequestRow, decisions: readonly DecisionRow[]): ApprovalRecord {
-  return {
-    id: row.id,
-    kind: row.kind as ApprovalRecord['kind'],
-    clientId: row.clientId,
-    sub: row.sub ?? undefined,
-    request: JSON.parse(row.request) as Record<string, unknown>,
-    approvers: JSON.parse(row.approvers) as ApproverRule,
-    status: row.status as ApprovalRecord['status'],
-    intervalSeconds: row.intervalSeconds,
-    lastPolledAt: row.lastPolledAt ?? undefined,
-    createdAt: row.createdAt,
-    expiresAt: row.expiresAt,
-    decidedAt: row.decidedAt ?? undefined,
-    decisions: decisions.map((d): ApprovalDecision => ({ approverSub: d.approverSub, approverEmail: d.approverEmail ?? undefined, decision: d.decision as ApprovalDecision['decision'], decidedAt: d.decidedAt })),
-  };
 }
 
 export function createPgApprovalStore(db: PgDb): ApprovalStore {
@@ -67,22 +49,7 @@ export function createPgApprovalStore(db: PgDb): ApprovalStore {
           const row = counted.rows[0];
           if (row && (Number(row.mine) >= limits.perClientAndPerson || Number(row.total) >= limits.perPerson)) return false;
         }
-        await tx.insert(approvalRequests).values({
-          id: record.id,
-          pollHash: record.pollHash,
-          userCodeHash: record.userCodeHash ?? null,
-          kind: record.kind,
-          clientId: record.clientId,
-          sub: record.sub ?? null,
-          request: JSON.stringify(record.request),
-          approvers: JSON.stringify(record.approvers),
-          status: 'pending',
-          intervalSeconds: record.intervalSeconds,
-          lastPolledAt: null,
-          createdAt: record.createdAt,
-          expiresAt: record.expiresAt,
-          decidedAt: null,
-        });
+        await tx.insert(approvalRequests).values(approvalToRow(record));
         return true;
       }),
     find: byId,

@@ -1,24 +1,16 @@
 // Consent remembered per person and client, on PostgreSQL: saving is one upsert.
+import { consentFromRow } from '../rows.ts';
 import { and, eq } from 'drizzle-orm';
-import type { ConsentRecord, ConsentStore } from '../ports.ts';
+import type { ConsentStore } from '../ports.ts';
 import type { PgDb } from './db.ts';
 import { consentGrants } from './schema.ts';
-
-const toRecord = (row: typeof consentGrants.$inferSelect): ConsentRecord => ({
-  sub: row.sub,
-  clientId: row.clientId,
-  scopes: JSON.parse(row.scopes) as string[],
-  resources: JSON.parse(row.resources) as string[],
-  detailsTypes: JSON.parse(row.detailsTypes) as string[],
-  grantedAt: row.grantedAt,
-});
 
 export function createPgConsentStore(db: PgDb): ConsentStore {
   const key = (sub: string, clientId: string) => and(eq(consentGrants.sub, sub), eq(consentGrants.clientId, clientId));
   return {
     async find(sub, clientId) {
       const [row] = await db.select().from(consentGrants).where(key(sub, clientId));
-      return row ? toRecord(row) : undefined;
+      return row ? consentFromRow(row) : undefined;
     },
     async save(consent) {
       const values = {
@@ -32,7 +24,7 @@ export function createPgConsentStore(db: PgDb): ConsentStore {
       await db.insert(consentGrants).values(values).onConflictDoUpdate({ target: [consentGrants.sub, consentGrants.clientId], set: values });
     },
     async list(sub) {
-      return (await db.select().from(consentGrants).where(eq(consentGrants.sub, sub))).map(toRecord);
+      return (await db.select().from(consentGrants).where(eq(consentGrants.sub, sub))).map(consentFromRow);
     },
     async revoke(sub, clientId) {
       return ((await db.delete(consentGrants).where(key(sub, clientId))).rowCount ?? 0) > 0;

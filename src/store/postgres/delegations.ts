@@ -8,7 +8,7 @@
 //   delegation and its parent while it writes the link and checks them; a revoker takes the
 //   exclusive lock of the delegation before it marks it, and of every Passport of the tree before
 //   its last walk, so a link is either seen by the walk or sees the revocation (see revokeDescendantsIn).
-import { delegationFromRow } from '../rows.ts';
+import { delegationFromRow, delegationToRow } from '../rows.ts';
 import { and, desc, eq, gt, inArray, isNull, lt, sql, type SQL } from 'drizzle-orm';
 import { isSpent } from '../../delegation/budget.ts';
 import type { Consumption, DelegationStore, LineageStore, Usage } from '../ports.ts';
@@ -105,19 +105,7 @@ export function createPgDelegationStore(db: PgDb): DelegationStore {
 
   return {
     async create(record) {
-      await db.insert(delegations).values({
-        did: record.did,
-        sub: record.sub,
-        clientId: record.clientId,
-        resource: record.resource ?? null,
-        origin: record.origin,
-        rootJti: record.rootJti ?? null,
-        createdAt: record.createdAt,
-        expiresAt: record.expiresAt,
-        budgetUses: record.budget?.uses ?? null,
-        budgetAmount: record.budget?.amountMicros ?? null,
-        budgetCurrency: record.budget?.currency ?? null,
-      });
+      await db.insert(delegations).values(delegationToRow(record));
     },
     find,
     revoke: (did, by, now) =>

@@ -1,6 +1,7 @@
 // Approval requests (CIBA, device code, paused exchanges) and their decisions. Every state change
 // is one IMMEDIATE transaction: a poll and its slow_down, a decision and the settlement it causes,
 // the single issuance of an approved request.
+import { approvalFromRow, approvalToRow } from '../rows.ts';
 import { and, asc, eq, gt, isNull, lt } from 'drizzle-orm';
 import type { ApprovalDecision, ApprovalRecord, ApprovalStore, ApproverRule, Decided, PendingLimits, Poll } from '../ports.ts';
 import type { SqliteDb } from './db.ts';
@@ -13,23 +14,7 @@ export function createSqliteApprovalStore(db: SqliteDb): ApprovalStore {
   const load = (row: typeof approvalRequests.$inferSelect | undefined): ApprovalRecord | undefined => {
     if (!row) return undefined;
     const decisions = db.select().from(approvalDecisions).where(eq(approvalDecisions.requestId, row.id)).all();
-    return {
-      id: row.id,
-      kind: row.kind as ApprovalRecord['kind'],
-      clientId: row.clientId,
-      sub: row.sub ?? undefined,
-      request: JSON.parse(row.request) as Record<string, unknown>,
-      approvers: JSON.parse(row.approvers) as ApproverRule,
-      status: row.status as ApprovalRecord['status'],
-      intervalSeconds: row.intervalSeconds,
-      lastPolledAt: row.lastPolledAt ?? undefined,
-      createdAt: row.createdAt,
-      expiresAt: row.expiresAt,
-      decidedAt: row.decidedAt ?? undefined,
-      decisions: decisions
-        .sort((a, b) => a.decidedAt - b.decidedAt)
-        .map((d): ApprovalDecision => ({ approverSub: d.approverSub, approverEmail: d.approverEmail ?? undefined, decision: d.decision as ApprovalDecision['decision'], decidedAt: d.decidedAt })),
-    };
+    return approvalFromRow(row, decisions);
   };
   const byId = (id: string) => load(db.select().from(approvalRequests).where(eq(approvalRequests.id, id)).get());
 
@@ -81,22 +66,7 @@ export function createSqliteApprovalStore(db: SqliteDb): ApprovalStore {
       // Better-sqlite3 is synchronous: the count and the insert cannot interleave with another request.
       if (limits && record.sub !== undefined && !withinLimits(record.clientId, record.sub, record.createdAt, limits)) return false;
       db.insert(approvalRequests)
-        .values({
-          id: record.id,
-          pollHash: record.pollHash,
-          userCodeHash: record.userCodeHash ?? null,
-          kind: record.kind,
-          clientId: record.clientId,
-          sub: record.sub ?? null,
-          request: JSON.stringify(record.request),
-          approvers: JSON.stringify(record.approvers),
-          status: 'pending',
-          intervalSeconds: record.intervalSeconds,
-          lastPolledAt: null,
-          createdAt: record.createdAt,
-          expiresAt: record.expiresAt,
-          decidedAt: null,
-        })
+        .values(approvalToRow(record))
         .run();
       return true;
     },

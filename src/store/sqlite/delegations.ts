@@ -2,7 +2,7 @@
 // from it (recursive walk over passport_links), a revoked delegation every Passport carrying its
 // did. Budget consumption is one IMMEDIATE transaction, so two concurrent uses cannot overspend;
 // a usage id is recorded (used_ids, scope usage:<did>) in that same transaction, so it counts once.
-import { delegationFromRow } from '../rows.ts';
+import { delegationFromRow, delegationToRow } from '../rows.ts';
 import { and, desc, eq, gt, inArray, isNull, lt, sql, type SQL } from 'drizzle-orm';
 import { isSpent } from '../../delegation/budget.ts';
 import type { Consumption, DelegationStore, LineageStore, PassportLink, Usage } from '../ports.ts';
@@ -109,19 +109,7 @@ export function createSqliteDelegationStore(db: SqliteDb, write: SqliteWrite): D
 
   return {
     async create(record) {
-      await write(() => insert.run({
-        did: record.did,
-        sub: record.sub,
-        clientId: record.clientId,
-        resource: record.resource ?? null,
-        origin: record.origin,
-        rootJti: record.rootJti ?? null,
-        createdAt: record.createdAt,
-        expiresAt: record.expiresAt,
-        budgetUses: record.budget?.uses ?? null,
-        budgetAmount: record.budget?.amountMicros ?? null,
-        budgetCurrency: record.budget?.currency ?? null,
-      }));
+      await write(() => insert.run(delegationToRow(record)));
     },
     async find(did) {
       return find(did);
