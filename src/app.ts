@@ -1,6 +1,7 @@
 // createApp(deps): the Hono application. No I/O at import time; everything comes through deps.
 import { Hono } from 'hono';
 import { requestId } from 'hono/request-id';
+import { routePath } from 'hono/route';
 import type { Deps } from './deps.ts';
 import type { ConfigStatus } from './reload.ts';
 import { createRequestLog } from './log.ts';
@@ -9,6 +10,7 @@ import { authorizePaths, authorizeRoutes } from './http/authorize-routes.tsx';
 import { sameOriginForms } from './http/same-origin.ts';
 import { endSessionPath, logoutRoutes } from './http/logout-routes.tsx';
 import { healthRoutes } from './http/health-routes.ts';
+import { receiptsRoutes } from './http/receipts-routes.ts';
 import { loginRoutes } from './http/login-routes.tsx';
 import { metadataRoutes } from './http/metadata-routes.ts';
 import { oauthRoutes } from './http/oauth-routes.ts';
@@ -19,23 +21,38 @@ import { registrationRoutes } from './http/registration-routes.ts';
 import { approvalsPath, approvalsRoutes } from './http/approvals-routes.tsx';
 import { cibaRoutes } from './http/ciba-routes.ts';
 import { devicePaths, deviceRoutes } from './http/device-routes.tsx';
+import { createBrand, stylesheetRoutes } from './http/branding.ts';
+import { traceRequests } from './http/trace-requests.ts';
+import { tracingEnabled } from './tracing/spans.ts';
+import { operatorRoutes } from './http/operator-routes.ts';
+import { ssfRoutes } from './http/ssf-routes.ts';
+import type { Transmitter } from './ssf/transmitter.ts';
 
-export function createApp(deps: Deps, options: { isShuttingDown?: () => boolean; configStatus?: () => ConfigStatus } = {}): Hono {
+/** `operatorListener`: /metrics and /status are served on their own listener (metrics.listen), not here. */
+export function createApp(deps: Deps, options: { isShuttingDown?: () => boolean; configStatus?: () => ConfigStatus; operatorListener?: boolean; ssfTransmitter?: Transmitter } = {}): Hono {
   const app = new Hono();
+  // A server span per request, first so it covers the rest; not even registered while tracing is off.
+  if (tracingEnabled()) app.use(traceRequests());
   const requestLog = createRequestLog(deps.log);
   app.use(requestId());
+  // The operator's branding on every page, and its stylesheet (a reload builds a new app: a new brand).
+  const brand = createBrand(deps.config.main.branding);
   app.use(async (c, next) => {
     const started = performance.now();
     // Set before next(): a header set on a finished response makes Hono copy the whole response.
     c.header('X-Content-Type-Options', 'nosniff');
+    // Pages read it from the context; set here rather than in a middleware of its own (one layer
+    // less on every request, the token endpoint included).
+    c.set('brand', brand);
     await next();
-    requestLog.info(
-      { req_id: c.get('requestId'), method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round((performance.now() - started) * 10) / 10 },
-      'request',
-    );
+    const ms = performance.now() - started;
+    // The matched route pattern (`/callback/:upstream`, `*` when none matched), never the raw path.
+    deps.metrics.httpRequest(routePath(c), c.req.method, c.res.status, ms / 1000);
+    requestLog.info({ req_id: c.get('requestId'), method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(ms * 10) / 10 }, 'request');
   });
   app.onError(createErrorHandler(deps.log));
   app.notFound(notFound);
+  app.route('/', stylesheetRoutes(brand));
   const forms = sameOriginForms(deps.issuer);
   for (const path of ['/login', '/logout', authorizePaths.consent, `${authorizePaths.account}/*`, `${approvalsPath}/:id`, devicePaths.verify, devicePaths.decide, `${endSessionPath}/confirm`]) app.use(path, forms);
   app.route('/', metadataRoutes(deps));
@@ -50,6 +67,10 @@ export function createApp(deps: Deps, options: { isShuttingDown?: () => boolean;
   app.route('/', deviceRoutes(deps));
   app.route('/', logoutRoutes(deps));
   app.route('/', approvalsRoutes(deps));
+  app.route('/', receiptsRoutes(deps));
+  // ssf.enabled is read at start: the server passes the transmitter it started (or undefined); a bare app follows its config.
+  if ('ssfTransmitter' in options ? options.ssfTransmitter !== undefined : deps.config.main.ssf.enabled) app.route('/', ssfRoutes(deps, { transmitter: options.ssfTransmitter, isShuttingDown: options.isShuttingDown }));
   app.route('/', healthRoutes(deps, options.isShuttingDown ?? (() => false), options.configStatus));
+  if (!options.operatorListener) app.route('/', operatorRoutes(() => deps, options.configStatus));
   return app;
 }

@@ -15,9 +15,11 @@ import { createOidcConnector } from './federation/oidc-connector.ts';
 import type { Logger } from './log.ts';
 import { compileDetailsSchema } from './oauth/authorization-details.ts';
 import { createKeyring, defaultSigningAlgs, type Keyring, type SigningAlg } from './passports/keys.ts';
-import type { Store } from './store/ports.ts';
-import { createLimiters, createRateLimits, type Limiters, type RateLimits } from './limits/limits.ts';
+import type { AuditRecord, Store } from './store/ports.ts';
+import { createLimiters, createRateLimits, type KeyKind, type Limiters, type RateLimits } from './limits/limits.ts';
 import { trustedProxies, type TrustedProxies } from './limits/source.ts';
+import { instrumentConnector } from './metrics/instrument-connector.ts';
+import { createMetrics, type Metrics } from './metrics/metrics.ts';
 
 export type Clock = () => number;
 
@@ -43,11 +45,13 @@ export type Deps = {
   readonly secretDecoy: string;
   /** The audit chain: every receipt is written through it. */
   readonly receipts: Receipts;
-  /** The rate limit counters (in memory, per node); a reload keeps the running ones. */
+  /** The rate limit counters (in memory on SQLite, shared by all nodes on PostgreSQL); a reload keeps the running ones. */
   readonly limiters: Limiters;
   readonly rateLimits: RateLimits;
   /** http.trust_proxy: whose X-Forwarded-For names the source address. */
   readonly trustedProxies: TrustedProxies;
+  /** Prometheus metrics (metrics/): one registry per server; a reload keeps the running one. */
+  readonly metrics: Metrics;
   /** Epoch seconds. Tests pass a fixed clock. */
   readonly now: Clock;
 };
@@ -61,7 +65,8 @@ export const keyringOptions = (config: Config) => ({
 });
 
 /** `keyring`: a reload keeps the running one (its cache and timeline stay valid across configs). */
-export async function createDeps(options: { config: Config; issuer: string; store: Store; log: Logger; now?: Clock; keyring?: Keyring; limiters?: Limiters }): Promise<Deps> {
+/** `onReceipt`: told of every committed receipt (the SSF transmitter's feed wakes on it). */
+export async function createDeps(options: { config: Config; issuer: string; store: Store; log: Logger; now?: Clock; keyring?: Keyring; limiters?: Limiters; metrics?: Metrics; onReceipt?: (record: AuditRecord) => void }): Promise<Deps> {
   const { config, store } = options;
   const now = options.now ?? systemClock;
   const keyring = options.keyring ?? createKeyring(store.keys, keyringOptions(config));
@@ -80,11 +85,14 @@ export async function createDeps(options: { config: Config; issuer: string; stor
   }
 
   // A test's fixed clock dates receipts too; otherwise they keep millisecond precision.
-  const receipts = createReceipts(store.audit, options.now ? () => now() * 1000 : Date.now);
+  const receipts = createReceipts(store.audit, options.now ? () => now() * 1000 : Date.now, options.onReceipt);
   const limiters = options.limiters ?? (await createLimiters(config.main.rate_limits, store.createRateLimiter));
+  const metrics = options.metrics ?? createMetrics({ startedAt: now() });
+  // The one place a limit reached is reported, whichever limit it is: a log line and a receipt.
   const rateLimits = createRateLimits(limiters, (reached) => {
     const { limit, keyKind, key, retryAfterSeconds } = reached;
-    options.log.warn({ limit, key_kind: keyKind, ...(keyKind === 'client' ? { client_id: key } : { address: key }), retry_after_seconds: retryAfterSeconds }, 'rate limit reached');
+    metrics.rateLimitReached(limit, keyKind);
+    options.log.warn({ limit, key_kind: keyKind, [keyLogField[keyKind]]: key, retry_after_seconds: retryAfterSeconds }, 'rate limit reached');
     // Not awaited: the 429 does not wait for the audit write, and a failed write only logs.
     receipts
       .record({ event: 'rate_limit.reached', ...(keyKind === 'client' ? { clientId: key } : {}), details: { limit, key_kind: keyKind, retry_after_seconds: retryAfterSeconds } })
@@ -99,7 +107,7 @@ export async function createDeps(options: { config: Config; issuer: string; stor
     clientKeySets: createClientKeySets(config.main.http.upstream_timeout_ms),
     clientDocuments: createClientDocuments(config),
     detailsTypes,
-    connectors: new Map([...config.upstreams.values()].map((u) => [u.id, createOidcConnector(u, config.main.http.upstream_timeout_ms)])),
+    connectors: new Map([...config.upstreams.values()].map((u) => [u.id, instrumentConnector(createOidcConnector(u, config.main.http.upstream_timeout_ms), metrics)])),
     mappings: compileMappings(config),
     assertionIssuers: createAssertionIssuers(config, config.main.http.upstream_timeout_ms),
     dpopNonces: await createDpopNonces(store, config.main.dpop.nonce_window_seconds, now()),
@@ -109,9 +117,13 @@ export async function createDeps(options: { config: Config; issuer: string; stor
     limiters,
     rateLimits,
     trustedProxies: trustedProxies(config.main.http.trust_proxy),
+    metrics,
     now,
   };
 }
+
+/** The log field a rate limit's key goes in (never a secret: an id, an address, a hash). */
+const keyLogField: Record<KeyKind, string> = { client: 'client_id', address: 'address', browser: 'browser', session: 'sid' };
 
 /** ES256 and RS256 always; EdDSA once a resource asks for it. */
 function passportAlgsInUse(config: Config): SigningAlg[] {

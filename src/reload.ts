@@ -17,13 +17,22 @@ export type Reloader = {
   close(): void;
 };
 
+export type ReloadOutcome = 'applied' | 'refused' | 'failed';
+
 export type ConfigStatus = {
   /** Epoch seconds: when the config in force was loaded (start or last good reload). */
   loadedAt: number;
-  lastReload?: { at: number; trigger: string; outcome: 'applied' | 'refused' | 'failed'; problems?: number };
+  /**
+   * `errors`: why it was refused, one `file:line:col  path  message` each (at most `maxErrors`; the
+   * messages name keys and rules, never values), or for a failed one a fixed sentence (the cause is logged).
+   */
+  lastReload?: { at: number; trigger: string; outcome: ReloadOutcome; problems?: number; errors?: string[] };
 };
 
-const restartOnly = (config: Config) => JSON.stringify([config.main.issuer, config.main.listen, config.main.data_dir, config.main.database_url]);
+/** The status document carries at most this many problems of a refused reload; the log has all. */
+export const maxErrors = 20;
+
+const restartOnly = (config: Config) => JSON.stringify([config.main.issuer, config.main.listen, config.main.data_dir, config.main.database_url, config.main.metrics.listen]);
 
 export function createReloader(options: {
   configDir: string;
@@ -32,6 +41,8 @@ export function createReloader(options: {
   log: Logger;
   current: () => Config;
   apply: (config: Config, trigger: string) => Promise<void>;
+  /** Told every attempt's outcome (metrics). */
+  onAttempt?: ((outcome: ReloadOutcome) => void) | undefined;
 }): Reloader {
   const { log } = options;
   let running: Promise<boolean> = Promise.resolve(true);
@@ -39,9 +50,10 @@ export function createReloader(options: {
   let timer: NodeJS.Timeout | undefined;
   const seconds = () => Math.floor(Date.now() / 1000);
   const state: ConfigStatus = { loadedAt: seconds() };
-  const attempted = (trigger: string, outcome: 'applied' | 'refused' | 'failed', problems?: number) => {
-    state.lastReload = { at: seconds(), trigger, outcome, ...(problems === undefined ? {} : { problems }) };
+  const attempted = (trigger: string, outcome: ReloadOutcome, errors?: string[], problems?: number) => {
+    state.lastReload = { at: seconds(), trigger, outcome, ...(problems === undefined ? {} : { problems }), ...(errors ? { errors } : {}) };
     if (outcome === 'applied') state.loadedAt = state.lastReload.at;
+    options.onAttempt?.(outcome);
   };
 
   async function load(trigger: string): Promise<boolean> {
@@ -52,10 +64,10 @@ export function createReloader(options: {
       if (!(error instanceof ConfigError)) throw error;
       for (const problem of error.problems) log.error({ file: problem.file, line: problem.line, col: problem.col, trigger }, formatProblems([problem]));
       log.error({ trigger, problems: error.problems.length }, 'config reload refused: the running config stays in force');
-      attempted(trigger, 'refused', error.problems.length);
+      attempted(trigger, 'refused', error.problems.slice(0, maxErrors).map((problem) => formatProblems([problem]).slice(0, 500)), error.problems.length);
       return false;
     }
-    if (restartOnly(config) !== restartOnly(options.current())) log.warn({ trigger }, 'issuer, listen, data_dir and database_url changes take effect only after a restart');
+    if (restartOnly(config) !== restartOnly(options.current())) log.warn({ trigger }, 'issuer, listen, data_dir, database_url and metrics.listen changes take effect only after a restart');
     await options.apply(config, trigger);
     log.info({ trigger }, 'config reloaded');
     attempted(trigger, 'applied');
@@ -71,11 +83,11 @@ export function createReloader(options: {
       );
       return running.catch((error: unknown) => {
         log.error({ err: error, trigger }, 'config reload failed: the running config stays in force');
-        attempted(trigger, 'failed');
+        attempted(trigger, 'failed', ['the new config was valid but could not be applied; the log says why']);
         return false;
       });
     },
-    status: () => ({ ...state, ...(state.lastReload ? { lastReload: { ...state.lastReload } } : {}) }),
+    status: () => ({ ...state, ...(state.lastReload ? { lastReload: { ...state.lastReload, ...(state.lastReload.errors ? { errors: [...state.lastReload.errors] } : {}) } } : {}) }),
     close() {
       clearTimeout(timer);
       for (const watcher of watchers.values()) watcher.close();

@@ -28,14 +28,24 @@ function passportOf(authInfo: AuthInfo | undefined): Passport {
   return passport;
 }
 
-/** Exchanges the caller's Passport and calls the downstream API; every failure is a tool error, never a thrown one. */
-async function callDownstream(deps: ToolDeps, authInfo: AuthInfo | undefined, call: { method: 'GET' | 'POST'; scope: string; body?: unknown }, signal: AbortSignal): Promise<CallToolResult> {
+/**
+ * Exchanges the caller's Passport and calls the downstream API; every failure is a tool error, never
+ * a thrown one. `tool`: a write names the tool and its arguments in the exchange (an authorization
+ * detail of the demo API's `tool` type), so a person asked to approve it sees what it would write.
+ */
+async function callDownstream(
+  deps: ToolDeps,
+  authInfo: AuthInfo | undefined,
+  call: { method: 'GET' | 'POST'; scope: string; body?: unknown; tool?: { name: string; arguments: Record<string, string | number | boolean> } },
+  signal: AbortSignal,
+): Promise<CallToolResult> {
   if (!authInfo) return failure('no Passport');
   let token: string;
   try {
     const exchanged = await deps.agent.exchange(authInfo.token, {
       resource: deps.downstream.resource,
       scope: call.scope,
+      ...(call.tool ? { authorizationDetails: [{ type: 'tool', tool: call.tool.name, actions: ['call'], arguments: call.tool.arguments }] } : {}),
       signal: AbortSignal.any([signal, AbortSignal.timeout(deps.approvalTimeoutMs)]),
     });
     token = exchanged.access_token;
@@ -76,7 +86,7 @@ export function createNotesMcpServer(deps: ToolDeps): McpServer {
   server.registerTool(
     'add_note',
     { title: 'Add a note', description: `Adds a note at the demo API in your name. ${needs('add_note')}`, inputSchema: { text: z.string().min(1).max(200).describe('The note, 1-200 characters') } },
-    (args, extra) => callDownstream(deps, extra.authInfo, { method: 'POST', scope: 'write-data', body: { text: args.text } }, extra.signal),
+    (args, extra) => callDownstream(deps, extra.authInfo, { method: 'POST', scope: 'write-data', body: { text: args.text }, tool: { name: 'add_note', arguments: { text: args.text } } }, extra.signal),
   );
 
   return server;

@@ -28,7 +28,7 @@ export function canonicalJson(value: unknown): string {
  * as canonicalJson({ id, atMs, event, clientId, subject, tokenJti, details }), built without a
  * second pass over the details (an appender stores that same text as the details column).
  */
-export function recordJson(record: AuditInput, detailsJson: string): string {
+export function recordJson(record: Omit<AuditInput, 'details'>, detailsJson: string): string {
   const { id, atMs, event, clientId, subject, tokenJti } = record;
   // Keys in sorted order: atMs, clientId, details, event, id, subject, tokenJti.
   let out = `{"atMs":${JSON.stringify(atMs)}`;
@@ -39,7 +39,7 @@ export function recordJson(record: AuditInput, detailsJson: string): string {
   return `${out}}`;
 }
 
-export function chainHash(prevHash: string, record: AuditInput, detailsJson: string = canonicalJson(record.details)): string {
+export function chainHash(prevHash: string, record: Omit<AuditInput, 'details'> & { details?: unknown }, detailsJson: string = canonicalJson(record.details)): string {
   return createHash('sha256').update(prevHash).update(recordJson(record, detailsJson)).digest('hex');
 }
 

@@ -28,7 +28,9 @@ export type ReceiptEvent =
   | 'approval.requested'
   | 'approval.claimed'
   | 'approval.decided'
-  | 'rate_limit.reached';
+  | 'rate_limit.reached'
+  | 'consent.withdrawn'
+  | 'ssf.delivery_failed';
 
 export type Receipt = {
   event: ReceiptEvent;
@@ -45,13 +47,17 @@ export type Receipts = {
   record(receipt: Receipt, id?: string): Promise<AuditRecord>;
 };
 
-/** `clockMs`: epoch milliseconds; tests pass a fixed clock. */
-export function createReceipts(audit: AuditStore, clockMs: () => number = Date.now): Receipts {
+/**
+ * `clockMs`: epoch milliseconds; tests pass a fixed clock. `onCommitted`: told of each receipt once it
+ * is committed (the SSF feed wakes on it), so audit/ knows nothing of who listens; it must not throw.
+ */
+export function createReceipts(audit: AuditStore, clockMs: () => number = Date.now, onCommitted?: (record: AuditRecord) => void): Receipts {
   return {
     newId: () => uuidv7(clockMs()),
     record: (receipt, id) => {
       const atMs = clockMs();
-      return audit.append({ ...receipt, id: id ?? uuidv7(atMs), atMs });
+      const appended = audit.append({ ...receipt, id: id ?? uuidv7(atMs), atMs });
+      return onCommitted ? appended.then((record) => (onCommitted(record), record)) : appended;
     },
   };
 }

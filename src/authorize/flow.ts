@@ -5,22 +5,30 @@
 // Policies (grant authorization_code) are decided once the person is known, before step-up: a deny
 // ends the request with access_denied; a step_up obligation adds its acr / max_age to the request's
 // own; a consent obligation is the consent page, as always.
+// An upstream that fails (5xx, unreachable, too slow) during the sign-in ends the request with
+// temporarily_unavailable; the request is answered once, and so is the pushed request it came from.
 import { findClient } from '../clients/directory.ts';
 import type { ClientConfig } from '../config/schema.ts';
 import type { Deps } from '../deps.ts';
 import { hashId, randomId, startBrowserLogin, upstreamForEmail } from '../federation/browser-login.ts';
+import { UpstreamError } from '../federation/connector.ts';
 import type { PersonGrant } from '../grants/person-grant.ts';
+import type { Visitor } from '../limits/limits.ts';
 import { OAuthError } from '../oauth/errors.ts';
 import { decideObligations } from '../obligations/decide.ts';
 import { stepUpSatisfied } from '../obligations/step-up.ts';
+import { obligationOf, type TrailObligation } from '../audit/trail.ts';
 import type { StepUp } from '../obligations/types.ts';
 import type { SessionRecord } from '../store/ports.ts';
 import { issueCode } from './code.ts';
 import { consentCovers, rememberConsent } from './consent.ts';
 import { AuthorizePageError, type AuthorizationRequest, type Target } from './request.ts';
 
-/** `staleSid`: with prompt=login, the session the request arrived with, which must not count. */
-export type Pending = { id: string; request: AuthorizationRequest & { staleSid?: string }; createdAt: number; client: ClientConfig };
+/**
+ * `staleSid`: with prompt=login, the session the request arrived with, which must not count.
+ * `pushed`: the hashed id of the pushed request (PAR) it came from, used up when this one is answered.
+ */
+export type Pending = { id: string; request: AuthorizationRequest & { staleSid?: string; pushed?: string }; createdAt: number; client: ClientConfig };
 
 /** What the browser sees next. */
 export type Next =
@@ -28,9 +36,29 @@ export type Next =
   | { kind: 'consent'; pending: Pending; session: SessionRecord }
   | { kind: 'answer'; target: Target; client: ClientConfig; result: { code: string } | { error: OAuthError } };
 
+/** The request's answer, for its app. */
+export type Answer = Extract<Next, { kind: 'answer' }>;
+
 export const continuePath = (id: string, steppedUp = false): string => `/authorize/continue?id=${encodeURIComponent(id)}${steppedUp ? '&stepped_up=1' : ''}`;
 
-export async function beginAuthorization(deps: Deps, request: AuthorizationRequest, browserId: string, session: SessionRecord | undefined): Promise<string> {
+/** The pending request a sign-in's return_to continues, when it continues one. */
+export function pendingIdOf(returnTo: string | undefined): string | undefined {
+  if (!returnTo?.startsWith('/authorize/continue?')) return undefined;
+  return new URLSearchParams(returnTo.slice('/authorize/continue?'.length)).get('id') ?? undefined;
+}
+
+/** What the app hears when the person's upstream fails (5xx, unreachable, too slow) during the sign-in (RFC 6749 §4.1.2.1). */
+export const upstreamUnavailable = (): OAuthError => new OAuthError('temporarily_unavailable', 'the identity provider of the person is unavailable; try again later', { reason: 'upstream_unavailable' });
+
+/**
+ * Ends the pending request `id` of this browser with `error`, as the answer to its app: a sign-in
+ * started for it failed. An unknown, answered or other browser's request is an AuthorizePageError.
+ */
+export async function abandonAuthorization(deps: Deps, id: string, browserId: string, error: OAuthError): Promise<Answer> {
+  return finish(deps, await findPending(deps, id, browserId), { error });
+}
+
+export async function beginAuthorization(deps: Deps, request: AuthorizationRequest, browserId: string, session: SessionRecord | undefined, pushed?: string): Promise<string> {
   const id = randomId();
   const now = deps.now();
   const staleSid = request.prompt.includes('login') ? session?.sid : undefined;
@@ -38,7 +66,7 @@ export async function beginAuthorization(deps: Deps, request: AuthorizationReque
     idHash: hashId(id),
     browserHash: hashId(browserId),
     clientId: request.clientId,
-    request: { ...request, ...(staleSid ? { staleSid } : {}) },
+    request: { ...request, ...(staleSid ? { staleSid } : {}), ...(pushed ? { pushed } : {}) },
     createdAt: now,
     expiresAt: now + deps.config.main.authorization.request_ttl_seconds,
   });
@@ -56,12 +84,13 @@ export async function findPending(deps: Deps, id: string | undefined, browserId:
   return { id: id as string, request: record.request as unknown as AuthorizationRequest, createdAt: record.createdAt, client };
 }
 
-export type Browser = { browserId: string; session: SessionRecord | undefined; steppedUp: boolean };
+/** `visitor`: whom a sign-in started here counts against (the page limits). */
+export type Browser = { browserId: string; visitor: Visitor; session: SessionRecord | undefined; steppedUp: boolean };
 
 export async function continueAuthorization(deps: Deps, pending: Pending, browser: Browser): Promise<Next> {
   const checked = await loginAndStepUp(deps, pending, browser);
   if ('next' in checked) return checked.next;
-  const { session } = checked;
+  const { session, obligation } = checked;
 
   // 4. Consent.
   if (await needsConsent(deps, pending, session)) {
@@ -70,30 +99,40 @@ export async function continueAuthorization(deps: Deps, pending: Pending, browse
   }
 
   // 5. The code.
-  return grant(deps, pending, session);
+  return grant(deps, pending, session, obligation);
 }
 
 /** Steps 1 to 3: either the session that may have a code, or where the browser goes instead. */
-async function loginAndStepUp(deps: Deps, pending: Pending, { browserId, session, steppedUp }: Browser): Promise<{ next: Next } | { session: SessionRecord }> {
+async function loginAndStepUp(deps: Deps, pending: Pending, { browserId, visitor, session, steppedUp }: Browser): Promise<{ next: Next } | { session: SessionRecord; obligation?: TrailObligation | undefined }> {
   const { request, createdAt } = pending;
   const promptNone = request.prompt.includes('none');
   const requirements = { acrValues: request.acrValues?.join(' '), maxAge: request.maxAge };
   const go = (location: string) => ({ next: { kind: 'redirect' as const, location } });
   const end = async (error: OAuthError) => ({ next: await finish(deps, pending, { error }) });
+  // An upstream that is down as the sign-in starts: the app hears temporarily_unavailable.
+  const signIn = async (upstreamId: string, options: Parameters<typeof startBrowserLogin>[2]) => {
+    try {
+      return go((await startBrowserLogin(deps, upstreamId, options)).href);
+    } catch (error) {
+      if (!(error instanceof UpstreamError && error.isOutage)) throw error;
+      deps.log.warn({ reason: error.reason, detail: error.message }, 'upstream login failed');
+      return end(upstreamUnavailable());
+    }
+  };
 
   // 1. Login: none yet, or prompt=login and this is still the session the request came with.
   if (!session || (request.staleSid !== undefined && session.sid === request.staleSid)) {
     if (promptNone) return end(new OAuthError('login_required', 'the person is not signed in'));
     const upstream = session?.upstreamId ?? (request.loginHint ? upstreamForEmail(deps, request.loginHint) : undefined);
     if (!upstream) return go(`/login?return_to=${encodeURIComponent(continuePath(pending.id))}`);
-    const url = await startBrowserLogin(deps, upstream, {
+    return signIn(upstream, {
       browserId,
+      visitor,
       returnTo: continuePath(pending.id, true),
       ...definedOnly(requirements),
       ...(request.prompt.includes('login') ? { prompt: 'login' as const } : {}),
       ...(request.loginHint ? { loginHint: request.loginHint } : {}),
     });
-    return go(url.href);
   }
 
   // 2. Policies, now that the person is known: a deny ends here; a step_up joins the request's own.
@@ -117,10 +156,10 @@ async function loginAndStepUp(deps: Deps, pending: Pending, { browserId, session
     if (promptNone) return end(new OAuthError('login_required', 'the session does not meet acr_values or max_age'));
     if (steppedUp && session.createdAt >= createdAt) return end(new OAuthError('access_denied', 'the upstream login did not meet acr_values or max_age'));
     const wanted = policyStepUp ? joinRequirements(requirements, policyStepUp) : requirements;
-    const url = await startBrowserLogin(deps, session.upstreamId, { browserId, returnTo: continuePath(pending.id, true), prompt: 'login', ...definedOnly(wanted) });
-    return go(url.href);
+    return signIn(session.upstreamId, { browserId, visitor, returnTo: continuePath(pending.id, true), prompt: 'login', ...definedOnly(wanted) });
   }
-  return { session };
+  // The policy that let it through, for the receipts of the tokens (audit/trail.ts).
+  return { session, obligation: obligationOf(decision) };
 }
 
 /** The session's authentication, as step-up obligations judge it. */
@@ -148,7 +187,7 @@ export async function decideConsent(deps: Deps, pending: Pending, browser: Brows
   const checked = await loginAndStepUp(deps, pending, browser);
   if ('next' in checked) return checked.next;
   await rememberConsent(deps, checked.session.sub, pending.request);
-  return grant(deps, pending, checked.session);
+  return grant(deps, pending, checked.session, checked.obligation);
 }
 
 async function needsConsent(deps: Deps, pending: Pending, session: SessionRecord): Promise<boolean> {
@@ -165,7 +204,7 @@ function meetsRequirements(session: SessionRecord, request: AuthorizationRequest
   return true;
 }
 
-async function grant(deps: Deps, pending: Pending, session: SessionRecord): Promise<Next> {
+async function grant(deps: Deps, pending: Pending, session: SessionRecord, obligation?: TrailObligation): Promise<Next> {
   const { request } = pending;
   // Claim the request before the code exists: two answers racing for it get one code between them.
   await claim(deps, pending);
@@ -186,6 +225,7 @@ async function grant(deps: Deps, pending: Pending, session: SessionRecord): Prom
     amr: Array.isArray(claims.amr) ? (claims.amr as string[]) : undefined,
     sid: session.sid,
     claims,
+    ...(obligation ? { obligation } : {}),
   };
   const code = await issueCode(deps, personGrant);
   await deps.receipts.record({ event: 'authorization.granted',
@@ -201,18 +241,25 @@ async function grant(deps: Deps, pending: Pending, session: SessionRecord): Prom
 }
 
 /** Every request ends once: with a code or an error, and its record goes. */
-async function finish(deps: Deps, pending: Pending, result: { error: OAuthError }): Promise<Next> {
+async function finish(deps: Deps, pending: Pending, result: { error: OAuthError }): Promise<Answer> {
   await claim(deps, pending);
   return answer(pending, result);
 }
 
 async function claim(deps: Deps, pending: Pending): Promise<void> {
-  if (!(await deps.store.authorizations.deleteRequest(hashId(pending.id)))) {
-    throw new AuthorizePageError('Request expired', 'This sign-in request has already been answered. Please go back to the application.', 'request_already_answered');
-  }
+  const answered = () => new AuthorizePageError('Request expired', 'This sign-in request has already been answered. Please go back to the application.', 'request_already_answered');
+  if (!(await deps.store.authorizations.deleteRequest(hashId(pending.id)))) throw answered();
+  // A pushed request answers once, whichever of its presentations (reloads in this browser) gets there first.
+  const { pushed } = pending.request;
+  if (pushed !== undefined && !(await deps.store.authorizations.completePushed(pushed, deps.now()))) throw answered();
 }
 
-function answer(pending: Pending, result: { code: string } | { error: OAuthError }): Next {
+/** An answer sent for a pushed request without a pending one (a request refused at once): it is used up too. */
+export async function completePushed(deps: Deps, pushed: string | undefined): Promise<void> {
+  if (pushed !== undefined) await deps.store.authorizations.completePushed(pushed, deps.now());
+}
+
+function answer(pending: Pending, result: { code: string } | { error: OAuthError }): Answer {
   const { clientId, redirectUri, responseMode, state } = pending.request;
   return { kind: 'answer', target: { clientId, redirectUri, responseMode, state }, client: pending.client, result };
 }

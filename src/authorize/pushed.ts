@@ -1,8 +1,11 @@
 // Pushed authorization requests (RFC 9126) and the first step of /authorize.
 // A push is validated exactly as /authorize validates, then stored hashed and bound to the
-// client; its request_uri works once. At /authorize, a request_uri or request object replaces
-// the browser's parameters. Errors about a request_uri are pages, never redirects: until the
-// pushed request is found, there is no verified redirect_uri to send them to (RFC 9126 §4).
+// client. Its request_uri is bound to the first browser that presents it, which may present it
+// again (a reload before sign-in ends) until the authorization is answered or the request_uri
+// expires; another browser may not, and once answered it is used up (RFC 9126 §4, §7.3; FAPI 2.0).
+// At /authorize, a request_uri or request object replaces the browser's parameters. Errors about a
+// request_uri are pages, never redirects: until the pushed request is found, there is no verified
+// redirect_uri to send them to (RFC 9126 §4).
 import type { ClientConfig } from '../config/schema.ts';
 import type { Deps } from '../deps.ts';
 import { hashId, randomId } from '../federation/browser-login.ts';
@@ -50,18 +53,21 @@ export async function pushAuthorizationRequest(deps: Deps, client: ClientConfig,
   return { request_uri: requestUriPrefix + id, expires_in: ttl };
 }
 
+/** The parameters /authorize works with; `pushed`: the hashed id of the pushed request they came from. */
+export type AuthorizeParams = Params & { readonly pushed?: string | undefined };
+
 /**
- * The parameters /authorize works with, for a client found by the outer client_id:
- * the pushed ones for a request_uri (used up, even when presented by another client, so that a
- * leaked request_uri dies on first misuse), the request object's for `request`, else the outer ones.
- * Every error is an AuthorizePageError: nothing here may be redirected.
+ * The parameters /authorize works with, for a client found by the outer client_id, presented by
+ * the browser `browserId`: the pushed ones for a request_uri (used up when presented by another
+ * client, so that a leaked request_uri dies on first misuse), the request object's for `request`,
+ * else the outer ones. Every error is an AuthorizePageError: nothing here may be redirected.
  */
-export async function resolveAuthorizeParams(deps: Deps, client: ClientConfig, params: Params): Promise<Params> {
+export async function resolveAuthorizeParams(deps: Deps, client: ClientConfig, params: Params, browserId: string): Promise<AuthorizeParams> {
   if (params.get('client_id') !== client.client_id) throw new AuthorizePageError('Invalid request', 'The request does not name this application.', 'client_id_mismatch');
   const requestUri = params.get('request_uri');
   const jwt = params.get('request');
   if (requestUri !== undefined && jwt !== undefined) throw new AuthorizePageError('Invalid request', 'The application sent a request in two forms at once.', 'request_and_request_uri');
-  if (requestUri !== undefined) return takePushedParams(deps, client, requestUri);
+  if (requestUri !== undefined) return presentPushed(deps, client, requestUri, browserId);
   if (client.require_par) {
     throw new AuthorizePageError('Invalid request', 'This application must start sign-in from its own server. Go back to the application and try again.', 'par_required');
   }
@@ -76,17 +82,37 @@ export async function resolveAuthorizeParams(deps: Deps, client: ClientConfig, p
   }
 }
 
-async function takePushedParams(deps: Deps, client: ClientConfig, requestUri: string): Promise<Params> {
-  const expired = () => new AuthorizePageError('Request expired', 'This sign-in request has expired or was already used. Go back to the application and try again.', 'invalid_request_uri');
+const requestUriRefusals = {
+  expired: ['Request expired', 'This sign-in request has expired; start again from the app.'],
+  used: ['Request already used', 'This sign-in request has already been used. Start again from the app.'],
+  unknown: ['Invalid request', 'This sign-in request is not known here. Start again from the app.'],
+} as const;
+
+async function presentPushed(deps: Deps, client: ClientConfig, requestUri: string, browserId: string): Promise<AuthorizeParams> {
+  const refuse = (words: keyof typeof requestUriRefusals, reason: string, level: 'info' | 'warn' = 'info') => {
+    deps.log[level]({ client_id: client.client_id, reason }, 'request_uri refused');
+    const [title, detail] = requestUriRefusals[words];
+    return new AuthorizePageError(title, detail, 'invalid_request_uri');
+  };
   const id = requestUri.startsWith(requestUriPrefix) ? requestUri.slice(requestUriPrefix.length) : '';
-  if (!/^[A-Za-z0-9_-]{43}$/.test(id)) throw expired();
-  const pushed = await deps.store.authorizations.takePushed(hashId(id), deps.now());
-  if (!pushed) throw expired();
-  if (pushed.clientId !== client.client_id) {
-    deps.log.warn({ client_id: client.client_id, pushed_by: pushed.clientId }, 'request_uri presented by another client; it is used up');
-    throw expired();
+  if (!/^[A-Za-z0-9_-]{43}$/.test(id)) throw refuse('unknown', 'request_uri_malformed');
+  const presented = await deps.store.authorizations.presentPushed(hashId(id), client.client_id, hashId(browserId), deps.now());
+  switch (presented.status) {
+    case 'ok':
+      return { ...fromRecord(presented.request.params, client.client_id), pushed: presented.request.idHash };
+    case 'expired':
+      throw refuse('expired', 'request_uri_expired');
+    case 'completed':
+      throw refuse('used', 'request_uri_completed');
+    // Another browser: the request_uri is single use across browsers (RFC 9126 §7.3).
+    case 'other_browser':
+      throw refuse('used', 'request_uri_other_browser');
+    // Another client: it is used up now.
+    case 'other_client':
+      throw refuse('used', 'request_uri_other_client', 'warn');
+    case 'unknown':
+      throw refuse('unknown', 'request_uri_unknown');
   }
-  return fromRecord(pushed.params, client.client_id);
 }
 
 function withClientId(params: Params, clientId: string): Params {

@@ -1,9 +1,11 @@
-// An agent's file in words, for `consulate agent show`: who owns it, its state, how it
+// An agent's file in words, for `consulate agent show`: who owns it, its state in force, how it
 // authenticates, and its delegation policy (whom it may act for, whose tokens it may exchange,
 // per resource what it may ask for). Never a secret hash: only how it authenticates.
+import type { EffectiveState } from '../agents/state.ts';
 import { formatAmount, parseAmount } from '../delegation/budget.ts';
 import type { Config, Located } from '../config/load.ts';
 import type { Budget, ClientConfig } from '../config/schema.ts';
+import { isoDate } from './context.ts';
 
 const list = (items: readonly string[]) => items.join(', ');
 
@@ -25,13 +27,25 @@ function actsFor(policy: NonNullable<ClientConfig['delegation']>): string[] {
   return lines.length ? lines : ['nobody yet (fill in delegation.act_for)'];
 }
 
-export function describeAgent(config: Config, agent: Located<ClientConfig>): string {
+/** The state in force, where it is set, and what it means. */
+function stateWords(state: EffectiveState): string {
+  const { record } = state;
+  const where =
+    state.source === 'runtime' && record
+      ? `set in the database by ${record.changedBy} at ${isoDate(record.changedAt)}${state.declared === state.state ? '' : `; the file says ${state.declared}`}`
+      : state.declared === 'retired'
+        ? 'the file says retired, which is final'
+        : 'the file\'s default; nothing set in the database';
+  return `${state.state} (${where})${state.state === 'active' ? '' : '\n                 it gets no tokens; its Passports introspect inactive'}`;
+}
+
+export function describeAgent(config: Config, agent: Located<ClientConfig>, state: EffectiveState): string {
   const policy = agent.delegation;
   const out = [
     `agent ${agent.client_id}${agent.name ? ` (${agent.name})` : ''}`,
     `  file:          ${agent.source.file}`,
     `  owner:         ${agent.owner ?? '-'}`,
-    `  state:         ${agent.state}${agent.state === 'active' ? '' : ' (gets no tokens; its Passports introspect inactive)'}`,
+    `  state:         ${stateWords(state)}`,
     `  authenticates: ${agent.token_endpoint_auth_method}${agent.jwks_uri ? ` (keys at ${agent.jwks_uri})` : agent.jwks ? ' (keys in the file)' : ''}`,
     `  grants:        ${agent.grant_types.length ? list(agent.grant_types) : 'none'}`,
   ];

@@ -1,29 +1,30 @@
 // `consulate agent list | show | create | suspend | resume | retire`: agents are client files of
-// kind agent in config/clients/. State changes edit only the `state:` value of the agent's file
-// (comments and layout stay), are checked against the whole config before anything is written,
-// and append an audit record to the store; a running server applies them by hot reload.
+// kind agent in config/clients/. Suspend, resume and retire change the agent's runtime state in the
+// database the config names (agents/lifecycle.ts, the service the account page and admin API share),
+// never its file: every node sharing the database applies it to its very next request, and the
+// change is a receipt naming the operator. The file's `state:` stays the declared default.
 // Retirement is final. Non-agent clients have no lifecycle and are refused.
 import type { Command } from 'commander';
-import { readFileSync } from 'node:fs';
-import { createReceipts } from '../audit/receipts.ts';
+import { existsSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { relative, resolve } from 'node:path';
+import { changeAgentState, ReceiptNotWrittenError, type LifecycleChange } from '../agents/lifecycle.ts';
+import { effectiveState, type EffectiveState } from '../agents/state.ts';
+import { createReceipts } from '../audit/receipts.ts';
 import type { Config, Located } from '../config/load.ts';
 import type { ClientConfig } from '../config/schema.ts';
+import { systemClock } from '../deps.ts';
+import { databaseUrlFor } from '../store/open.ts';
+import type { AgentStateRecord } from '../store/ports.ts';
 import { describeAgent } from './agent-show.ts';
 import { createAgentCommand } from './agent-create.ts';
-import { checkChange, withState, writeWhole } from './config-edit.ts';
-import { fail, loadConfigOrExit, overridesOf, reportProblems, storeOptions, table, withStore, type StoreFlags } from './context.ts';
-import { configOption } from './serve.ts';
+import { fail, loadConfigOrExit, storeOptions, table, withStore, type StoreFlags } from './context.ts';
 
-type AgentState = ClientConfig['state'];
-
-const lifecycle = {
-  suspend: { to: 'suspended', event: 'agent.suspended', help: 'suspend an agent: it gets no tokens and its Passports stop introspecting active, until resumed' },
-  resume: { to: 'active', event: 'agent.resumed', help: 'resume a suspended agent: it gets tokens again' },
-  retire: { to: 'retired', event: 'agent.retired', help: 'retire an agent for good: like suspend, but final (it cannot be resumed)' },
-} as const satisfies Record<string, { to: AgentState; event: string; help: string }>;
-
-type Change = keyof typeof lifecycle;
+const help: Record<LifecycleChange, string> = {
+  suspend: 'suspend an agent: from its next request on, on every node sharing the database, it gets no tokens and its Passports stop introspecting active, until resumed (its file is not changed)',
+  resume: 'resume a suspended agent: it gets tokens again on every node (its file is not changed)',
+  retire: 'retire an agent for good: like suspend, but final (it cannot be resumed; its file is not changed)',
+};
 
 /** The agent `id` of the loaded config; anything else ends the command with what is wrong. */
 export function agentOrExit(config: Config, id: string): Located<ClientConfig> {
@@ -33,68 +34,85 @@ export function agentOrExit(config: Config, id: string): Located<ClientConfig> {
   return client;
 }
 
-async function changeState(change: Change, id: string, flags: StoreFlags): Promise<void> {
-  const { to, event } = lifecycle[change];
+/** Who runs the command, for the receipt and the row: operator:cli and the OS user when there is one. */
+function operator(): string {
+  try {
+    const { username } = userInfo();
+    return username ? `operator:cli:${username}` : 'operator:cli';
+  } catch {
+    return 'operator:cli';
+  }
+}
+
+async function changeState(change: LifecycleChange, id: string, flags: StoreFlags): Promise<void> {
   const config = loadConfigOrExit(flags);
   const agent = agentOrExit(config, id);
-  // 1. What may change: retired is final; the same state again changes nothing.
-  if (agent.state === 'retired' && to !== 'retired') fail(`agent ${id} is retired, and retirement is final: it cannot be ${change === 'resume' ? 'resumed' : 'suspended'}. Register a new agent instead (consulate agent create).`);
-  if (agent.state === to) {
-    process.stdout.write(`agent ${id} is already ${to}; nothing changed\n`);
-    return;
+  const result = await withStore(config, (store) =>
+    changeAgentState({ config, store, receipts: createReceipts(store.audit), now: systemClock }, id, change, operator()).catch((error: unknown) => {
+      if (error instanceof ReceiptNotWrittenError) fail(error.message);
+      throw error;
+    }),
+  );
+  switch (result.status) {
+    case 'changed':
+      process.stdout.write(`agent ${id}: ${result.from} → ${result.record.state}\nSet in the database: every Consulate on it applies it to its next request (${agent.source.file} is unchanged).\n`);
+      return;
+    case 'unchanged':
+      process.stdout.write(`agent ${id} is already ${result.state}; nothing changed\n`);
+      return;
+    case 'retired':
+      return fail(`agent ${id} is retired, and retirement is final: it cannot be ${change === 'resume' ? 'resumed' : 'suspended'}. Register a new agent instead (consulate agent create).`);
+    case 'unknown':
+    case 'not_agent':
+      // agentOrExit refused these already; the config cannot have changed in between.
+      return fail(`${id} is not an agent`);
   }
-  // 2. The new file, checked with the whole config before it is written.
-  const file = resolve(agent.source.file);
-  let text: string;
-  try {
-    text = withState(readFileSync(file, 'utf8'), to);
-  } catch (error) {
-    fail(`${agent.source.file}: ${error instanceof Error ? error.message : String(error)}; edit its state: by hand`);
-  }
-  const problems = checkChange(config.dir, file, text, { overrides: overridesOf(flags) });
-  if (problems.length) reportProblems(problems, `${agent.source.file} was left unchanged`);
-  // 3. Both or neither: the store opens before the file changes, and the file is put back if the
-  // audit record cannot be written.
-  await withStore(config, async (store) => {
-    const before = readFileSync(file, 'utf8');
-    writeWhole(file, text, 'replace');
-    try {
-      await createReceipts(store.audit).record({ event, clientId: id, details: { by: 'operator', file: relative(config.dir, file), from: agent.state } });
-    } catch (error) {
-      writeWhole(file, before, 'replace');
-      fail(`could not write the audit record (${error instanceof Error ? error.message : String(error)}); ${agent.source.file} was put back as it was`);
-    }
-  });
-  process.stdout.write(`agent ${id}: ${agent.state} → ${to} (${agent.source.file})\nA running Consulate applies it when it reloads config/ (on its own when it watches the directory; otherwise send it SIGHUP).\n`);
 }
+
+/**
+ * The runtime state rows of the database the config names. A SQLite file that does not exist yet
+ * holds none, and a listing must not create it.
+ */
+async function runtimeStates(config: Config): Promise<Map<string, AgentStateRecord>> {
+  const url = databaseUrlFor(config.main.data_dir, config.main.database_url);
+  if (url.startsWith('sqlite:') && !existsSync(url.slice('sqlite:'.length))) return new Map();
+  return withStore(config, async (store) => new Map((await store.agentStates.list()).map((r) => [r.clientId, r])));
+}
+
+const fromWords = (state: EffectiveState) => (state.source === 'runtime' ? 'database' : 'file');
 
 /** `consulate agent …` under `agent`, the group command index.ts made (name and description there). */
 export function registerAgentCommands(agent: Command): void {
-  configOption(agent.command('list').description('list the agents: id, name, owner, state and file'))
+  storeOptions(agent.command('list').description('list the agents: id, name, owner, the state in force and where it is set (database or file), and file'))
     .option('--json', 'print JSON instead of a table')
-    .action((flags: { config: string; json?: boolean }) => {
+    .action(async (flags: StoreFlags & { json?: boolean }) => {
       const config = loadConfigOrExit(flags);
       const agents = [...config.clients.values()].filter((c) => c.kind === 'agent').sort((a, b) => a.client_id.localeCompare(b.client_id));
+      const records = agents.length ? await runtimeStates(config) : new Map<string, AgentStateRecord>();
+      const rows = agents.map((a) => ({ agent: a, state: effectiveState(a.state, records.get(a.client_id)) }));
       if (flags.json) {
-        process.stdout.write(`${JSON.stringify(agents.map((a) => ({ client_id: a.client_id, name: a.name ?? null, owner: a.owner ?? null, state: a.state, file: a.source.file })), null, 2)}\n`);
+        const json = rows.map(({ agent: a, state }) => ({ client_id: a.client_id, name: a.name ?? null, owner: a.owner ?? null, state: state.state, state_from: fromWords(state), file_state: a.state, file: a.source.file }));
+        process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
         return;
       }
-      if (!agents.length) {
+      if (!rows.length) {
         process.stdout.write('no agents yet (register one with consulate agent create)\n');
         return;
       }
-      process.stdout.write(`${table([['ID', 'NAME', 'OWNER', 'STATE', 'FILE'], ...agents.map((a) => [a.client_id, a.name ?? '-', a.owner ?? '-', a.state, a.source.file])])}\n`);
+      process.stdout.write(`${table([['ID', 'NAME', 'OWNER', 'STATE', 'FROM', 'FILE'], ...rows.map(({ agent: a, state }) => [a.client_id, a.name ?? '-', a.owner ?? '-', state.state, fromWords(state), a.source.file])])}\n`);
     });
 
-  configOption(agent.command('show').argument('<client_id>', 'the agent').description('show an agent: owner, state, credentials and its delegation policy in words'))
-    .action((id: string, flags: { config: string }) => {
+  storeOptions(agent.command('show').argument('<client_id>', 'the agent').description('show an agent: owner, the state in force (and where it is set), credentials and its delegation policy in words'))
+    .action(async (id: string, flags: StoreFlags) => {
       const config = loadConfigOrExit(flags);
-      process.stdout.write(describeAgent(config, agentOrExit(config, id)));
+      const found = agentOrExit(config, id);
+      const state = effectiveState(found.state, (await runtimeStates(config)).get(id));
+      process.stdout.write(describeAgent(config, found, state));
     });
 
   createAgentCommand(agent);
 
-  for (const change of Object.keys(lifecycle) as Change[]) {
-    storeOptions(agent.command(change).argument('<client_id>', 'the agent').description(lifecycle[change].help)).action((id: string, flags: StoreFlags) => changeState(change, id, flags));
+  for (const change of Object.keys(help) as LifecycleChange[]) {
+    storeOptions(agent.command(change).argument('<client_id>', 'the agent').description(help[change])).action((id: string, flags: StoreFlags) => changeState(change, id, flags));
   }
 }

@@ -5,29 +5,9 @@
 import { cpSync, linkSync, mkdtempSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { isMap, isScalar, parseDocument } from 'yaml';
 import { loadConfig } from '../config/load.ts';
 import type { Overrides } from '../config/overrides.ts';
 import { ConfigError, type ConfigProblem } from '../config/problems.ts';
-
-/**
- * The file's text with its top-level `state:` set to `state`. Only that value's characters change
- * (positions from the yaml Document), so comments, quoting and layout stay exactly as they were;
- * a file without `state:` gets the line after `owner:` (or `kind:`).
- */
-export function withState(text: string, state: string): string {
-  const doc = parseDocument(text);
-  if (doc.errors.length || !isMap(doc.contents)) throw new Error('the file is not a YAML mapping');
-  const pair = (key: string) => doc.contents && isMap(doc.contents) ? doc.contents.items.find((p) => isScalar(p.key) && p.key.value === key) : undefined;
-  const current = pair('state')?.value;
-  if (isScalar(current) && current.range) return text.slice(0, current.range[0]) + state + text.slice(current.range[1]);
-  const after = pair('owner') ?? pair('kind');
-  const end = isScalar(after?.value) ? after.value.range?.[1] : undefined;
-  if (end === undefined || doc.contents.flow) throw new Error('cannot find where to add state: (expected a block mapping with owner: or kind:)');
-  const lineEnd = text.indexOf('\n', end);
-  const at = lineEnd < 0 ? text.length : lineEnd + 1;
-  return `${text.slice(0, at)}${lineEnd < 0 ? '\n' : ''}state: ${state}\n${text.slice(at)}`;
-}
 
 /** Problems of the config directory if `file` held `text`; empty when it loads. */
 export function checkChange(configDir: string, file: string, text: string, options: { env?: NodeJS.ProcessEnv; overrides?: Overrides } = {}): ConfigProblem[] {

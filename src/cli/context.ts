@@ -3,7 +3,7 @@
 // failure that names the problem and exits. Text goes to the terminal; nothing here logs secrets.
 import type { Command } from 'commander';
 import { loadConfig, type Config } from '../config/load.ts';
-import { ConfigError, formatProblems, type ConfigProblem } from '../config/problems.ts';
+import { ConfigError, formatProblems, problemReport, type ConfigProblem } from '../config/problems.ts';
 import type { Store } from '../store/ports.ts';
 import { openConfiguredStore } from '../main.ts';
 import { configOption, reportConfigError } from './serve.ts';
@@ -35,7 +35,7 @@ export function loadConfigOrExit(flags: Partial<StoreFlags> & { config: string }
   try {
     return loadConfig(flags.config, { overrides: overridesOf(flags) });
   } catch (error) {
-    if (error instanceof ConfigError) reportProblems(error.problems, 'fix them first (consulate check); a running server would not load this config either');
+    if (error instanceof ConfigError) fail(problemReport(error, 'fix them first (consulate check); a running server would not load this config either'));
     throw error;
   }
 }

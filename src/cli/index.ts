@@ -1,5 +1,6 @@
 // The consulate command: serve, check, mapping explain, policy explain, keys (rotate, list), secret (generate, hash),
-// agent (list, show, create, suspend, resume, retire), delegation (list, revoke).
+// agent (list, show, create, suspend, resume, retire), delegation (list, revoke), audit (verify, export,
+// checkpoint), explain, db (migrate-to).
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 
@@ -37,6 +38,9 @@ const commands: { name: string; description: string; define: Define }[] = [
   { name: 'secret', description: 'client secrets: configs hold only their hashes', define: async (c) => (await import('./secret.ts')).registerSecretCommands(c) },
   { name: 'agent', description: 'AI agents (clients of kind agent): list, show, create, suspend, resume, retire', define: async (c) => (await import('./agents.ts')).registerAgentCommands(c) },
   { name: 'delegation', description: "delegations: people's Passports exchanged by agents (list, revoke)", define: async (c) => (await import('./delegations.ts')).registerDelegationCommands(c) },
+  { name: 'audit', description: 'the receipt chain: verify (also an export, offline), export (JSON Lines), checkpoint (sign the head)', define: async (c) => (await import('./audit.ts')).registerAuditCommands(c) },
+  { name: 'explain', description: 'why a token was minted or refused: a receipt id (Consulate-Receipt header) or a Passport, in words or --json', define: async (c) => (await import('./explain.ts')).defineExplainCommand(c) },
+  { name: 'db', description: 'the database as a whole: migrate-to (copy the embedded SQLite database into PostgreSQL)', define: async (c) => (await import('./db.ts')).registerDbCommands(c) },
 ];
 
 /** package.json's version (the file is two levels up from both src/cli/ and dist/cli/). */

@@ -1,8 +1,10 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { loadConfig } from '../config/load.ts';
 import type { Overrides } from '../config/overrides.ts';
-import { ConfigError, formatProblems } from '../config/problems.ts';
+import { ConfigError, formatProblems, problemReport } from '../config/problems.ts';
+import { weakSecretWarnings } from '../config/secret-strength.ts';
 import type { RunningDemo } from '../demo/serve-demo.ts';
+import { ListenError } from '../http/listen.ts';
 import { startServer } from '../main.ts';
 import { DatabaseUnreachableError, UnknownMigrationError } from '../store/open.ts';
 
@@ -40,13 +42,19 @@ export const toOverrides = (flags: ServeFlags): Overrides => ({
 });
 
 export function reportConfigError(error: unknown): never {
-  // A database that cannot be reached or is newer than this code: one line (no stack, no password).
+  // A database that cannot be reached or is newer than this code, or a port taken: one line (no
+  // stack, no password).
   if (error instanceof DatabaseUnreachableError || error instanceof UnknownMigrationError) {
     process.stderr.write(`${error.message}\n`);
     process.exit(1);
   }
+  if (error instanceof ListenError) {
+    const remedy = error.message.includes('(metrics.listen)') ? 'change metrics.listen in consulate.yaml' : 'choose another port with --port or CONSULATE_PORT';
+    process.stderr.write(`${error.message}; ${remedy}\n`);
+    process.exit(1);
+  }
   if (error instanceof ConfigError) {
-    process.stderr.write(`${formatProblems(error.problems)}\n${error.problems.length} problem(s) in config\n`);
+    process.stderr.write(`${problemReport(error)}\n`);
     process.exit(1);
   }
   throw error;
@@ -66,13 +74,16 @@ export async function serveCommand(flags: ServeFlags): Promise<void> {
       demo = await (await import('../demo/serve-demo.ts')).startDemo(server);
     } catch (error) {
       await server.close();
-      process.stderr.write(`could not start the demo upstream IdPs: ${error instanceof Error ? error.message : String(error)}\n`);
+      const why = error instanceof ListenError ? `${error.message}; is another \`consulate serve --demo\` (npm start) running? The demo's stand-ins use fixed ports: run a second instance without --demo` : error instanceof Error ? error.message : String(error);
+      process.stderr.write(`could not start the demo: ${why}\n`);
       process.exit(1);
     }
   }
   const demoLines = demo?.lines ?? '';
+  const elsewhere = issuerElsewhere(server.issuer, server.port);
+  if (elsewhere) server.deps.log.warn({ issuer: server.issuer, port: server.port }, elsewhere);
   const { welcome } = server.config.main;
-  process.stderr.write(`\nConsulate is running.\n  issuer:    ${server.issuer}\n  discovery: ${server.issuer.replace(/\/$/, '')}/.well-known/openid-configuration\n${welcome ? `\n${welcome.trimEnd()}\n` : ''}${demoLines}\n`);
+  process.stderr.write(`\nConsulate is running.\n  issuer:    ${server.issuer}\n${elsewhere ? `  warning:   ${elsewhere}\n` : ''}  discovery: ${server.issuer.replace(/\/$/, '')}/.well-known/openid-configuration\n${welcome ? `\n${welcome.trimEnd()}\n` : ''}${demoLines}\n`);
   const stop = (signal: string) => {
     process.stderr.write(`\n${signal}: shutting down\n`);
     Promise.all([server.close(), demo?.close()]).then(
@@ -85,6 +96,19 @@ export async function serveCommand(flags: ServeFlags): Promise<void> {
   process.once('SIGTERM', () => stop('SIGTERM'));
 }
 
+/**
+ * A loopback issuer naming another port than the one listened on: a second instance started with
+ * only CONSULATE_PORT changed would advertise the first one's URLs. (Behind a proxy the issuer is
+ * not a loopback address, so this says nothing there.)
+ */
+export function issuerElsewhere(issuer: string, port: number): string | undefined {
+  const url = new URL(issuer);
+  if (!['localhost', '127.0.0.1', '[::1]'].includes(url.hostname)) return undefined;
+  const named = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
+  if (named === port) return undefined;
+  return `the issuer names port ${named} but this server listens on ${port}: clients would be sent to the other port; set --issuer or CONSULATE_ISSUER (e.g. http://localhost:${port})`;
+}
+
 export function checkCommand(flags: { config: string }): void {
   try {
     const config = loadConfig(flags.config);
@@ -93,6 +117,9 @@ export function checkCommand(flags: { config: string }): void {
     process.stdout.write(
       `config OK: ${config.clients.size} client(s) (${agents} agent(s)), ${config.resources.size} resource(s), ${config.upstreams.size} upstream(s), ${config.issuers.size} trusted issuer(s), ${ruleSets} mapping rule set(s) (fixtures passed)\n`,
     );
+    // Warnings (weak plain-text secrets) are said on stderr like problems, but do not fail the check.
+    const warnings = weakSecretWarnings(config);
+    if (warnings.length > 0) process.stderr.write(`${formatProblems(warnings)}\n${warnings.length} warning(s) in config\n`);
   } catch (error) {
     reportConfigError(error);
   }

@@ -1,17 +1,21 @@
 // Which client a client_id names: one listed in config/clients/, one that registered itself
 // (RFC 7591), or an MCP client whose client_id is the URL of its Client ID Metadata Document.
+// A listed agent comes with the lifecycle state in force now (agents/state.ts), not only its file's.
 // `findClient` never goes to the network (introspection, userinfo, checks after issuance);
-// `resolveClient` fetches a document that is unknown or due for a refresh (authorize, token).
+// `resolveClient` fetches a document that is unknown or due for a refresh (authorize, token), each
+// fetch counted against rate_limits.metadata_document_fetches for the request's source address.
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import type { Config } from '../config/load.ts';
 import type { ClientConfig } from '../config/schema.ts';
+import type { RateLimits } from '../limits/limits.ts';
 import type { Logger } from '../log.ts';
 import type { DynamicClientRecord, Store } from '../store/ports.ts';
 import { ClientMetadataError, fetchClientMetadataDocument, isMetadataDocumentUrl, type MetadataDocumentLimits } from './metadata-document/index.ts';
 import { openClient, type OpenClientMetadata } from './open-client.ts';
+import { withCurrentState } from '../agents/state.ts';
 
-type DirectoryDeps = { config: Config; store: Store; log: Logger; now: () => number; clientDocuments: ClientDocuments };
+type DirectoryDeps = { config: Config; store: Store; log: Logger; now: () => number; clientDocuments: ClientDocuments; rateLimits?: Pick<RateLimits, 'metadataDocumentFetch'> };
 
 export type ClientLookup = (clientId: string) => Promise<ClientConfig | undefined>;
 
@@ -67,19 +71,23 @@ function fromRecord(deps: DirectoryDeps, record: DynamicClientRecord): ClientCon
 /** The client, without fetching anything. */
 export async function findClient(deps: DirectoryDeps, clientId: string): Promise<ClientConfig | undefined> {
   const listed = deps.config.clients.get(clientId);
-  if (listed) return listed;
+  if (listed) return withCurrentState(deps.store.agentStates, listed);
   const record = await deps.store.dynamicClients.find(clientId);
   return record ? fromRecord(deps, record) : undefined;
 }
 
-/** The client, fetching its metadata document when unknown or stale. Undefined when there is none. */
-export async function resolveClient(deps: DirectoryDeps, clientId: string): Promise<ClientConfig | undefined> {
+/**
+ * The client, fetching its metadata document when unknown or stale. Undefined when there is none.
+ * `source`: the request's source address; a fetch over its limit is a 429 (nothing fetched).
+ */
+export async function resolveClient(deps: DirectoryDeps, clientId: string, source?: string): Promise<ClientConfig | undefined> {
   const listed = deps.config.clients.get(clientId);
-  if (listed) return listed;
+  if (listed) return withCurrentState(deps.store.agentStates, listed);
   const record = await deps.store.dynamicClients.find(clientId);
   const now = deps.now();
   if (record && (record.source === 'registration' || (record.refreshAt ?? 0) > now)) return fromRecord(deps, record);
   if (!isDocumentUrl(deps, clientId)) return undefined;
+  await deps.rateLimits?.metadataDocumentFetch(source);
   try {
     const { document, cacheSeconds } = await deps.clientDocuments.fetch(clientId);
     const metadata: OpenClientMetadata = {
@@ -109,11 +117,11 @@ export async function resolveClient(deps: DirectoryDeps, clientId: string): Prom
   }
 }
 
-export const clientLookup = (deps: DirectoryDeps): ClientLookup => (clientId) => resolveClient(deps, clientId);
+export const clientLookup = (deps: DirectoryDeps, source?: string): ClientLookup => (clientId) => resolveClient(deps, clientId, source);
 
-/** Every client is known and active (agents can be suspended; dynamic clients are active while known). */
+/** Every client is known and active (agents: their state in force now; dynamic clients are active while known). */
 export async function allActive(deps: DirectoryDeps, clientIds: readonly string[]): Promise<boolean> {
-  for (const id of clientIds) {
+  for (const id of new Set(clientIds)) {
     const client = await findClient(deps, id);
     if (client === undefined || client.state !== 'active') return false;
   }

@@ -4,6 +4,7 @@ import { compileDetailsSchema } from '../oauth/authorization-details.ts';
 import { isMultiTenantAuthority } from '../federation/entra-tenants.ts';
 import type { Located } from './load.ts';
 import type { ConfigProblem } from './problems.ts';
+import { ssfResourceOf } from './ssf-schema.ts';
 import { reservedClaims, tokenExchangeGrant, jwtBearerGrant, cibaGrant, deviceCodeGrant, type ClientConfig, type IssuerConfig, type MainConfig, type ResourceConfig, type UpstreamConfig } from './schema.ts';
 
 const secretHashFormat = /^(sha256:[A-Za-z0-9_-]{43}|scrypt:\d+:\d+:\d+:[A-Za-z0-9_-]{22,}:[A-Za-z0-9_-]{43,})$/;
@@ -38,6 +39,8 @@ export function crossCheck(config: {
       if (!resources.has(uri)) problems.push(resource.source.problem(['downstream', i], `unknown resource ${uri}`));
     });
   }
+
+  checkSsfResource(config.main, resources, problems);
 
   const clientIds = new Map<string, string>();
   for (const client of config.clients) {
@@ -106,6 +109,15 @@ export function crossCheck(config: {
     });
   }
   return problems;
+}
+
+/** An enabled SSF transmitter needs its resource declared, with the `ssf` scope receivers ask for (when the issuer, hence the default, is known). */
+function checkSsfResource(main: Located<MainConfig>, resources: ReadonlyMap<string, Located<ResourceConfig>>, problems: ConfigProblem[]): void {
+  if (!main.ssf.enabled || (main.ssf.resource === undefined && main.issuer === undefined)) return;
+  const uri = ssfResourceOf(main.ssf, main.issuer ?? '');
+  const resource = resources.get(uri);
+  if (!resource) problems.push(main.source.problem(['ssf', 'enabled'], `the SSF resource ${uri} is not declared in resources/ (receivers need Passports for it, with scope ssf)`));
+  else if (!Object.hasOwn(resource.scopes, 'ssf')) problems.push(resource.source.problem(['scopes'], `the SSF resource needs an "ssf" scope`));
 }
 
 function checkDelegation(

@@ -7,7 +7,7 @@ import type { z } from 'zod';
 import { applyOverrides, type Overrides } from './overrides.ts';
 import { checkOpenClients } from './open-clients-check.ts';
 import { crossCheck } from './cross-check.ts';
-import { ConfigError, type ConfigProblem } from './problems.ts';
+import { ConfigError, laterChecks, type ConfigProblem } from './problems.ts';
 import { fixtureFileSchema, type FixtureCase } from '../claims/engine.ts';
 import { checkMappings, presetFiles } from './mappings.ts';
 import { clientSchema, issuerSchema, mainConfigSchema, mappingSchema, policySchema, resourceSchema, upstreamSchema, type ClientConfig, type IssuerConfig, type MainConfig, type MappingConfig, type PolicyConfig, type ResourceConfig, type UpstreamConfig } from './schema.ts';
@@ -65,7 +65,10 @@ export function loadConfig(dir: string, options: LoadOptions = {}): Config {
     if (preset) presets.set(id, Object.assign(preset, { id }));
   }
 
-  if (problems.length === 0 && main) {
+  // Each file alone first; comparing files with each other needs every file readable, or it would
+  // report references to a broken file as unknown. Say so rather than look complete.
+  const crossChecked = problems.length === 0 && main !== undefined;
+  if (crossChecked) {
     const located = {
       main,
       clients: clients.filter((c): c is Located<ClientConfig> => c !== undefined),
@@ -101,7 +104,10 @@ export function loadConfig(dir: string, options: LoadOptions = {}): Config {
       if (problems.length === 0) return deepFreeze(config);
     }
   }
-  throw new ConfigError(problems.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.col - b.col));
+  throw new ConfigError(
+    problems.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.col - b.col),
+    crossChecked ? undefined : laterChecks,
+  );
 }
 
 function listYaml(dir: string): string[] {

@@ -4,6 +4,9 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 import { httpsOrLoopbackUrl, seconds } from './values.ts';
 import { clientIdMetadataDocumentsSchema, dynamicRegistrationSchema } from './open-clients-schema.ts';
+import { metricsSchema } from './metrics-schema.ts';
+import { brandingSchema } from './branding-schema.ts';
+import { ssfSchema } from './ssf-schema.ts';
 
 function isAddressOrCidr(value: string): boolean {
   const [address, bits, extra] = value.split('/');
@@ -83,6 +86,12 @@ export const mainConfigSchema = z
       })
       .prefault({})
       .describe('Hot reload of config/.'),
+    receipts: z
+      .strictObject({
+        checkpoint_seconds: z.number().int().min(1).max(86400).default(60).describe('GET /receipts/checkpoint signs the chain head at most this often (per node); between signatures it hands out the latest.'),
+      })
+      .prefault({})
+      .describe('The receipt chain (audit records): signed checkpoints. `consulate audit verify | export | checkpoint` work on it.'),
     keys: z
       .strictObject({
         activation_delay_seconds: z
@@ -125,6 +134,11 @@ export const mainConfigSchema = z
         address_auth_failures: rateLimit('Failed client authentications per source address, whatever client_id they name. Once reached, client authentication from that address is answered 429 before any credential is checked, until the window ends. Higher than client_auth_failures: many clients may share one address (NAT, a proxy not listed in http.trust_proxy).', 50, 300),
         token_requests: rateLimit('Token requests per authenticated client.', 600, 60),
         registrations: rateLimit('Dynamic client registrations (POST /register) per source address, every attempt counted.', 10, 3600),
+        device_authorizations: rateLimit('Device authorization requests (POST /device_authorization, RFC 8628) per authenticated client.', 20, 60),
+        metadata_document_fetches: rateLimit('Client ID Metadata Document fetches per source address: a request naming a URL client_id that is not cached (or due for a refresh) counts; a cached one does not. Over it the request is answered 429 and nothing is fetched.', 20, 60),
+        sign_in_pages: rateLimit('Sign-ins started at an upstream (the redirect to it) per browser (its Consulate browser cookie). Over it the browser gets a 429 page, not a redirect.', 30, 300),
+        address_sign_in_pages: rateLimit('Sign-ins started at an upstream per source address, from any browser (also one that sends no cookie). Higher than sign_in_pages: many people may share one address (a company\'s NAT, a proxy not listed in http.trust_proxy).', 600, 300),
+        consent_pages: rateLimit('Consent answers (POST /authorize/consent) per browser. Over it the browser gets a 429 page.', 30, 300),
       })
       .prefault({})
       .describe('Rate limits: in memory on SQLite (one node), shared by all nodes on PostgreSQL. Over a limit: 429 temporarily_unavailable with Retry-After. Read at start.'),
@@ -178,6 +192,9 @@ export const mainConfigSchema = z
       .describe('DPoP (RFC 9449): sender-constrained Passports.'),
     client_id_metadata_documents: clientIdMetadataDocumentsSchema,
     dynamic_registration: dynamicRegistrationSchema,
+    branding: brandingSchema,
+    metrics: metricsSchema,
+    ssf: ssfSchema,
     welcome: z.string().max(4000).optional().describe('Text printed when the server starts (demo configs use it to list demo credentials).'),
     log: z
       .strictObject({

@@ -1,5 +1,5 @@
 // Environment (and CLI) overrides for what differs between instances of one config:
-// issuer, listen host/port, data directory, database URL, log level. Flags win over environment.
+// issuer, listen host/port, data directory, database URL, log level, metrics token. Flags win over environment.
 import type { ConfigProblem } from './problems.ts';
 import { mainConfigSchema, type MainConfig } from './schema.ts';
 import type { YamlSource } from './yaml-source.ts';
@@ -13,6 +13,7 @@ const envNames: Record<string, string> = {
   data_dir: 'CONSULATE_DATA_DIR',
   database_url: 'CONSULATE_DATABASE_URL',
   'log.level': 'LOG_LEVEL',
+  'metrics.token': 'CONSULATE_METRICS_TOKEN',
 };
 const flagNames: Record<string, keyof Overrides> = {
   issuer: 'issuer',
@@ -41,6 +42,7 @@ export function applyOverrides(
     data_dir: flags.dataDir ?? env.CONSULATE_DATA_DIR ?? main.data_dir,
     database_url: flags.databaseUrl ?? env.CONSULATE_DATABASE_URL ?? main.database_url,
     log: { level: flags.logLevel ?? env.LOG_LEVEL ?? main.log.level },
+    metrics: { ...main.metrics, token: env.CONSULATE_METRICS_TOKEN ?? main.metrics.token },
   };
   const result = mainConfigSchema.safeParse(candidate);
   if (!result.success) {

@@ -1,14 +1,24 @@
 // A config problem names file, line and column, the key path, and what is wrong.
 export type ConfigProblem = { file: string; line: number; col: number; path: string; message: string };
 
+/** Said when a file's own problems stopped the checks that compare files with each other. */
+export const laterChecks = 'checks across files (resources, scopes, upstreams, mappings and their fixtures, policies) run once these are fixed';
+
 export class ConfigError extends Error {
   readonly problems: readonly ConfigProblem[];
-  constructor(problems: ConfigProblem[]) {
-    super(`${problems.length} config problem${problems.length === 1 ? '' : 's'}:\n${formatProblems(problems)}`);
+  /** What was not checked yet because of these problems (said after them), if anything. */
+  readonly pending: string | undefined;
+  constructor(problems: ConfigProblem[], pending?: string) {
+    super(`${problems.length} config problem${problems.length === 1 ? '' : 's'}:\n${formatProblems(problems)}${pending ? `\n${pending}` : ''}`);
     this.name = 'ConfigError';
     this.problems = problems;
+    this.pending = pending;
   }
 }
+
+/** The problems and a closing line: how many, and whether more checks follow once they are fixed. */
+export const problemReport = (error: ConfigError, what?: string): string =>
+  `${formatProblems(error.problems)}\n${error.problems.length} problem(s) in config${what ? `: ${what}` : ''}${error.pending ? `; ${error.pending}` : ''}`;
 
 export const formatPath = (path: readonly PropertyKey[]): string =>
   path.reduce<string>((out, key) => {

@@ -21,7 +21,7 @@ const claimRule = z.union([
 export const mappingSchema = z
   .strictObject({
     id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lowercase letters, digits and dashes').describe('Rule set id; an upstream names it with `mapping: <id>`.'),
-    description: z.string().max(500).optional(),
+    description: z.string().max(500).optional().describe('What this rule set is for, in words (for operators).'),
     subject: celExpression.describe('CEL (string): the upstream claim(s) that identify the person, never a mutable one like email. Becomes orig_sub.'),
     tables: z
       .record(z.string().regex(/^[a-z][a-z0-9_]{0,63}$/, 'a table name'), z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.array(z.string())])))
@@ -46,7 +46,7 @@ const policyCondition = z
   .max(2000)
   .describe('CEL (bool) over client (client_id, kind, owner, name), person (canonical claims), scopes, resource, details (authorization details), grant and risk (new_agent, chain).');
 const policyReason = z.string().min(1).max(300).describe('Sent to the client as the error_description and recorded.');
-const policyDeny = z.strictObject({ deny: z.strictObject({ reason: policyReason }) });
+const policyDeny = z.strictObject({ deny: z.strictObject({ reason: policyReason }).describe('Refuse the request with this reason.') });
 const policyApprovers = z
   .union([
     z.literal('subject').describe('The person represented approves.'),
@@ -76,7 +76,7 @@ const policyObligations = z
   .refine((o) => o.step_up !== undefined || o.consent !== undefined, 'give step_up, consent or both');
 export const policySchema = z
   .strictObject({
-    description: z.string().max(500).optional(),
+    description: z.string().max(500).optional().describe('What this policy is for, in words (for operators).'),
     rules: z
       .array(
         z.strictObject({

@@ -7,7 +7,12 @@ import { absoluteUri, httpsOrLoopbackUrl, scopeToken } from './values.ts';
 
 export { mainConfigSchema };
 
-const jwk = z.looseObject({ kty: z.string(), kid: z.string().optional(), alg: z.string().optional(), use: z.string().optional() });
+const jwk = z.looseObject({
+  kty: z.string().describe('Key type (RFC 7517): EC, RSA or OKP.'),
+  kid: z.string().optional().describe('Key id; assertions name it in their header.'),
+  alg: z.string().optional().describe('Algorithm the key is used with, e.g. ES256.'),
+  use: z.string().optional().describe('sig for signature keys.'),
+});
 
 export const authMethods = ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'] as const;
 export type AuthMethod = (typeof authMethods)[number];
@@ -87,7 +92,7 @@ export const clientSchema = z
     client_id: z.string().min(1).max(200).regex(/^[\x21-\x7E]+$/, 'must be printable ASCII without spaces').describe('The client identifier.'),
     kind: z.enum(['client', 'agent']).default('client').describe('agent: an AI agent with an owner, a lifecycle state and a delegation policy.'),
     owner: z.string().min(3).max(320).optional().describe('Agents: the e-mail (canonical claim email) of the person who owns it; they may revoke its delegations.'),
-    state: z.enum(['active', 'suspended', 'retired']).default('active').describe('Agents: suspended or retired agents get no tokens and their Passports introspect inactive. Change with `consulate agent suspend|resume|retire`.'),
+    state: z.enum(['active', 'suspended', 'retired']).default('active').describe('Agents: the declared default lifecycle state; suspended or retired agents get no tokens and their Passports introspect inactive. `consulate agent suspend|resume|retire` set the state in the database instead (every node applies it at once), which then wins over this value, except that retired here is final.'),
     delegation: delegationSchema.optional(),
     name: z.string().max(200).optional().describe('Human-readable name, shown on pages and in logs.'),
     token_endpoint_auth_method: z
@@ -97,7 +102,7 @@ export const clientSchema = z
       .string()
       .optional()
       .describe('Hash of the client secret (from `consulate secret generate` or `consulate secret hash`); may be a ${env:NAME} reference. Never the secret itself.'),
-    jwks: z.strictObject({ keys: z.array(jwk).min(1) }).optional().describe('Public keys for private_key_jwt.'),
+    jwks: z.strictObject({ keys: z.array(jwk).min(1).describe('The public keys (JWK), at least one.') }).optional().describe('Public keys for private_key_jwt.'),
     jwks_uri: httpsOrLoopbackUrl.optional().describe('URL of the public keys for private_key_jwt.'),
     grant_types: z.array(z.enum(clientGrantTypes)).default(['client_credentials']).describe('Grants this client may use (empty for a resource server that only introspects).'),
     redirect_uris: z.array(redirectUri).default([]).describe('Where /authorize may send the browser back, matched exactly (for http://127.0.0.1 and http://[::1] any port, RFC 8252 §7.3).'),
@@ -219,7 +224,7 @@ export const issuerSchema = z
   .strictObject({
     id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lowercase letters, digits and dashes').describe('Id of this trusted issuer; clients name it in delegation.jwt_bearer_issuers.'),
     issuer: httpsOrLoopbackUrl.describe('The `iss` of its assertions.'),
-    jwks: z.strictObject({ keys: z.array(jwk).min(1) }).optional().describe('Its public keys.'),
+    jwks: z.strictObject({ keys: z.array(jwk).min(1).describe('The public keys (JWK), at least one.') }).optional().describe('Its public keys.'),
     jwks_uri: httpsOrLoopbackUrl.optional().describe('URL of its public keys (exactly one of jwks, jwks_uri).'),
     accepts: z.array(z.enum(['jwt-bearer', 'id-jag'])).min(1).default(['id-jag']).describe('jwt-bearer: RFC 7523 assertions (typ JWT); id-jag: Identity Assertion JWT Authorization Grants (typ oauth-id-jag+jwt).'),
     mapping: z.string().optional().describe('Claims mapping rule set applied to the assertion\'s claims. Default: the built-in oidc preset.'),

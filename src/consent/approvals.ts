@@ -1,7 +1,7 @@
 // The approval service: opening a waiting request (CIBA, device code, paused exchange), deciding
-// it (only people the approver rule names; one decision each; every decision in the audit log),
-// and what an approver sees. The client polls with the auth_req_id / device code; only its hash
-// is stored. A request that keeps a step-up (its `stepUp`) is approved only by someone whose own
+// it (only people the approver rule names; one decision each; every decision in the audit log);
+// what an approver sees is inbox.ts. The client polls with the auth_req_id / device code; only its
+// hash is stored. A request that keeps a step-up (its `stepUp`) is approved only by someone whose own
 // authentication meets it (a denial needs none).
 import { OAuthError } from '../oauth/errors.ts';
 import { uuidv7 } from '../audit/ids.ts';
@@ -57,6 +57,7 @@ export async function openApproval(deps: Deps, open: OpenRequest): Promise<Opene
     details: { approval: id, kind: open.kind, approvers: open.approvers.kind, expires_at: record.expiresAt },
   });
   const opened: ApprovalRecord = { ...record, status: 'pending', decisions: [] };
+  deps.metrics.approvalRequested(open.kind);
   notifyApproval(deps, 'approval.requested', opened);
   return { id, pollToken, record: opened };
 }
@@ -85,13 +86,8 @@ export async function decideApproval(deps: Deps, id: string, approver: Approver,
     subject: record.sub,
     details: { approval: id, kind: record.kind, decision, approver: approver.sub, outcome: result.record.status, approvals: result.record.decisions.filter((d) => d.decision === 'approve').length },
   });
+  if (result.record.status === 'approved' || result.record.status === 'denied') deps.metrics.approvalDecided(record.kind, result.record.status);
   if (result.record.status !== 'pending') notifyApproval(deps, 'approval.decided', result.record);
   if (result.record.status !== 'pending') pingCibaClient(deps, result.record);
   return result;
-}
-
-/** The open requests this person may decide and has not decided yet. */
-export async function openApprovalsFor(deps: Deps, approver: Approver): Promise<ApprovalRecord[]> {
-  const open = await deps.store.approvals.listOpen(deps.now());
-  return open.filter((record) => mayDecide(record, approver) && !record.decisions.some((d) => d.approverSub === approver.sub));
 }

@@ -6,6 +6,7 @@
 import type { Deps } from '../deps.ts';
 import type { ApprovalRecord } from '../store/ports.ts';
 import type { CibaRequest } from './ciba-request.ts';
+import { sendTraced } from '../tracing/outgoing.ts';
 
 /** Sends the ping for a settled request of a ping client; resolves whether the client took it (2xx). Never throws. */
 export async function sendCibaPing(deps: Deps, record: ApprovalRecord): Promise<boolean> {
@@ -20,13 +21,10 @@ export async function sendCibaPing(deps: Deps, record: ApprovalRecord): Promise<
   }
   // 2. One POST.
   try {
-    const response = await fetch(endpoint, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${ping.clientNotificationToken}` },
-      body: JSON.stringify({ auth_req_id: ping.authReqId }),
-      redirect: 'error',
-      signal: AbortSignal.timeout(deps.config.main.http.upstream_timeout_ms),
-    });
+    const call = { method: 'POST', url: endpoint, headers: { 'content-type': 'application/json', authorization: `Bearer ${ping.clientNotificationToken}` }, attributes: { 'consulate.client_id': record.clientId } };
+    const response = await sendTraced('webhook.ciba_ping', call, (headers) =>
+      fetch(endpoint, { method: 'POST', headers, body: JSON.stringify({ auth_req_id: ping.authReqId }), redirect: 'error', signal: AbortSignal.timeout(deps.config.main.http.upstream_timeout_ms) }),
+    );
     await response.body?.cancel().catch(() => undefined);
     if (response.ok) return true;
     deps.log.warn({ approval: record.id, client_id: record.clientId, status: response.status }, 'CIBA ping refused by the client');

@@ -18,6 +18,7 @@ import type { Params } from '../oauth/params.ts';
 import { approvalFor } from '../obligations/approvers-for.ts';
 import { checkAgentForPerson } from '../delegation/agent-person.ts';
 import { stepUpRecord, type StepUpRecord } from '../obligations/step-up.ts';
+import type { TrailObligation } from '../audit/trail.ts';
 import { verifyIdTokenHint } from '../passports/id-token.ts';
 import { openApproval } from './approvals.ts';
 import { readCibaRequestObject } from './ciba-request-object.ts';
@@ -27,7 +28,7 @@ import { readCibaRequestObject } from './ciba-request-object.ts';
  * client's notification token, kept because the ping (§10.2) must send them back; the auth_req_id
  * alone gets nothing (the poll authenticates the client that made the request).
  */
-export type CibaRequest = PersonRequest & { ping?: { authReqId: string; clientNotificationToken: string } | undefined; stepUp?: StepUpRecord | undefined };
+export type CibaRequest = PersonRequest & { ping?: { authReqId: string; clientNotificationToken: string } | undefined; stepUp?: StepUpRecord | undefined; obligation?: TrailObligation | undefined };
 
 export type BackchannelAnswer = { auth_req_id: string; expires_in: number; interval: number };
 
@@ -70,7 +71,7 @@ export async function requestBackchannelAuthentication(deps: Deps, client: Clien
   checkAgentForPerson(deps, client, { sub, claims, resource: ask.resource, resourceScopes: ask.resourceScopes, details: ask.authorizationDetails ?? [] });
 
   // 5. A policy's refusal is §13 access_denied, which this endpoint answers with 403.
-  const { approvers, stepUp } = await approvalFor(deps, {
+  const { approvers, stepUp, obligation } = await approvalFor(deps, {
     client,
     grant: 'ciba',
     sub,
@@ -95,6 +96,8 @@ export async function requestBackchannelAuthentication(deps: Deps, client: Clien
     ...(clientNotificationToken !== undefined ? { ping: { authReqId, clientNotificationToken } } : {}),
     // A policy's step-up: the approver's own sign-in must meet it (consent/approvals.ts).
     ...(stepUp ? { stepUp: stepUpRecord(stepUp) } : {}),
+    // The policy rule that decided, for the receipt of the tokens (audit/trail.ts).
+    ...(obligation ? { obligation } : {}),
   };
   const interval = deps.config.main.ciba.interval_seconds;
   await openApproval(deps, { kind: 'ciba', clientId: client.client_id, sub, request, approvers, expiresIn, interval, pollToken: authReqId });

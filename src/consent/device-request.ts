@@ -16,6 +16,7 @@ import type { PersonRequest } from '../grants/approved-request.ts';
 import { isOAuthError, OAuthError } from '../oauth/errors.ts';
 import { approvalFor } from '../obligations/approvers-for.ts';
 import { stepUpRecord, type Authentication } from '../obligations/step-up.ts';
+import type { TrailObligation } from '../audit/trail.ts';
 import type { StepUp } from '../obligations/types.ts';
 import type { Params } from '../oauth/params.ts';
 import type { ApprovalRecord, ApproverRule } from '../store/ports.ts';
@@ -88,7 +89,8 @@ export async function enterUserCode(deps: Deps, typed: string, sub: string): Pro
   // The first person to enter a pending code gets it; the store decides races.
   if (found.sub === undefined && found.status === 'pending') {
     const policy = await devicePolicy(deps, found, client, sub);
-    const request = policy.stepUp ? { ...found.request, stepUp: stepUpRecord(policy.stepUp) } : undefined;
+    // The request keeps a policy's step-up (for its approvers) and the rule that decided (for the receipt of the tokens).
+    const request = policy.stepUp || policy.obligation ? { ...found.request, ...(policy.stepUp ? { stepUp: stepUpRecord(policy.stepUp) } : {}), ...(policy.obligation ? { obligation: policy.obligation } : {}) } : undefined;
     const others = policy.approvers && policy.approvers.kind !== 'subject' ? policy.approvers : undefined;
     if (await deps.store.approvals.claim(found.id, sub, now, request, others)) {
       await deps.receipts.record({ event: 'approval.claimed', clientId: found.clientId, subject: sub, details: { approval: found.id, kind: 'device', ...(others ? { approvers: others.kind } : {}) } });
@@ -117,11 +119,11 @@ export async function enterUserCode(deps: Deps, typed: string, sub: string): Pro
  * cannot be found) is `refused`; a consent that needs other people (manager, dual) routes the
  * request to them; a step-up is asked of whoever approves.
  */
-async function devicePolicy(deps: Deps, record: ApprovalRecord, client: ClientConfig, sub: string): Promise<{ stepUp?: StepUp | undefined; approvers?: ApproverRule | undefined; refused?: OAuthError | undefined }> {
+async function devicePolicy(deps: Deps, record: ApprovalRecord, client: ClientConfig, sub: string): Promise<{ stepUp?: StepUp | undefined; approvers?: ApproverRule | undefined; obligation?: TrailObligation | undefined; refused?: OAuthError | undefined }> {
   const asked = record.request as PersonRequest;
   const claims = (await deps.store.subjects.claimsOf(sub)) ?? {};
   try {
-    const { approvers, stepUp } = await approvalFor(deps, {
+    const { approvers, stepUp, obligation } = await approvalFor(deps, {
       client,
       grant: 'device_code',
       sub,
@@ -130,7 +132,7 @@ async function devicePolicy(deps: Deps, record: ApprovalRecord, client: ClientCo
       scopes: [...(asked.identityScopes ?? []), ...(asked.resourceScopes ?? [])],
       details: asked.authorizationDetails ?? [],
     });
-    return { stepUp, approvers };
+    return { stepUp, approvers, obligation };
   } catch (error) {
     if (isOAuthError(error) && error.code === 'access_denied') return { refused: error };
     throw error;

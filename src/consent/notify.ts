@@ -7,6 +7,7 @@ import { createHmac } from 'node:crypto';
 import type { Deps } from '../deps.ts';
 import type { ApprovalRecord, ApproverRule } from '../store/ports.ts';
 import { describeRequest, personLabel } from './describe.ts';
+import { sendTraced } from '../tracing/outgoing.ts';
 
 export type ApprovalEvent = 'approval.requested' | 'approval.decided';
 
@@ -56,13 +57,9 @@ export async function sendApprovalNotice(deps: Deps, event: ApprovalEvent, recor
     // 1 the payload  2 its signature  3 one POST, bounded, no redirects followed.
     const body = JSON.stringify(await approvalPayload(deps, event, record));
     const signature = signPayload(webhook.secret, body, Math.floor(Date.now() / 1000));
-    const response = await fetch(webhook.url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', [signatureHeader]: signature },
-      body,
-      redirect: 'error',
-      signal: AbortSignal.timeout(webhook.timeout_ms),
-    });
+    // A `webhook.approval` span when tracing is on; the receiver gets its traceparent.
+    const call = { method: 'POST', url: webhook.url, headers: { 'content-type': 'application/json', [signatureHeader]: signature }, attributes: { 'consulate.event': event } };
+    const response = await sendTraced('webhook.approval', call, (headers) => fetch(webhook.url, { method: 'POST', headers, body, redirect: 'error', signal: AbortSignal.timeout(webhook.timeout_ms) }));
     await response.body?.cancel().catch(() => undefined);
     if (response.ok) return true;
     deps.log.warn({ approval: record.id, event, status: response.status }, 'approval notification refused by the receiver');

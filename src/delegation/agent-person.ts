@@ -14,8 +14,10 @@ export function checkAgentForPerson(deps: Deps, client: ClientConfig, ask: Perso
   if (client.kind !== 'agent') return;
   const subject = { kind: 'person' as const, sub: ask.sub, claims: ask.claims };
   const chain = [client.client_id];
+  // The chain is the agent alone, whose state the directory already resolved (the one in force now).
+  const states = new Map([[client.client_id, client.state]]);
   if (ask.resource === undefined) {
-    const refusal = mayActFor(client, subject, chain, deps.config.clients);
+    const refusal = mayActFor(client, subject, chain, states, deps.config.clients);
     if (refusal) throw new OAuthError(refusal.code, refusal.description, { reason: refusal.reason });
     return;
   }
@@ -26,6 +28,7 @@ export function checkAgentForPerson(deps: Deps, client: ClientConfig, ask: Perso
     scopes: ask.resourceScopes,
     details: ask.details,
     chain,
+    states,
     ttlSeconds: deps.config.main.passports.max_ttl_seconds,
     dpop: dpop ?? true,
     clients: deps.config.clients,

@@ -6,6 +6,7 @@ import type { ClientConfig } from '../config/schema.ts';
 import type { OAuthErrorCode } from '../oauth/errors.ts';
 import type { AuthorizationDetail } from '../oauth/authorization-details.ts';
 import { actionsOf } from './details.ts';
+import { inSpanSync } from '../tracing/spans.ts';
 
 /** Who is represented: a person (with their canonical claims) or a client acting for itself. */
 export type Represented = { kind: 'person'; sub: string; claims: Readonly<Record<string, unknown>> } | { kind: 'client'; clientId: string };
@@ -19,6 +20,8 @@ export type DelegationAsk = {
   details: readonly AuthorizationDetail[];
   /** The actor chain of the Passport to be minted, current actor first (empty for the actor's own). */
   chain: readonly string[];
+  /** The lifecycle state in force of each client of `chain` that config lists (agents/state.ts chainStates). */
+  states: ReadonlyMap<string, ClientConfig['state']>;
   /** Passport lifetime the resource and server would give. */
   ttlSeconds: number;
   /** Whether the request carries a DPoP proof (RFC 9449). */
@@ -34,13 +37,25 @@ export type Refusal = Extract<Verdict, { ok: false }>;
 
 const refuse = (code: OAuthErrorCode, reason: string, description: string): Refusal => ({ ok: false, code, reason, description });
 
-/** Agents that are suspended or retired get nothing; other clients are always active. */
+/**
+ * Agents that are suspended or retired get nothing; other clients are always active. `client.state`
+ * must be the state in force (clients/directory.ts resolves it), not only the config file's.
+ */
 export const isActive = (client: Pick<ClientConfig, 'state'> | undefined): boolean => client !== undefined && client.state === 'active';
 
+/** The verdict, as a `delegation.decide` span when tracing is on (outcome and error code only). */
 export function decideDelegation(ask: DelegationAsk): Verdict {
+  return inSpanSync('delegation.decide', (span) => {
+    const verdict = decide(ask);
+    span?.setAttributes(verdict.ok ? { 'consulate.outcome': 'allow' } : { 'consulate.outcome': 'deny', 'consulate.error_code': verdict.code });
+    return verdict;
+  });
+}
+
+function decide(ask: DelegationAsk): Verdict {
   const { actor } = ask;
   // 1. Every actor of the chain is still active (a suspended agent up the chain ends it).
-  const inactive = refuseInactive(actor, ask.chain, ask.clients);
+  const inactive = refuseInactive(actor, ask.chain, ask.states);
   if (inactive) return inactive;
   // 2. Whom it may act for.
   if (ask.subject && !mayRepresent(actor, ask.subject)) return refuse('invalid_grant', 'subject_not_allowed', 'this client may not act for the subject of the token');
@@ -71,17 +86,23 @@ export function decideDelegation(ask: DelegationAsk): Verdict {
  * "May this actor act for this subject at all?", for a grant that names no resource of ours (an
  * ID-JAG, for another authorization server): decideDelegation's steps 1, 2 and 4, same verdicts.
  */
-export function mayActFor(actor: ClientConfig, subject: Represented, chain: readonly string[], clients: ReadonlyMap<string, ClientConfig>): Refusal | undefined {
-  const inactive = refuseInactive(actor, chain, clients);
+export function mayActFor(
+  actor: ClientConfig,
+  subject: Represented,
+  chain: readonly string[],
+  states: ReadonlyMap<string, ClientConfig['state']>,
+  clients: ReadonlyMap<string, ClientConfig>,
+): Refusal | undefined {
+  const inactive = refuseInactive(actor, chain, states);
   if (inactive) return inactive;
   if (!mayRepresent(actor, subject)) return refuse('invalid_grant', 'subject_not_allowed', 'this client may not act for the subject of the token');
   return refuseLongChain(chain, clients);
 }
 
-function refuseInactive(actor: ClientConfig, chain: readonly string[], clients: ReadonlyMap<string, ClientConfig>): Refusal | undefined {
+function refuseInactive(actor: ClientConfig, chain: readonly string[], states: ReadonlyMap<string, ClientConfig['state']>): Refusal | undefined {
   if (!isActive(actor)) return refuse('unauthorized_client', `actor_${actor.state}`, `this agent is ${actor.state}`);
   for (const id of chain) {
-    if (!isActive(clients.get(id))) return refuse('invalid_grant', 'chain_actor_inactive', 'an actor of the subject token\'s chain is no longer active');
+    if (states.get(id) !== 'active') return refuse('invalid_grant', 'chain_actor_inactive', 'an actor of the subject token\'s chain is no longer active');
   }
   return undefined;
 }

@@ -12,6 +12,7 @@ import { parseAct, type ActClaim } from './act.ts';
 import type { Represented } from './policy.ts';
 import { tokenTypes } from './token-types.ts';
 import { resolveUpstreamToken } from './upstream-token.ts';
+import type { TrailMapping } from '../audit/trail.ts';
 
 export type SubjectToken = {
   /** passport, id_token, upstream:<id>. */
@@ -35,6 +36,8 @@ export type SubjectToken = {
   authentication?: { authTime: number; acr?: string | undefined; amr?: string[] | undefined } | undefined;
   /** Provenance and canonical claims of the person. */
   claims: Readonly<Record<string, unknown>>;
+  /** An upstream token's mapping as it ran (which rule gave each claim), for the receipt's trail. */
+  mapping?: TrailMapping | undefined;
 };
 
 export const invalidSubjectToken = (reason: string) => new OAuthError('invalid_request', 'subject_token is invalid', { reason: `subject_token_${reason}` });

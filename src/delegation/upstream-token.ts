@@ -53,13 +53,14 @@ export async function resolveUpstreamToken(deps: Deps, token: string, type: stri
   if (!ruleSet) throw new Error(`no compiled rule set for upstream ${upstream.id}`);
   const linked = await linkExchangedSubject(deps.store, deps.receipts, ruleSet, verified, now);
   if (!linked.ok) throw invalidSubjectToken(linked.reason);
-  const { claims } = linked.person;
+  const { claims, mapping } = linked.person;
 
   // 3.
   return {
     origin: `upstream:${upstream.id}`,
     upstreamId: upstream.id,
     represented: { kind: 'person', sub: claims.sub, claims },
+    mapping,
     scopes: [],
     details: [],
     exp: verified.exp,

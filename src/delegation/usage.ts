@@ -13,7 +13,7 @@ import type { Params } from '../oauth/params.ts';
 import type { PassportClaims } from '../passports/mint.ts';
 import { verifyPassport } from '../passports/verify.ts';
 import { actorsOf, parseAct } from './act.ts';
-import { formatAmount, parseAmount, remainingBudget } from './budget.ts';
+import { formatAmount, isSpent, parseAmount, remainingBudget } from './budget.ts';
 
 export type UsageReport = { token: string; uses: number; amountMicros?: number | undefined; currency?: string | undefined; usageId?: string | undefined };
 
@@ -77,7 +77,7 @@ export async function reportUsage(deps: Deps, caller: AuthenticatedClient, repor
   switch (outcome.status) {
     case 'ok':
     case 'duplicate': {
-      if (outcome.status === 'ok') await audit(deps, 'budget.consumed', claims, report, reporter, { did });
+      if (outcome.status === 'ok') await audit(deps, 'budget.consumed', claims, report, reporter, { did, ...(isSpent(outcome.record) ? { spent: true } : {}) });
       else deps.log.info({ did, reporter, usage_id: report.usageId }, 'usage: repeated usage_id, counted once');
       const remaining = remainingBudget(outcome.record);
       return { active: true, ...(remaining ? { budget_remaining: remaining } : {}) };

@@ -7,6 +7,7 @@ import { getRequestListener } from '@hono/node-server';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { createServer, type Server } from 'node:http';
+import { listenOn } from '../http/listen.ts';
 import type { AddressInfo } from 'node:net';
 import { createPassportGuard, passportGuard, protectedResourceMetadata, protectedResourceMetadataPath, type Passport, type PassportEnv, type PassportGuard, type PassportGuardOptions } from '../sdk/index.ts';
 
@@ -43,10 +44,7 @@ export async function startDemoApi(options: DemoApiOptions): Promise<DemoApi> {
   const host = options.host ?? '127.0.0.1';
   // 1. Listen first, so the public URL (what DPoP proofs name) is known before the guard is built.
   const server: Server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, resolve);
-  });
+  await listenOn(server, options.port ?? 0, host, 'the demo API');
   const { port } = server.address() as AddressInfo;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
   const metadataUrl = `${url}${protectedResourceMetadataPath}`;

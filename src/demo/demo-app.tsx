@@ -8,6 +8,7 @@ import { getCookie, setCookie } from 'hono/cookie';
 import { decodeJwt } from 'jose';
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
+import { listenOn } from '../http/listen.ts';
 import type { AddressInfo } from 'node:net';
 import * as oidc from 'openid-client';
 import type { ClientConfig } from '../config/schema.ts';
@@ -23,10 +24,7 @@ export async function startDemoApp(options: { issuer: string; client: ClientConf
   const visits = new Map<string, Visit>();
   let configuration: oidc.Configuration | undefined;
   const server: Server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? Number(registered.port || 80), registered.hostname.replace(/^\[|\]$/g, ''), resolve);
-  });
+  await listenOn(server, options.port ?? Number(registered.port || 80), registered.hostname.replace(/^\[|\]$/g, ''), 'the demo app');
   const port = (server.address() as AddressInfo).port;
   const base = `${registered.protocol}//${registered.hostname}:${port}`;
   const redirectUri = `${base}${registered.pathname}`;
@@ -133,8 +131,10 @@ function Home(props: { visit: Visit; issuer: string; name: string }) {
     <html lang="en">
       <head>
         <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
         <title>{props.name} · Consulate demo</title>
-        <style>{'body{font-family:system-ui,sans-serif;max-width:50rem;margin:2rem auto;padding:0 1rem}pre{background:#f4f4f4;padding:.75rem;overflow-x:auto}.error{color:#a00}form{display:inline}'}</style>
+        {/* Raw tokens are one long word each: they wrap anywhere rather than run out of their box. */}
+        <style>{'body{font-family:system-ui,sans-serif;max-width:50rem;margin:2rem auto;padding:0 1rem}pre{background:#f4f4f4;padding:.75rem;overflow-x:auto;white-space:pre-wrap;overflow-wrap:anywhere}pre.raw{word-break:break-all}.error{color:#a00}form{display:inline}'}</style>
       </head>
       <body>
         <main>
@@ -165,7 +165,7 @@ function Home(props: { visit: Visit; issuer: string; name: string }) {
                 {JSON.stringify({ token_type: tokens.token_type, expires_in: tokens.expires_in, scope: tokens.scope, refresh_token: tokens.refresh_token ? `${tokens.refresh_token.slice(0, 8)}… (stored hashed at Consulate)` : undefined }, null, 2)}
               </pre>
               <h2>Raw tokens</h2>
-              <pre aria-label="Raw tokens">{`id_token:     ${tokens.id_token ?? ''}\naccess_token: ${tokens.access_token}`}</pre>
+              <pre aria-label="Raw tokens" class="raw">{`id_token:     ${tokens.id_token ?? ''}\naccess_token: ${tokens.access_token}`}</pre>
             </>
           ) : (
             <form method="post" action="/login">

@@ -37,9 +37,11 @@
 // (<issuer>/v1/introspect, any of its clients may call it).
 //
 // Tests can see and change token responses (`interceptTokenResponses`) and sign with the
-// stand-in's own key (`signingKey`), to play an upstream that misbehaves.
+// stand-in's own key (`signingKey`), to play an upstream that misbehaves, and see each request's
+// headers as it arrives (`observeRequests`: the traceparent Consulate sends).
 import { generateKeyPair, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { listenOn } from '../http/listen.ts';
 import type { AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
 import { DEFAULT_ENTRA_TENANT_ID, defaultAccounts, defaultTenantAccounts, type UpstreamAccount, type UpstreamKind } from './upstream-accounts.ts';
@@ -75,6 +77,8 @@ export type UpstreamOptions = {
   apis?: UpstreamApi[];
 };
 
+export type ObservedRequest = { method: string; path: string; headers: IncomingMessage['headers'] };
+
 export type TokenResponseRewrite = (body: Record<string, unknown>) => Record<string, unknown> | Promise<Record<string, unknown>>;
 
 export type Upstream = {
@@ -101,6 +105,8 @@ export type Upstream = {
   failTokenRequests(status: number | undefined): void;
   /** From now on the JWKS is rewritten (e.g. a rotated key published beside the old); undefined: as it is. */
   interceptJwks(rewrite: TokenResponseRewrite | undefined): void;
+  /** Tests only: `listener` sees every request's method, path and headers as they arrive (undefined: stop). */
+  observeRequests(listener: ((request: ObservedRequest) => void) | undefined): void;
   /**
    * Logs `username` in through the upstream's pages, answering consent, and returns the URL it
    * finally redirects to on the client's redirect_uri (code, state, iss — or error).
@@ -129,13 +135,7 @@ export async function startUpstream(options: UpstreamOptions): Promise<Upstream>
   const signingKey = { ...privateKey.export({ format: 'jwk' }), kid: `${kind}-${randomUUID().slice(0, 8)}`, alg: 'RS256', use: 'sig' };
 
   const server: Server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
+  await listenOn(server, options.port ?? 0, '127.0.0.1', `the ${kind}-shaped stand-in upstream IdP`);
   const { port } = server.address() as AddressInfo;
   const url = `http://127.0.0.1:${port}`;
 
@@ -151,6 +151,7 @@ export async function startUpstream(options: UpstreamOptions): Promise<Upstream>
   let tokenRewrite: TokenResponseRewrite | undefined;
   let tokenFailure: number | undefined;
   let jwksRewrite: TokenResponseRewrite | undefined;
+  let observer: ((request: ObservedRequest) => void) | undefined;
   let authority: TenantAuthority | undefined;
   /** Hands a request to a provider; oidc-provider derives its mount (for every URL it prints) from originalUrl minus url. */
   const forward = (target: Mount, req: IncomingMessage & { originalUrl?: string }, res: ServerResponse, inner: string) => {
@@ -190,6 +191,7 @@ export async function startUpstream(options: UpstreamOptions): Promise<Upstream>
     const q = raw.indexOf('?');
     const pathname = q === -1 ? raw : raw.slice(0, q);
     const query = q === -1 ? '' : raw.slice(q);
+    observer?.({ method: req.method ?? 'GET', path: pathname, headers: req.headers });
 
     if (authority?.handles(pathname)) {
       authority.route(req, res, pathname, query).catch(fail(res));
@@ -234,6 +236,9 @@ export async function startUpstream(options: UpstreamOptions): Promise<Upstream>
     },
     interceptJwks(rewrite) {
       jwksRewrite = rewrite;
+    },
+    observeRequests(listener) {
+      observer = listener;
     },
     login: (authorizationUrl, username, loginOptions) => driveLogin(authorizationUrl, username, redirectUris(), loginOptions),
     newBrowser: () => new UpstreamBrowser(),

@@ -1,9 +1,12 @@
 // Browser login through an upstream: start (state, nonce and PKCE verifier kept server-side,
 // bound to the browser) and finish (single-use state, same browser, same upstream, then the
 // checks of completeUpstreamLogin, then a session). Secrets in cookies are stored only hashed.
+// Every start counts against the page limits (rate_limits.sign_in_pages per browser,
+// address_sign_in_pages per source address) before anything is stored or asked of the upstream.
 import { createHash, randomBytes } from 'node:crypto';
 import type { Deps } from '../deps.ts';
 import type { CanonicalClaims } from '../claims/canonical.ts';
+import type { Visitor } from '../limits/limits.ts';
 import { UpstreamError } from './connector.ts';
 import { completeUpstreamLogin } from './login.ts';
 
@@ -29,8 +32,9 @@ export function upstreamForEmail(deps: Deps, email: string): string | undefined 
 export async function startBrowserLogin(
   deps: Deps,
   upstreamId: string,
-  options: { browserId: string; returnTo: string; acrValues?: string; maxAge?: number; prompt?: 'login'; loginHint?: string },
+  options: { browserId: string; visitor: Visitor; returnTo: string; acrValues?: string; maxAge?: number; prompt?: 'login'; loginHint?: string },
 ): Promise<URL> {
+  await deps.rateLimits.signInStart(options.visitor);
   const connector = deps.connectors.get(upstreamId);
   if (!connector) throw new UpstreamError('rejected', 'unknown upstream');
   const state = randomId();
@@ -91,7 +95,11 @@ export async function finishBrowserLogin(
     { state, nonce: pending.nonce, codeVerifier: pending.codeVerifier, maxAge: pending.maxAge },
     { acrValues: pending.acrValues?.split(' '), maxAge: pending.maxAge },
     now,
-  );
+  ).catch((error: unknown) => {
+    // The state is spent: say where the browser was going, so that an app waiting on it hears of the failure.
+    if (!(error instanceof UpstreamError)) throw error;
+    throw new UpstreamError(error.reason, error.message, { cause: error.cause, shown: error.shown, returnTo: pending.returnTo });
+  });
   const sessionId = randomId();
   await deps.store.logins.saveSession({
     idHash: hashId(sessionId),

@@ -35,10 +35,18 @@ export class UpstreamError extends Error {
   readonly reason: 'unreachable' | 'timeout' | 'rejected' | 'invalid_response' | 'access_denied' | 'denied';
   /** For `denied`: the operator's sentence for the person (a mapping rule's reason). */
   readonly shown: string | undefined;
-  constructor(reason: UpstreamError['reason'], message: string, options?: { cause?: unknown; shown?: string }) {
+  /** Where the browser was going when a started login failed (an authorization request's continuation, or a page). */
+  readonly returnTo: string | undefined;
+  constructor(reason: UpstreamError['reason'], message: string, options?: { cause?: unknown; shown?: string | undefined; returnTo?: string | undefined }) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'UpstreamError';
     this.reason = reason;
     this.shown = options?.shown;
+    this.returnTo = options?.returnTo;
+  }
+
+  /** An upstream failing (5xx, unreachable, too slow), not refusing: a gateway error, temporarily_unavailable to an app. */
+  get isOutage(): boolean {
+    return this.reason === 'unreachable' || this.reason === 'timeout';
   }
 }

@@ -8,9 +8,11 @@ import type { CanonicalClaims } from '../claims/canonical.ts';
 import { mapClaims, type CompiledRuleSet } from '../claims/engine.ts';
 import type { LinkedSubject, Store } from '../store/ports.ts';
 import { linkUpstreamAccount } from './login.ts';
+import { mappingFromTrace, type TrailMapping } from '../audit/trail.ts';
 import type { VerifiedUpstreamToken } from './upstream-token-verifier.ts';
 
-export type ExchangedPerson = { claims: CanonicalClaims & { sub: string }; linkedBy: LinkedSubject['linkedBy'] };
+/** `mapping`: which rule gave each claim (audit/trail.ts), for the receipts. */
+export type ExchangedPerson = { claims: CanonicalClaims & { sub: string }; linkedBy: LinkedSubject['linkedBy']; mapping: TrailMapping };
 
 export type ExchangedSubject = { ok: true; person: ExchangedPerson } | { ok: false; reason: 'mapping_denied' | 'mapping_missing' | 'mapping_failed' };
 
@@ -31,6 +33,7 @@ export async function linkExchangedSubject(store: Store, receipts: Receipts, rul
     return { ok: false, reason: mapped.reason === 'denied' ? 'mapping_denied' : mapped.reason === 'missing' ? 'mapping_missing' : 'mapping_failed' };
   }
   const canonical = mapped.canonical;
+  const mapping = mappingFromTrace(upstream.id, ruleSet.id, mapped.trace);
   // 2.
   const linked = await linkUpstreamAccount(store, upstream, canonical, now);
   // 3. A login's claims are not replaced: an access token usually says less (no verified-e-mail
@@ -40,7 +43,7 @@ export async function linkExchangedSubject(store: Store, receipts: Receipts, rul
   if ((await store.subjects.claimsOf(linked.sub)) === undefined) await store.subjects.saveClaims(linked.sub, claims);
   await receipts.record({ event: 'exchange.upstream_subject',
     subject: linked.sub,
-    details: { upstream: upstream.id, token_form: token.form, orig_iss: canonical.orig_iss, orig_sub: canonical.orig_sub, linked_by: linked.linkedBy, acr: canonical.acr ?? null },
+    details: { upstream: upstream.id, token_form: token.form, orig_iss: canonical.orig_iss, orig_sub: canonical.orig_sub, linked_by: linked.linkedBy, acr: canonical.acr ?? null, mapping },
   });
-  return { ok: true, person: { claims, linkedBy: linked.linkedBy } };
+  return { ok: true, person: { claims, linkedBy: linked.linkedBy, mapping } };
 }

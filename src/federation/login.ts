@@ -9,6 +9,7 @@ import { mapClaims, type CompiledRuleSet } from '../claims/engine.ts';
 import type { UpstreamConfig } from '../config/schema.ts';
 import type { LinkedSubject, Store } from '../store/ports.ts';
 import { UpstreamError, type LoginChecks, type UpstreamConnector } from './connector.ts';
+import { mappingFromTrace } from '../audit/trail.ts';
 
 export type LoginRequirements = { acrValues?: readonly string[] | undefined; maxAge?: number | undefined };
 
@@ -65,7 +66,8 @@ export async function completeUpstreamLogin(
   await store.subjects.saveClaims(linked.sub, claims);
   await receipts.record({ event: 'login.upstream',
     subject: linked.sub,
-    details: { upstream: upstream.id, orig_iss: canonical.orig_iss, orig_sub: canonical.orig_sub, linked_by: linked.linkedBy, acr: canonical.acr ?? null },
+    // Which rule gave each claim (names and rule ids, no values): what `consulate explain` shows for this login.
+    details: { upstream: upstream.id, orig_iss: canonical.orig_iss, orig_sub: canonical.orig_sub, linked_by: linked.linkedBy, acr: canonical.acr ?? null, mapping: mappingFromTrace(upstream.id, ruleSet.id, mapped.trace) },
   });
   return { claims, linkedBy: linked.linkedBy };
 }

@@ -10,6 +10,7 @@ import type { UpstreamConfig } from '../config/schema.ts';
 import { UpstreamError, type LoginChecks, type LoginRequest, type UpstreamConnector, type UpstreamIdentity } from './connector.ts';
 import { authorityDiscoveryUrl, isMultiTenantAuthority, issuerTemplate } from './entra-tenants.ts';
 import { exchangeAtTenant } from './tenant-exchange.ts';
+import { tracedUpstreamFetch } from './upstream-trace.ts';
 
 const loopback = new Set(['localhost', '127.0.0.1', '[::1]']);
 
@@ -25,6 +26,7 @@ export function createOidcConnector(upstream: UpstreamConfig, defaultTimeoutMs: 
   // key cache would refuse an unknown kid for up to a minute after a rotation).
   const configure = (config: client.Configuration): client.Configuration => {
     config.timeout = timeoutSeconds;
+    config[client.customFetch] = tracedUpstreamFetch(upstream.id, () => config.serverMetadata());
     if (insecure) client.allowInsecureRequests(config);
     return config;
   };
@@ -46,7 +48,7 @@ export function createOidcConnector(upstream: UpstreamConfig, defaultTimeoutMs: 
     // compare with the expected template here instead.
     const where = multiTenant ? authorityDiscoveryUrl(upstream.issuer) : issuer;
     configuration ??= client
-      .discovery(where, upstream.client_id, undefined, auth, { timeout: timeoutSeconds, ...(insecure ? { execute: [client.allowInsecureRequests] } : {}) })
+      .discovery(where, upstream.client_id, undefined, auth, { timeout: timeoutSeconds, [client.customFetch]: tracedUpstreamFetch(upstream.id, () => undefined), ...(insecure ? { execute: [client.allowInsecureRequests] } : {}) })
       .then((config) => {
         const announced = config.serverMetadata().issuer;
         if (multiTenant && announced !== issuerTemplate(upstream.issuer)) {

@@ -41,8 +41,10 @@ export async function exchangeAtTenant(
   // 1.
   let kept: Kept | undefined;
   const first = newConfig(metadata.issuer);
+  // Underneath, the fetch `configure` set (traced), else the global one.
+  const send = first[client.customFetch] ?? ((url, init) => fetch(url, init));
   first[client.customFetch] = async (url, init) => {
-    const response = await fetch(url, init);
+    const response = await send(url, init);
     kept = { status: response.status, headers: response.headers, body: await response.text() };
     throw new ResponseKept();
   };
@@ -69,7 +71,7 @@ export async function exchangeAtTenant(
       replayed = true;
       return new Response(response.body, { status: response.status, headers: response.headers });
     }
-    return fetch(url, init);
+    return send(url, init);
   };
   const tokens = await client.authorizationCodeGrant(second, callbackUrl, checks());
   return { tokens, config: second };

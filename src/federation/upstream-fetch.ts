@@ -3,6 +3,8 @@
 // UpstreamError: `unreachable` or `timeout` (network, 5xx), `invalid_response` (anything else).
 // Must not put request bodies or headers (tokens, secrets) into errors: callers log the message.
 import { UpstreamError } from './connector.ts';
+import { sendTraced } from '../tracing/outgoing.ts';
+import type { UpstreamCall } from './upstream-trace.ts';
 
 export const maxUpstreamResponseBytes = 256 * 1024;
 
@@ -13,6 +15,8 @@ export type UpstreamRequest = {
   timeoutMs: number;
   /** An outer signal (jose's own JWKS timeout), combined with ours. */
   signal?: AbortSignal | undefined;
+  /** Names its span (upstream.<call>, with the upstream's id) when tracing is on. */
+  trace?: { call: UpstreamCall; upstream: string } | undefined;
 };
 
 /** The raw response, its body read up to the cap (for jose's JWKS fetch). */
@@ -22,7 +26,9 @@ export async function fetchUpstream(url: string | URL, request: UpstreamRequest)
   const timeout = AbortSignal.timeout(request.timeoutMs);
   const signal = request.signal ? AbortSignal.any([timeout, request.signal]) : timeout;
   try {
-    const response = await fetch(where, { method: request.method ?? 'GET', headers: { accept: 'application/json', ...request.headers }, body: request.body, redirect: 'manual', signal });
+    const method = request.method ?? 'GET';
+    const call = { method, url: where, headers: { accept: 'application/json', ...request.headers }, attributes: request.trace ? { 'consulate.upstream': request.trace.upstream } : undefined };
+    const response = await sendTraced(`upstream.${request.trace?.call ?? 'request'}`, call, (headers) => fetch(where, { method, headers, body: request.body, redirect: 'manual', signal }));
     const body = await readCapped(response, step);
     if (response.status >= 500) throw new UpstreamError('unreachable', `${step} answered ${response.status}`);
     return { status: response.status, contentType: response.headers.get('content-type') ?? '', body };

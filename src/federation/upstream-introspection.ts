@@ -57,6 +57,7 @@ async function introspect(upstream: UpstreamConfig, token: string, timeoutMs: nu
     headers: { authorization: `Basic ${credentials}`, 'content-type': 'application/x-www-form-urlencoded' },
     body: new URLSearchParams({ token, token_type_hint: 'access_token' }).toString(),
     timeoutMs,
+    trace: { call: 'introspection', upstream: upstream.id },
   });
   const parsed = answerSchema.safeParse(body);
   if (!parsed.success) throw new UpstreamError('invalid_response', `introspection at ${upstream.id} answered something other than RFC 7662`);

@@ -35,7 +35,7 @@ async function discoverKeys(upstream: UpstreamConfig, timeoutMs: number): Promis
   // 1. Discovery: at a multi-tenant Entra authority the document announces the {tenantid} template.
   const multiTenant = isMultiTenantAuthority(upstream.kind, upstream.issuer);
   const where = multiTenant ? authorityDiscoveryUrl(upstream.issuer) : new URL(`${upstream.issuer.replace(/\/$/, '')}/.well-known/openid-configuration`);
-  const document = await fetchUpstreamJson(where, { timeoutMs });
+  const document = await fetchUpstreamJson(where, { timeoutMs, trace: { call: 'discovery', upstream: upstream.id } });
   const expected = multiTenant ? issuerTemplate(upstream.issuer) : upstream.issuer;
   if (document.issuer !== expected) throw new UpstreamError('invalid_response', `discovery of ${upstream.id} announced another issuer`);
   // 2. Its jwks_uri, https (or loopback http, as the issuer itself may be).
@@ -49,7 +49,7 @@ async function discoverKeys(upstream: UpstreamConfig, timeoutMs: number): Promis
     cooldownDuration: 30_000,
     cacheMaxAge: 600_000,
     [customFetch]: async (url: string, init: { headers?: Headers | Record<string, string>; signal?: AbortSignal }) => {
-      const response = await fetchUpstream(url, { timeoutMs, signal: init.signal, headers: { accept: 'application/json, application/jwk-set+json' } });
+      const response = await fetchUpstream(url, { timeoutMs, signal: init.signal, headers: { accept: 'application/json, application/jwk-set+json' }, trace: { call: 'jwks', upstream: upstream.id } });
       return new Response(response.status === 200 ? Buffer.from(response.body) : null, { status: response.status, headers: { 'content-type': response.contentType } });
     },
   });

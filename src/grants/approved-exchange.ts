@@ -13,6 +13,7 @@ import type { PausedExchange } from '../obligations/exchange.ts';
 import type { ApprovalRecord } from '../store/ports.ts';
 import { delegatedReceiptDetails, delegatedResponse, issueDelegatedPassport } from './delegated-passport.ts';
 import type { GrantResult } from './types.ts';
+import { subjectMapping, type Trail } from '../audit/trail.ts';
 
 const unknownRequest = (reason: string) => new OAuthError('invalid_grant', 'the auth_req_id is invalid or was issued to another client', { reason });
 
@@ -27,16 +28,19 @@ export function checkPausedHolder(record: ApprovalRecord, dpop: DpopBinding | un
   }
 }
 
-export async function issueApprovedExchange(options: { deps: Deps; client: ClientConfig; record: ApprovalRecord; dpop?: DpopBinding | undefined; receipt: string; now: number }): Promise<GrantResult> {
-  const { deps, client, record, dpop, receipt, now } = options;
+export async function issueApprovedExchange(options: { deps: Deps; client: ClientConfig; record: ApprovalRecord; dpop?: DpopBinding | undefined; receipt: string; now: number; trail: Trail }): Promise<GrantResult> {
+  const { deps, client, record, dpop, receipt, now, trail } = options;
   // 1.
   if (record.kind !== 'exchange' || record.clientId !== client.client_id) throw unknownRequest('exchange_other_client');
   const paused = pausedOf(record);
   if (!paused) throw unknownRequest('exchange_request_malformed');
   const { subject, grant } = paused.exchange;
+  const mapping = subjectMapping(deps.config, subject);
+  if (mapping) trail.mapping = mapping;
   // 2.
   checkPausedHolder(record, dpop);
   // 3.
+  trail.at = 'subject_token';
   if (subject.jti !== undefined && (await deps.store.revocations.isRevoked(subject.jti))) throw new OAuthError('invalid_grant', 'the subject token was revoked', { reason: 'approved_exchange_subject_revoked' });
   // 4. The stored target, scopes and details, checked again against today's config and delegation.
   const passport = await issueDelegatedPassport({
@@ -51,6 +55,8 @@ export async function issueApprovedExchange(options: { deps: Deps; client: Clien
     now,
     grant,
     approvalId: record.id,
+    trail,
+    targetBy: 'approved',
   });
   // 5.
   const { claims } = passport;

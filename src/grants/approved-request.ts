@@ -14,6 +14,7 @@ import type { ApprovalKind, ApprovalRecord } from '../store/ports.ts';
 import type { PersonGrant } from './person-grant.ts';
 import { issuePersonTokens, passportTarget } from './person-tokens.ts';
 import type { GrantResult } from './types.ts';
+import { approvalTrail, type Trail } from '../audit/trail.ts';
 
 /** What a CIBA or device request asked for, kept with it until it is approved. */
 export type PersonRequest = {
@@ -34,11 +35,15 @@ export async function pollApproval(
   what: string,
   now: number,
   beforeIssue?: (record: ApprovalRecord) => void,
+  trail?: Trail,
 ): Promise<ApprovalRecord> {
   // 1.
+  if (trail) trail.at = 'approval';
   const poll = await deps.store.approvals.poll(hashId(pollToken), client.client_id, now);
   if (poll.status === 'unknown' || !kinds.includes(poll.record.kind)) throw new OAuthError('invalid_grant', `the ${what} is invalid or was issued to another client`, { reason: 'unknown_request' });
   const { record } = poll;
+  // Who decided, and the policy that made it wait: in the trail whatever this poll gets.
+  if (trail) Object.assign(trail, approvalTrail(record), { subject: record.sub });
   // 3. Expiry first: an expired request never issues, however it was decided.
   if (record.expiresAt <= now) throw new OAuthError('expired_token', `the ${what} has expired`, { reason: 'request_expired' });
   if (record.status === 'issued') throw new OAuthError('invalid_grant', `the ${what} was already used`, { reason: 'already_issued' });
@@ -48,17 +53,21 @@ export async function pollApproval(
   if (record.status === 'pending') throw new OAuthError('authorization_pending', 'the request is waiting for approval', { reason: 'pending' });
   // 4. Exactly one poll turns an approval into tokens.
   beforeIssue?.(record);
+  if (trail) trail.at = 'approval';
   if (!(await deps.store.approvals.markIssued(record.id, now))) throw new OAuthError('invalid_grant', `the ${what} was already used`, { reason: 'already_issued' });
   return record;
 }
 
-export async function issueApprovedPersonTokens(options: { deps: Deps; client: ClientConfig; record: ApprovalRecord; grantType: 'ciba' | 'device_code'; dpop?: DpopBinding | undefined; receipt: string; now: number }): Promise<GrantResult> {
-  const { deps, client, record, now } = options;
+export async function issueApprovedPersonTokens(options: { deps: Deps; client: ClientConfig; record: ApprovalRecord; grantType: 'ciba' | 'device_code'; dpop?: DpopBinding | undefined; receipt: string; now: number; trail: Trail }): Promise<GrantResult> {
+  const { deps, client, record, now, trail } = options;
   const asked = record.request as PersonRequest;
   if (record.sub === undefined) throw new OAuthError('invalid_grant', 'the request has nobody to issue for', { reason: 'no_subject' });
   const claims = (await deps.store.subjects.claimsOf(record.sub)) ?? {};
   // An agent is checked again at issuance (its policy or state may have changed meanwhile).
+  trail.at = 'delegation_policy';
   checkAgentForPerson(deps, client, { sub: record.sub, claims, resource: asked.resource, resourceScopes: asked.resourceScopes, details: asked.authorizationDetails ?? [] }, options.dpop !== undefined);
+  if (client.kind === 'agent') trail.delegation = { verdict: 'allowed', chain: [client.client_id] };
+  trail.at = 'resource';
   // The person's approval is their authentication for this grant.
   const approval = record.decisions.find((d) => d.approverSub === record.sub && d.decision === 'approve');
   const grant: PersonGrant = {
@@ -92,5 +101,6 @@ export async function issueApprovedPersonTokens(options: { deps: Deps; client: C
     ...(client.kind === 'agent' ? { act: { sub: client.client_id } } : {}),
     receipt: options.receipt,
     now,
+    trail,
   });
 }

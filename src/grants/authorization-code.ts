@@ -20,7 +20,8 @@ const invalidGrant = (reason: string) => new OAuthError('invalid_grant', 'the co
 export const authorizationCodeGrant: Grant = {
   grantType: 'authorization_code',
   params: ['code', 'redirect_uri', 'code_verifier', 'resource'],
-  async handle({ deps, client: { client }, params, now, receipt, dpop }) {
+  async handle({ deps, client: { client }, params, now, receipt, dpop, trail }) {
+    trail.at = 'code';
     const code = params.get('code');
     if (code === undefined) throw new OAuthError('invalid_request', 'code is required');
     const codeHash = hashId(code);
@@ -39,16 +40,20 @@ export const authorizationCodeGrant: Grant = {
     }
     const { record } = redemption;
     const grant = fromIssuedGrant(record.grant);
+    if (grant.clientId === client.client_id) trail.subject = grant.sub;
 
     // 3. The binding to the authorization request (the code is spent from here on).
     if (grant.clientId !== client.client_id) throw invalidGrant('code_of_another_client');
     if (params.get('redirect_uri') !== grant.redirectUri) throw invalidGrant('redirect_uri_mismatch');
     if (!verifyPkce(params.get('code_verifier'), grant.codeChallenge)) throw invalidGrant('pkce_verifier_mismatch');
     // RFC 9449 §10: a code bound with dpop_jkt is redeemed only with a proof by that key.
+    trail.at = 'dpop_binding';
     requireHolder(grant.dpopJkt, dpop, 'authorization code');
+    trail.at = 'resource';
     const target = passportTarget(deps, client, grant, params.all('resource'));
 
     // 4. The family may have been revoked meanwhile (consent withdrawn, a reuse detected).
+    trail.at = 'family';
     if (await families.isRevoked(record.familyId, now)) throw invalidGrant('family_revoked');
 
     // The family's end was stored with the code (authorize/code.ts).
@@ -68,6 +73,7 @@ export const authorizationCodeGrant: Grant = {
       dpop,
       receipt,
       now,
+      trail,
     });
   },
 };

@@ -12,13 +12,17 @@ export const cibaGrantType = 'urn:openid:params:grant-type:ciba';
 export const cibaGrant: Grant = {
   grantType: cibaGrantType,
   params: ['auth_req_id'],
-  async handle({ deps, client: { client }, params, now, receipt, dpop }) {
+  async handle({ deps, client: { client }, params, now, receipt, dpop, trail }) {
+    trail.at = 'parameters';
     const authReqId = params.get('auth_req_id');
     if (authReqId === undefined) throw new OAuthError('invalid_request', 'auth_req_id is required');
     const record = await pollApproval(deps, client, authReqId, ['ciba', 'exchange'], 'auth_req_id', now, (r) => {
-      if (r.kind === 'exchange') checkPausedHolder(r, dpop);
-    });
-    if (record.kind === 'exchange') return issueApprovedExchange({ deps, client, record, dpop, receipt, now });
-    return issueApprovedPersonTokens({ deps, client, record, grantType: 'ciba', dpop, receipt, now });
+      if (r.kind === 'exchange') {
+        trail.at = 'dpop_binding';
+        checkPausedHolder(r, dpop);
+      }
+    }, trail);
+    if (record.kind === 'exchange') return issueApprovedExchange({ deps, client, record, dpop, receipt, now, trail });
+    return issueApprovedPersonTokens({ deps, client, record, grantType: 'ciba', dpop, receipt, now, trail });
   },
 };

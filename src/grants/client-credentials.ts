@@ -7,23 +7,30 @@ import { narrowScopes, selectResource } from '../oauth/resource.ts';
 import { mintPassport } from '../passports/mint.ts';
 import { decideDelegation } from '../delegation/policy.ts';
 import { requireDpopForResource } from '../dpop/binding.ts';
+import { resourceChoice } from '../audit/trail.ts';
 import type { Grant } from './types.ts';
 
 export const clientCredentialsGrant: Grant = {
   grantType: 'client_credentials',
   params: ['scope', 'resource', 'authorization_details'],
-  async handle({ deps, client: { client }, params, now, receipt, dpop }) {
+  async handle({ deps, client: { client }, params, now, receipt, dpop, trail }) {
     const { config } = deps;
     // 1. Audience.
-    const resourceId = selectResource(params.all('resource'), Object.keys(client.resources), new Set(config.resources.keys()), client.default_resource);
+    trail.at = 'resource';
+    const asked = params.all('resource');
+    const resourceId = selectResource(asked, Object.keys(client.resources), new Set(config.resources.keys()), client.default_resource);
     const resource = config.resources.get(resourceId);
     const allowed = client.resources[resourceId];
     if (!resource || !allowed) throw new OAuthError('invalid_target', 'resource is unknown or not allowed for this client');
+    trail.resource = { id: resourceId, by: resourceChoice(asked, client) };
 
     // 2. Scopes: only narrowed, never widened.
-    const scopes = narrowScopes(parseScope(params.get('scope')), allowed.scopes);
+    trail.at = 'scopes';
+    trail.scopes = { asked: parseScope(params.get('scope')) };
+    const scopes = narrowScopes(trail.scopes.asked, allowed.scopes);
 
     // 3. Authorization details against the resource's declared types.
+    trail.at = 'authorization_details';
     const rawDetails = params.get('authorization_details');
     let details;
     if (rawDetails !== undefined) {
@@ -33,20 +40,25 @@ export const clientCredentialsGrant: Grant = {
     }
 
     // 4. The one delegation policy, with the client acting for itself (actions, lifetime cap, DPoP).
+    trail.at = 'delegation_policy';
     const verdict = decideDelegation({
       actor: client,
       resource: resourceId,
       scopes,
       details: details ?? [],
       chain: [],
+      states: new Map(),
       ttlSeconds: resource.passport_ttl_seconds ?? config.main.passports.ttl_seconds,
       dpop: dpop !== undefined,
       clients: config.clients,
     });
+    trail.delegation = { verdict: verdict.ok ? 'allowed' : verdict.reason };
     if (!verdict.ok) throw new OAuthError(verdict.code, verdict.description, { reason: verdict.reason });
+    trail.at = 'dpop_binding';
     requireDpopForResource(resource, dpop);
 
     // 5. Mint.
+    trail.at = 'mint';
     const ttl = verdict.ttlSeconds;
     const { token, claims } = await mintPassport(deps.keyring, resource.signing_alg ?? config.main.passports.signing_alg, {
       issuer: deps.issuer,

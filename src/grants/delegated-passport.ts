@@ -10,6 +10,7 @@ import { actorsOf, nestAct } from '../delegation/act.ts';
 import { budgetClaim, isSpent, toDelegationBudget } from '../delegation/budget.ts';
 import { detailsWithin } from '../delegation/details.ts';
 import { decideDelegation } from '../delegation/policy.ts';
+import { chainStates } from '../agents/state.ts';
 import type { SubjectToken } from '../delegation/subject-token.ts';
 import { tokenTypes } from '../delegation/token-types.ts';
 import type { Deps } from '../deps.ts';
@@ -21,6 +22,7 @@ import { requireDpopForResource, requireHolder } from '../dpop/binding.ts';
 import { applyExchangePolicies, type ExchangeGrant } from '../obligations/exchange.ts';
 import type { DpopBinding } from '../dpop/request.ts';
 import type { TokenResponse } from './types.ts';
+import type { ResourceChoice, Trail } from '../audit/trail.ts';
 
 export type DelegatedAsk = {
   deps: Deps;
@@ -38,15 +40,19 @@ export type DelegatedAsk = {
   grant?: ExchangeGrant | undefined;
   /** An approved paused request (grants/approved-exchange.ts): the Passport names the approval. */
   approvalId?: string | undefined;
+  trail: Trail;
+  /** How the caller chose its one target, when it did (JWT bearer, an approved request). */
+  targetBy?: ResourceChoice | undefined;
 };
 
 export type DelegatedPassport = { token: string; claims: PassportClaims; ttlSeconds: number; newDelegation: boolean };
 
 export async function issueDelegatedPassport(ask: DelegatedAsk): Promise<DelegatedPassport> {
-  const { deps, client, subject, now } = ask;
+  const { deps, client, subject, now, trail } = ask;
   const { config } = deps;
 
   // 1. The target: the one named, else the subject Passport's own resource, else the client's default.
+  trail.at = 'resource';
   const distinct = [...new Set(ask.targets)];
   if (distinct.length > 1) throw new OAuthError('invalid_target', 'only one resource or audience per request is supported');
   const subjectResource = subject.audience !== undefined && config.resources.has(subject.audience) ? subject.audience : undefined;
@@ -54,6 +60,7 @@ export async function issueDelegatedPassport(ask: DelegatedAsk): Promise<Delegat
   if (target === undefined) throw new OAuthError('invalid_target', 'resource or audience is required');
   const resource = config.resources.get(target);
   if (!resource) throw new OAuthError('invalid_target', 'the resource or audience is unknown', { reason: 'unknown_target' });
+  trail.resource = { id: target, by: ask.targetBy ?? (distinct.length ? 'asked' : target === subjectResource ? 'subject_token' : client.default_resource !== undefined ? 'client_default' : 'only_allowed') };
 
   // 2. Only narrowing. A Passport for a resource bounds the audience (itself or its declared
   //    downstream resources) and, at that same resource, the scopes and authorization details.
@@ -62,6 +69,8 @@ export async function issueDelegatedPassport(ask: DelegatedAsk): Promise<Delegat
   }
   const sameResource = subjectResource === target;
   const policyScopes = client.resources[target]?.scopes ?? [];
+  trail.at = 'scopes';
+  trail.scopes = { asked: [...ask.scopes] };
   let scopes: string[];
   if (ask.scopes.length) {
     if (sameResource) {
@@ -71,7 +80,11 @@ export async function issueDelegatedPassport(ask: DelegatedAsk): Promise<Delegat
     scopes = [...ask.scopes];
   } else {
     scopes = sameResource ? subject.scopes.filter((s) => policyScopes.includes(s)) : [...policyScopes];
+    // Nothing asked: the subject token's scopes the client's policy does not allow are left out.
+    const dropped = sameResource ? subject.scopes.filter((s) => !policyScopes.includes(s)) : [];
+    if (dropped.length) trail.scopes.dropped = Object.fromEntries(dropped.map((s) => [s, 'not_allowed_by_client_policy']));
   }
+  trail.at = 'authorization_details';
   let details: AuthorizationDetail[] = [];
   if (ask.rawDetails !== undefined) {
     const check = checkAuthorizationDetails(ask.rawDetails, deps.detailsTypes.get(target) ?? new Map(), client.resources[target]?.authorization_details_types ?? []);
@@ -84,6 +97,7 @@ export async function issueDelegatedPassport(ask: DelegatedAsk): Promise<Delegat
   // A bound subject token is exchanged by its holder (a proof with its key), unless the policy
   // lets this client present bound tokens it was handed on purpose, with its own key: a bound
   // subject token never turns into a Bearer Passport.
+  trail.at = 'dpop_binding';
   if (client.delegation?.subject_token_binding !== 'any') requireHolder(subject.boundJkt, ask.dpop, 'subject token');
   else if (subject.boundJkt !== undefined && !ask.dpop) {
     throw new OAuthError('invalid_dpop_proof', 'the subject token is DPoP-bound: send a DPoP proof with this client\'s key', { reason: 'subject_token_bound_no_proof' });
@@ -93,7 +107,9 @@ export async function issueDelegatedPassport(ask: DelegatedAsk): Promise<Delegat
   if (remaining <= 0) throw new OAuthError('invalid_request', 'subject_token is invalid', { reason: 'subject_token_expired' });
 
   // 3. The policy: whom, where, what, how deep, how long.
+  trail.at = 'delegation_policy';
   const chain = [client.client_id, ...actorsOf(subject.act)];
+  const states = await chainStates(deps.store.agentStates, config.clients, chain, client);
   const verdict = decideDelegation({
     actor: client,
     subject: subject.represented,
@@ -101,15 +117,19 @@ export async function issueDelegatedPassport(ask: DelegatedAsk): Promise<Delegat
     scopes,
     details,
     chain,
+    states,
     ttlSeconds: resource.passport_ttl_seconds ?? config.main.passports.ttl_seconds,
     dpop: ask.dpop !== undefined,
     clients: config.clients,
   });
+  trail.delegation = { verdict: verdict.ok ? 'allowed' : verdict.reason, chain };
   if (!verdict.ok) throw new OAuthError(verdict.code, verdict.description, { reason: verdict.reason });
-  if (ask.approvalId === undefined) await applyExchangePolicies({ deps, client, subject, grant: ask.grant ?? 'token_exchange', target, scopes, details, dpop: ask.dpop, now });
+  trail.at = 'obligations';
+  if (ask.approvalId === undefined) await applyExchangePolicies({ deps, client, subject, grant: ask.grant ?? 'token_exchange', target, scopes, details, dpop: ask.dpop, now, trail });
   const ttlSeconds = Math.min(verdict.ttlSeconds, remaining);
 
   // 4. The delegation: the subject's (still live), or a new one with this resource's budget.
+  trail.at = 'delegation';
   let delegation;
   let newDelegation = false;
   if (subject.did !== undefined) {
@@ -132,6 +152,7 @@ export async function issueDelegatedPassport(ask: DelegatedAsk): Promise<Delegat
   }
 
   // 5. Mint: the subject stays the subject; the client becomes the acting party on top of the chain.
+  trail.at = 'mint';
   const passport = await mintPassport(deps.keyring, config.resources.get(target)?.signing_alg ?? config.main.passports.signing_alg, {
     issuer: deps.issuer,
     subject: subjectId(subject),

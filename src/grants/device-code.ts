@@ -9,10 +9,11 @@ import type { Grant } from './types.ts';
 export const deviceCodeGrant: Grant = {
   grantType: deviceCodeGrantType,
   params: ['device_code'],
-  async handle({ deps, client: { client }, params, now, receipt, dpop }) {
+  async handle({ deps, client: { client }, params, now, receipt, dpop, trail }) {
+    trail.at = 'parameters';
     const deviceCode = params.get('device_code');
     if (deviceCode === undefined) throw new OAuthError('invalid_request', 'device_code is required');
-    const record = await pollApproval(deps, client, deviceCode, ['device'], 'device_code', now);
-    return issueApprovedPersonTokens({ deps, client, record, grantType: 'device_code', dpop, receipt, now });
+    const record = await pollApproval(deps, client, deviceCode, ['device'], 'device_code', now, undefined, trail);
+    return issueApprovedPersonTokens({ deps, client, record, grantType: 'device_code', dpop, receipt, now, trail });
   },
 };

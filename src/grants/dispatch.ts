@@ -2,7 +2,10 @@
 // 1 find the grant  2 authenticate the client  3 check the client may use the grant (and, for an
 // agent, that it is active)  4 verify the DPoP proof, if any
 // 5 handle  6 write the receipt (no receipt, no token)  7 the http layer answers with no-store.
-// Denials after step 2 are recorded too, with the reason that stays off the wire.
+// Denials after step 2 are recorded too, with the reason that stays off the wire. Every step adds
+// what it decided to the request's trail (audit/trail.ts), which the receipt keeps; the receipt's
+// id goes back to the caller in the Consulate-Receipt header, denied or issued.
+// With tracing on, steps 2–6 are child spans of the request's (token.authenticate_client … token.receipt).
 import { authenticateClient, type AuthenticatedClient, type ClientAuthRequest } from '../clients/authenticate.ts';
 import { clientLookup } from '../clients/directory.ts';
 import type { Deps } from '../deps.ts';
@@ -16,9 +19,12 @@ import { cibaGrant } from './ciba.ts';
 import { deviceCodeGrant } from './device-code.ts';
 import { isActive } from '../delegation/policy.ts';
 import { checkRequestProof } from '../dpop/request.ts';
+import { activeSpan, inSpan, inSpanSync } from '../tracing/spans.ts';
+import { newTrail, type DispatchStep, type Trail } from '../audit/trail.ts';
 
 const tokenPath = '/token';
-import type { Grant, TokenResponse } from './types.ts';
+import type { Grant, GrantResult, TokenResponse } from './types.ts';
+import { knownOr } from '../metrics/labels.ts';
 
 const grants: ReadonlyMap<string, Grant> = new Map([authorizationCodeGrant, refreshTokenGrant, clientCredentialsGrant, tokenExchange, jwtBearerGrant, cibaGrant, deviceCodeGrant].map((grant) => [grant.grantType, grant]));
 
@@ -41,47 +47,86 @@ export function assertionContext(deps: Deps, now: number) {
 /** A token request: the form, the Authorization header, and the DPoP header values (RFC 9449). */
 export type TokenRequest = ClientAuthRequest & { dpop?: readonly string[] | undefined };
 
-export async function dispatchTokenRequest(deps: Deps, request: TokenRequest): Promise<TokenResponse> {
+/** The response header naming the receipt of a token request (issued or denied), so a developer can ask an operator why. */
+export const receiptHeader = 'Consulate-Receipt';
+
+/** What the token endpoint answers, and the id of the receipt written for it. */
+export type Dispatched = { response: TokenResponse; receipt: string };
+
+export async function dispatchTokenRequest(deps: Deps, request: TokenRequest): Promise<Dispatched> {
   const now = deps.now();
+  const traced = activeSpan(); // the request's span; steps 2–6 get child spans
   // 1. The grant.
   const grantType = request.params.get('grant_type');
   if (grantType === undefined) throw new OAuthError('invalid_request', 'grant_type is required');
   const grant = grants.get(grantType);
   if (!grant) throw new OAuthError('unsupported_grant_type', 'grant_type is not supported');
+  traced?.setAttribute('consulate.grant_type', grantType);
 
   // 2. The client.
-  const client = await authenticateClient(request, clientLookup(deps), assertionContext(deps, now));
+  const client = await inSpan('token.authenticate_client', () => authenticateClient(request, clientLookup(deps, request.source), assertionContext(deps, now)));
+  traced?.setAttribute('consulate.client_id', client.client.client_id);
   // Token requests per client (rate_limits.token_requests): 429 over the limit, before any work.
   await deps.rateLimits.tokenRequest(client.client.client_id);
 
   const receipt = deps.receipts.newId();
+  const trail = newTrail(client.method);
+  let step: DispatchStep = 'check_client';
   try {
     // 3. The client may use this grant.
-    if (!(client.client.grant_types as readonly string[]).includes(grantType)) {
-      throw new OAuthError('unauthorized_client', 'this client may not use this grant_type');
-    }
-    if (!isActive(client.client)) throw new OAuthError('unauthorized_client', `this agent is ${client.client.state}`, { reason: `client_${client.client.state}` });
+    inSpanSync('token.check_client', () => {
+      if (!(client.client.grant_types as readonly string[]).includes(grantType)) {
+        throw new OAuthError('unauthorized_client', 'this client may not use this grant_type', { reason: 'grant_type_not_allowed' });
+      }
+      if (!isActive(client.client)) throw new OAuthError('unauthorized_client', `this agent is ${client.client.state}`, { reason: `client_${client.client.state}` });
+    });
     // 4. DPoP: one valid proof for this endpoint binds what is issued to its key.
-    const dpop = await checkRequestProof(deps, { proofs: request.dpop ?? [], method: 'POST', path: tokenPath, endpoint: 'token' });
+    step = 'verify_dpop';
+    const dpop = await inSpan('token.verify_dpop', () => checkRequestProof(deps, { proofs: request.dpop ?? [], method: 'POST', path: tokenPath, endpoint: 'token' }));
     if (!dpop && client.client.dpop_bound_access_tokens) throw new OAuthError('invalid_dpop_proof', 'this client must send a DPoP proof', { reason: 'dpop_required_by_client' });
+    if (dpop) trail.dpop_jkt = dpop.jkt;
     // 5. The grant itself.
-    const result = await grant.handle({ deps, client, params: request.params, now, receipt, dpop });
-    // 6. The receipt; if it cannot be written, no token leaves.
-    await deps.receipts.record({ clientId: client.client.client_id, ...result.audit }, receipt);
-    return result.response;
+    step = 'grant';
+    const result = await inSpan('token.grant', () => grant.handle({ deps, client, params: request.params, now, receipt, dpop, trail }));
+    // 6. The receipt, with the trail; if it cannot be written, no token leaves.
+    step = 'receipt';
+    trail.at = undefined;
+    trail.subject = undefined;
+    result.audit.details.trail = trail;
+    await inSpan('token.receipt', () => deps.receipts.record({ clientId: client.client.client_id, ...result.audit }, receipt));
+    countPassport(deps, grantType, result);
+    traced?.setAttribute('consulate.outcome', 'issued');
+    return { response: result.response, receipt };
   } catch (error) {
-    if (isOAuthError(error)) await recordDenial(deps, client, grantType, error);
+    if (isOAuthError(error)) {
+      trail.refused = { step, ...(step === 'grant' && trail.at !== undefined ? { at: trail.at } : {}) };
+      const subject = trail.subject;
+      trail.at = undefined;
+      trail.subject = undefined;
+      if (await recordDenial(deps, client, grantType, error, trail, receipt, subject)) error.headers[receiptHeader] = receipt;
+    }
     throw error;
   }
 }
 
-async function recordDenial(deps: Deps, client: AuthenticatedClient, grantType: string, error: OAuthError): Promise<void> {
+/** A Passport counts once its receipt is written; its resource as the config names it, else `other`. */
+function countPassport(deps: Deps, grantType: string, result: GrantResult): void {
+  const { event, details } = result.audit;
+  if (event !== 'passport.issued' && event !== 'passport.exchanged') return;
+  deps.metrics.passportIssued(grantType, knownOr(deps.config.resources, typeof details.aud === 'string' ? details.aud : undefined));
+}
+
+/** The denial's receipt, under the id the issuance would have had; false when it could not be written (logged). */
+async function recordDenial(deps: Deps, client: AuthenticatedClient, grantType: string, error: OAuthError, trail: Trail, receipt: string, subject: string | undefined): Promise<boolean> {
   try {
     await deps.receipts.record({ event: 'passport.denied',
       clientId: client.client.client_id,
-      details: { grant_type: grantType, error: error.code, reason: error.reason ?? error.description },
-    });
+      subject,
+      details: { grant_type: grantType, error: error.code, reason: error.reason ?? error.description, trail },
+    }, receipt);
+    return true;
   } catch (cause) {
     deps.log.error({ err: cause }, 'audit write failed for a denial');
+    return false;
   }
 }

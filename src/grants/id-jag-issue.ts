@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { tokenExchangeGrant, type ClientConfig } from '../config/schema.ts';
 import { actorsOf, nestAct } from '../delegation/act.ts';
 import { mayActFor } from '../delegation/policy.ts';
+import { chainStates } from '../agents/state.ts';
 import type { SubjectToken } from '../delegation/subject-token.ts';
 import { tokenTypes } from '../delegation/token-types.ts';
 import type { Deps } from '../deps.ts';
@@ -16,42 +17,52 @@ import { OAuthError } from '../oauth/errors.ts';
 import { parseScope, type Params } from '../oauth/params.ts';
 import { signJwt } from '../passports/sign.ts';
 import type { GrantResult } from './types.ts';
+import type { Trail } from '../audit/trail.ts';
 
-export type IdJagRequest = { deps: Deps; client: ClientConfig; subject: SubjectToken; params: Params; now: number; receipt: string };
+export type IdJagRequest = { deps: Deps; client: ClientConfig; subject: SubjectToken; params: Params; now: number; receipt: string; trail: Trail };
 
 export const idJagTyp = 'oauth-id-jag+jwt';
 
 /** The draft asks for a short-lived grant; it only has to reach the other server. */
 export const idJagMaxLifetimeSeconds = 300;
 
-export async function issueIdJag({ deps, client, subject, params, now }: IdJagRequest): Promise<GrantResult> {
+export async function issueIdJag({ deps, client, subject, params, now, trail }: IdJagRequest): Promise<GrantResult> {
   // 1. The authorization server the ID-JAG is for (§4.3: audience is its issuer identifier), never
   //    ourselves (Security Considerations, Cross-Domain Use). Public clients never get here (config
   //    refuses token exchange for them), as the draft's Client Authentication consideration asks.
+  trail.at = 'audience';
   const audiences = params.all('audience');
   if (audiences.length === 0) throw new OAuthError('invalid_request', 'audience (the issuer of the authorization server) is required for an ID-JAG');
   if (audiences.length > 1) throw new OAuthError('invalid_target', 'only one audience per ID-JAG');
   const audience = audiences[0] as string;
   const target = audience === deps.issuer ? undefined : client.delegation?.id_jag_audiences[audience];
   if (!target) throw new OAuthError('invalid_target', 'this client may not get ID-JAGs for that audience', { reason: 'id_jag_audience_not_allowed' });
+  trail.resource = { id: audience, by: 'asked' };
 
   // 2. Who: a person, whom this client may act for, with every actor of the chain still active.
+  trail.at = 'delegation_policy';
   const represented = subject.represented;
   if (represented.kind !== 'person') throw new OAuthError('invalid_grant', 'an ID-JAG is issued only for a person', { reason: 'id_jag_subject_not_person' });
-  const refusal = mayActFor(client, represented, [client.client_id, ...actorsOf(subject.act)], deps.config.clients);
+  const chain = [client.client_id, ...actorsOf(subject.act)];
+  const refusal = mayActFor(client, represented, chain, await chainStates(deps.store.agentStates, deps.config.clients, chain, client), deps.config.clients);
+  trail.delegation = { verdict: refusal ? refusal.reason : 'allowed', chain };
   if (refusal) throw new OAuthError(refusal.code, refusal.description, { reason: refusal.reason });
 
   // 3. What: only scopes and resources configured for that server; no scope asked → all of them.
+  trail.at = 'scopes';
   const asked = parseScope(params.get('scope'));
+  trail.scopes = { asked };
   const wider = asked.filter((scope) => !target.scopes.includes(scope));
   if (wider.length) throw new OAuthError('invalid_scope', `scope not allowed for that audience: ${wider.slice(0, 5).join(' ').slice(0, 200)}`, { reason: 'id_jag_scope_not_allowed' });
   const scopes = asked.length ? asked : [...target.scopes];
+  trail.at = 'resource';
   const resources = params.all('resource');
   if (resources.length > 1) throw new OAuthError('invalid_target', 'only one resource per ID-JAG');
   const resource = resources[0];
   if (resource !== undefined && !target.resources.includes(resource)) throw new OAuthError('invalid_target', 'the resource is not allowed for that audience', { reason: 'id_jag_resource_not_allowed' });
 
   // 4. How long: short, never past the subject token, nor the client's own cap.
+  trail.at = 'mint';
   const remaining = subject.exp - now;
   if (remaining <= 0) throw new OAuthError('invalid_request', 'subject_token is invalid', { reason: 'subject_token_expired' });
   const ttlSeconds = Math.min(idJagMaxLifetimeSeconds, remaining, client.delegation?.max_ttl_seconds ?? idJagMaxLifetimeSeconds);

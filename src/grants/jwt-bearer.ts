@@ -15,14 +15,16 @@ import { OAuthError } from '../oauth/errors.ts';
 import { parseScope, type Params } from '../oauth/params.ts';
 import { delegatedReceiptDetails, delegatedResponse, issueDelegatedPassport } from './delegated-passport.ts';
 import type { Grant } from './types.ts';
+import { mappingFromTrace, resourceChoice, type ResourceChoice } from '../audit/trail.ts';
 
 const invalidAssertion = (reason: string) => new OAuthError('invalid_grant', 'assertion is invalid', { reason: `assertion_${reason}` });
 
 export const jwtBearerGrant: Grant = {
   grantType,
   params: ['assertion', 'scope', 'resource'],
-  async handle({ deps, client: { client }, params, now, receipt, dpop }) {
+  async handle({ deps, client: { client }, params, now, receipt, dpop, trail }) {
     // 1.
+    trail.at = 'assertion';
     const assertion = params.get('assertion');
     if (assertion === undefined) throw new OAuthError('invalid_request', 'assertion is required');
     const context = assertionContext(deps, now);
@@ -32,25 +34,32 @@ export const jwtBearerGrant: Grant = {
     const upstreamId = `issuer:${issuer.config.id}`;
 
     // 2. The issuer's claims become canonical claims, like an upstream login's (never trusted as they come).
+    trail.at = 'mapping';
     const mapped = mapClaims(issuer.ruleSet, { upstream: { id: upstreamId, kind: 'oidc', issuer: issuer.config.issuer }, claims });
     if (!mapped.ok) throw invalidAssertion(`mapping_${mapped.reason}`);
     const canonical = mapped.canonical;
+    trail.mapping = mappingFromTrace(upstreamId, issuer.ruleSet.id, mapped.trace);
 
     // 3. What the assertion names bounds the result: its resource and its scopes, when it names them.
+    trail.at = 'resource';
     const bounds = boundsOf(check);
     const target = chooseTarget(params, bounds.resources, client);
+    trail.at = 'scopes';
     const asked = parseScope(params.get('scope'));
+    trail.scopes = { asked };
     if (bounds.scopes) {
       const wider = asked.filter((scope) => !bounds.scopes?.includes(scope));
       if (wider.length) throw new OAuthError('invalid_scope', `scope wider than the assertion's: ${wider.slice(0, 5).join(' ').slice(0, 200)}`, { reason: 'scope_widened' });
     }
 
     // 4. Spent now, before anything is issued: two presentations can never both succeed.
+    trail.at = 'assertion';
     if (!(await useAssertionOnce(check, context))) throw invalidAssertion('replayed');
 
     // 5. The person: found or created for this issuer's subject; never linked by e-mail across trust domains.
     const linked = await deps.store.subjects.linkLogin({ origIss: canonical.orig_iss, origSub: canonical.orig_sub, upstreamId, linkByEmail: false, newSub: randomUUID(), now });
     const person = { ...canonical, sub: linked.sub };
+    trail.subject = linked.sub;
 
     // 6. The assertion is a grant to redeem within its lifetime, not the Passport's lifetime: that is the
     //    resource's, capped by the client's policy. A scope-bounded assertion is a subject token for `target`.
@@ -65,7 +74,7 @@ export const jwtBearerGrant: Grant = {
       authentication: canonical.auth_time === undefined ? undefined : { authTime: canonical.auth_time, acr: canonical.acr, amr: canonical.amr },
       claims: person,
     };
-    const passport = await issueDelegatedPassport({ deps, client, subject, targets: [target], scopes: asked, dpop, receipt, now, grant: 'jwt_bearer' });
+    const passport = await issueDelegatedPassport({ deps, client, subject, targets: [target], scopes: asked, dpop, receipt, now, grant: 'jwt_bearer', trail, targetBy: targetChoice(params, bounds.resources, client) });
     await deps.store.subjects.saveClaims(linked.sub, person);
 
     // 7.
@@ -108,6 +117,12 @@ function boundsOf({ claims }: VerifiedAssertion): { resources?: string[]; scopes
   if (resources !== undefined && (!Array.isArray(resources) || resources.some((r) => typeof r !== 'string'))) throw invalidAssertion('malformed_resource');
   if (scope !== undefined && (typeof scope !== 'string' || !/^[\x21\x23-\x5B\x5D-\x7E]+( [\x21\x23-\x5B\x5D-\x7E]+)*$/.test(scope))) throw invalidAssertion('malformed_scope');
   return { ...(resources ? { resources: resources as string[] } : {}), ...(typeof scope === 'string' ? { scopes: scope.split(' ') } : {}) };
+}
+
+/** How chooseTarget chose (for the trail). */
+function targetChoice(params: Params, bound: readonly string[] | undefined, client: ClientConfig): ResourceChoice {
+  if (params.all('resource').length) return 'asked';
+  return bound?.length === 1 ? 'assertion' : resourceChoice([], client);
 }
 
 /** The one resource: asked for, else the assertion's only one, else the client's default; within the assertion's. */

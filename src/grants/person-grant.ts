@@ -3,6 +3,7 @@
 // writes it; the authorization_code and refresh_token grants read it.
 import type { AuthorizationDetail } from '../oauth/authorization-details.ts';
 import type { IssuedGrant } from '../store/ports.ts';
+import { readObligation, type TrailObligation } from '../audit/trail.ts';
 
 export type PersonGrant = {
   sub: string;
@@ -31,6 +32,8 @@ export type PersonGrant = {
    * clients registered with dpop_bound_access_tokens). Its next use needs a proof by that key.
    */
   dpopJkt?: string | undefined;
+  /** The policy (config/policies/) that decided at /authorize, for the receipts of the tokens. */
+  obligation?: TrailObligation | undefined;
 };
 
 export const toIssuedGrant = (grant: PersonGrant): IssuedGrant => ({ ...grant });
@@ -57,5 +60,6 @@ export function fromIssuedGrant(stored: IssuedGrant): PersonGrant {
     sid: g.sid,
     claims: g.claims && typeof g.claims === 'object' ? g.claims : {},
     dpopJkt: typeof g.dpopJkt === 'string' ? g.dpopJkt : undefined,
+    obligation: readObligation(g.obligation),
   };
 }

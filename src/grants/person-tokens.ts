@@ -14,9 +14,10 @@ import { requireDpopForResource } from '../dpop/binding.ts';
 import type { DpopBinding } from '../dpop/request.ts';
 import type { ActClaim } from '../delegation/act.ts';
 import type { GrantResult, TokenResponse } from './types.ts';
+import { mappingOfClaims, type Trail } from '../audit/trail.ts';
 
 /** Where the Passport goes and for how long; checked again at every use, as config may change. */
-export type PassportTarget = { audience: string; resourceScopes: string[]; ttlSeconds: number; pins?: Readonly<Record<string, string>> | undefined };
+export type PassportTarget = { audience: string; resourceScopes: string[]; ttlSeconds: number; pins?: Readonly<Record<string, string>> | undefined; dropped?: string[] | undefined };
 
 /** `requested`: resources named at the token endpoint (RFC 8707 §2.2): only the grant's own. */
 export function passportTarget(deps: Deps, client: ClientConfig, grant: PersonGrant, requested: readonly string[] = []): PassportTarget {
@@ -29,7 +30,8 @@ export function passportTarget(deps: Deps, client: ClientConfig, grant: PersonGr
   if (!resource || !allowed) throw new OAuthError('invalid_grant', 'the grant is for a resource this client may no longer use', { reason: 'resource_withdrawn' });
   // Scopes withdrawn from the client since consent are dropped, never kept.
   const resourceScopes = grant.resourceScopes.filter((scope) => allowed.scopes.includes(scope));
-  return { audience: grant.resource, resourceScopes, ttlSeconds: resource.passport_ttl_seconds ?? config.main.passports.ttl_seconds, pins: resource.pins };
+  const dropped = resourceScopes.length < grant.resourceScopes.length ? grant.resourceScopes.filter((scope) => !resourceScopes.includes(scope)) : undefined;
+  return { audience: grant.resource, resourceScopes, ttlSeconds: resource.passport_ttl_seconds ?? config.main.passports.ttl_seconds, pins: resource.pins, dropped };
 }
 
 /** The refresh record's grant: the person grant plus the family's end, which the store does not hand back. */
@@ -56,16 +58,26 @@ export type PersonTokenRequest = {
   dpop?: DpopBinding | undefined;
   receipt: string;
   now: number;
+  trail: Trail;
 };
 
 export async function issuePersonTokens(request: PersonTokenRequest): Promise<GrantResult> {
-  const { deps, client, issued, target, familyId, now } = request;
+  const { deps, client, issued, target, familyId, now, trail } = request;
   const { config } = deps;
 
+  // The trail: where, what (and what was dropped), the policy at /authorize, whose claims by which rules.
+  trail.resource = { id: target.audience, by: request.approvalId !== undefined ? 'approved' : 'grant' };
+  trail.scopes = { asked: [...issued.resourceScopes, ...issued.identityScopes], ...(target.dropped?.length ? { dropped: Object.fromEntries(target.dropped.map((s) => [s, 'no_longer_allowed_for_client'])) } : {}) };
+  if (issued.obligation && !trail.obligation) trail.obligation = issued.obligation;
+  const mapping = mappingOfClaims(config, request.claims);
+  if (mapping) trail.mapping = mapping;
+
+  trail.at = 'dpop_binding';
   const resource = config.resources.get(target.audience);
   if (resource) requireDpopForResource(resource, request.dpop);
 
   // 1. Sign everything first; the writes come after, so a signing failure writes nothing.
+  trail.at = 'mint';
   const scopes = [...target.resourceScopes, ...issued.identityScopes];
   const passport = await mintPassport(deps.keyring, resource?.signing_alg ?? config.main.passports.signing_alg, {
     issuer: deps.issuer,
@@ -104,6 +116,7 @@ export async function issuePersonTokens(request: PersonTokenRequest): Promise<Gr
   const refreshToken = (client.grant_types as readonly string[]).includes('refresh_token') && refreshExpiresAt > now ? randomId() : undefined;
 
   // 2. Record: the Passport joins the family (revoked at once if the family just was), then the refresh token.
+  trail.at = 'family';
   await deps.store.families.addPassport(familyId, passport.claims.jti, passport.claims.exp, now);
   if (refreshToken !== undefined) {
     // RFC 9449 §5: a public client's refresh token is bound to its key (a confidential client's

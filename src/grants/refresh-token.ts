@@ -30,7 +30,8 @@ function narrow(grant: PersonGrant, requested: readonly string[]): PersonGrant {
 export const refreshTokenGrant: Grant = {
   grantType: 'refresh_token',
   params: ['refresh_token', 'scope', 'resource'],
-  async handle({ deps, client: { client }, params, now, receipt, dpop }) {
+  async handle({ deps, client: { client }, params, now, receipt, dpop, trail }) {
+    trail.at = 'refresh_token';
     const token = params.get('refresh_token');
     if (token === undefined) throw new OAuthError('invalid_request', 'refresh_token is required');
     const tokenHash = hashId(token);
@@ -41,11 +42,17 @@ export const refreshTokenGrant: Grant = {
     if (!found) throw invalidGrant('unknown_refresh_token');
     if (found.clientId !== client.client_id) throw invalidGrant('refresh_token_of_another_client');
     const grant = fromIssuedGrant(found.grant);
+    trail.subject = grant.sub;
+    trail.at = 'scopes';
     const issued = narrow(grant, parseScope(params.get('scope')));
+    trail.at = 'resource';
     const target = passportTarget(deps, client, issued, params.all('resource'));
+    trail.at = 'family';
     if (await families.isRevoked(found.familyId, now)) throw invalidGrant('family_revoked');
     // RFC 9449 §5: a bound refresh token is used only with a proof by its key (checked before it is spent).
+    trail.at = 'dpop_binding';
     requireHolder(grant.dpopJkt, dpop, 'refresh token');
+    trail.at = 'refresh_token';
 
     // 2. Rotation, decided by the store: exactly one use is `first`; any later one is a reuse, which
     // revokes the family unless it is this client's own retry within its grace period.
@@ -80,6 +87,7 @@ export const refreshTokenGrant: Grant = {
       dpop,
       receipt,
       now,
+      trail,
     });
     return graced ? { ...result, audit: { ...result.audit, details: { ...result.audit.details, refresh_reuse: 'within_grace' } } } : result;
   },

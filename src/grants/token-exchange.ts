@@ -16,13 +16,15 @@ import type { Deps } from '../deps.ts';
 import { delegatedReceiptDetails, delegatedResponse, issueDelegatedPassport } from './delegated-passport.ts';
 import { issueIdJag } from './id-jag-issue.ts';
 import type { Grant } from './types.ts';
+import { subjectMapping } from '../audit/trail.ts';
 
 export const tokenExchange: Grant = {
   grantType: tokenExchangeGrant,
   params: ['subject_token', 'subject_token_type', 'actor_token', 'actor_token_type', 'requested_token_type', 'resource', 'audience', 'scope', 'authorization_details'],
   async handle(context) {
-    const { deps, client: { client }, params, now, receipt, dpop } = context;
+    const { deps, client: { client }, params, now, receipt, dpop, trail } = context;
     // 1.
+    trail.at = 'parameters';
     const subjectToken = required(params, 'subject_token');
     const subjectTokenType = required(params, 'subject_token_type');
     const requested = params.get('requested_token_type') ?? tokenTypes.accessToken;
@@ -30,18 +32,24 @@ export const tokenExchange: Grant = {
       throw new OAuthError('invalid_request', 'requested_token_type is not supported', { reason: 'requested_token_type_unsupported' });
     }
     // 2.
+    trail.at = 'subject_token';
     const subject = await resolveSubjectToken(deps, subjectToken, subjectTokenType, now, client.delegation?.subject_token_upstreams ?? []);
+    const mapping = subjectMapping(deps.config, subject);
+    if (mapping) trail.mapping = mapping;
     // 3.
+    trail.at = 'actor_token';
     await checkActorToken(deps, client, params, now);
     // 4.
+    trail.at = 'subject_source';
     checkSubjectSource(client, subject);
+    trail.subject = subject.represented.kind === 'person' ? subject.represented.sub : subject.represented.clientId;
     if (subject.issuedTo !== undefined && !(await allActive(deps, [subject.issuedTo]))) {
       throw new OAuthError('invalid_grant', 'the subject token was issued to a client that is no longer active', { reason: 'subject_client_inactive' });
     }
     if (!mayAct(subject.mayAct, client.client_id, deps.issuer)) throw new OAuthError('invalid_grant', 'the subject token\'s may_act does not name this client', { reason: 'may_act_mismatch' });
 
     // 5.
-    if (requested === tokenTypes.idJag) return issueIdJag({ deps, client, subject, params, now, receipt });
+    if (requested === tokenTypes.idJag) return issueIdJag({ deps, client, subject, params, now, receipt, trail });
     const passport = await issueDelegatedPassport({
       deps,
       client,
@@ -52,6 +60,7 @@ export const tokenExchange: Grant = {
       dpop,
       receipt,
       now,
+      trail,
     });
     const { claims } = passport;
     return {

@@ -6,6 +6,7 @@ import type { AuthorizationDetail } from '../oauth/authorization-details.ts';
 import type { Params } from '../oauth/params.ts';
 import type { Receipt } from '../audit/receipts.ts';
 import type { DpopBinding } from '../dpop/request.ts';
+import type { Trail } from '../audit/trail.ts';
 
 export type TokenResponse = {
   access_token: string;
@@ -30,6 +31,8 @@ export type GrantContext = {
   receipt: string;
   /** The key of the request's valid DPoP proof (RFC 9449): what the Passport gets bound to. */
   dpop?: DpopBinding | undefined;
+  /** The request's decision trail (audit/trail.ts): each step writes what it decided; the receipt keeps it. */
+  trail: Trail;
 };
 
 export type GrantResult = {

@@ -66,10 +66,12 @@ export async function loadAccountDelegations(deps: Deps, session: SessionRecord)
 
 function RevokeForm(props: { csrf: string; did: string; label: string }) {
   return (
-    <form method="post" action="/account/delegations/revoke">
+    <form method="post" action="/account/delegations/revoke" class="actions">
       <input type="hidden" name="csrf" value={props.csrf} />
       <input type="hidden" name="did" value={props.did} />
-      <button type="submit">{props.label}</button>
+      <button type="submit" class="secondary">
+        {props.label}
+      </button>
     </form>
   );
 }

@@ -1,5 +1,8 @@
 // The approval inbox as JSON, for a mobile app or a chat bot acting for a signed-in person:
-//   GET  /approvals/api          { approvals: [ { id, kind, client, ..., summary, expires_at } ] }
+//   GET  /approvals/api[?limit=&cursor=]
+//        { approvals: [ { id, kind, client, ..., summary, expires_at } ], total, next_cursor }
+//        newest first; `limit` 1–200 (default 50); `next_cursor` (null on the last page) is passed
+//        back as `cursor` for the next page; a cursor that is not one of ours is 400 invalid_request.
 //   POST /approvals/api/<id>     {"decision":"approve"|"deny"} → { approval, outcome }
 // Authenticated with the person's own Passport as a Bearer token (RFC 6750 §2.1): one of ours, for
 // Consulate itself (aud = issuer), from a person grant (auth_time), not revoked, not delegated (no
@@ -18,6 +21,7 @@ import { OAuthError } from '../oauth/errors.ts';
 import type { Authentication } from '../obligations/step-up.ts';
 import type { PassportClaims } from '../passports/mint.ts';
 import { verifyPassport } from '../passports/verify.ts';
+import { parseLimit } from '../consent/inbox.ts';
 import { loadInbox, progressWords, type ApprovalView } from './approvals-pages.tsx';
 import { methodNotAllowed } from './errors.ts';
 import { noStoreJson } from './respond.ts';
@@ -113,9 +117,13 @@ export function approvalsApiRoutes(deps: Deps): Hono {
 
   app.get(approvalsApiPath, async (c) => {
     const caller = await authenticate(deps, c);
+    const query = new URL(c.req.url).searchParams;
+    for (const name of ['limit', 'cursor']) if (query.getAll(name).length > 1) throw new OAuthError('invalid_request', `parameter ${name} must not be repeated`);
+    const limit = parseLimit(query.get('limit') ?? undefined);
+    const cursor = query.get('cursor') ?? undefined;
     // The client that made a request never decides it, even holding the person's Passport.
-    const views = (await loadInbox(deps, caller.approver)).filter((v) => v.clientId !== caller.clientId);
-    return noStoreJson(c, { approvals: views.map(asJson) });
+    const inbox = await loadInbox(deps, caller.approver, undefined, { limit, cursor: cursor || undefined, excludeClientId: caller.clientId });
+    return noStoreJson(c, { approvals: inbox.views.map(asJson), total: inbox.total, next_cursor: inbox.nextCursor ?? null });
   });
 
   // 1 authenticate  2 the body  3 decide  4 answer (unknown, someone else's and the caller's own request alike: not_found).

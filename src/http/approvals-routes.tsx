@@ -52,19 +52,38 @@ export function approvalsRoutes(deps: Deps): Hono {
 
   app.route('/', approvalsApiRoutes(deps));
 
-  async function show(c: Context, session: SessionRecord, notice?: string, status?: 200 | 400 | 403 | 404 | 409): Promise<Response> {
-    const views = await loadInbox(deps, approverFrom(session.sub, session.claims), sessionAuthentication(session));
-    return inboxPage(c, { who: who(session), csrf: kit.csrfFor(c), views, now: deps.now(), notice, status });
+  /** The inbox from its newest request, or from `cursor` (the "Show older requests" link). */
+  async function show(c: Context, session: SessionRecord, notice?: string, status?: 200 | 400 | 403 | 404 | 409, cursor?: string): Promise<Response> {
+    const inbox = await loadInbox(deps, approverFrom(session.sub, session.claims), sessionAuthentication(session), { cursor });
+    return inboxPage(c, { who: who(session), csrf: kit.csrfFor(c), inbox, later: cursor !== undefined, now: deps.now(), notice, status });
+  }
+
+  /**
+   * After the redirect from a decision (?decided=<id>): its outcome, read from the stored request and
+   * only if this person decided it, so a link cannot make the page say anything else.
+   */
+  async function decidedNotice(session: SessionRecord, id: string | undefined): Promise<string | undefined> {
+    if (!id || id.length > 100) return undefined;
+    const record = await deps.store.approvals.find(id);
+    if (!record?.decisions.some((d) => d.approverSub === session.sub)) return undefined;
+    return decisionNotice({ status: 'recorded', record }, deps.config.clients.get(record.clientId)?.name ?? record.clientId).notice;
   }
 
   app.get(approvalsPath, async (c) => {
     const session = await currentSession(deps, c);
     if (!session) return c.redirect(loginRedirect, 303);
-    return show(c, session);
+    const cursor = c.req.query('cursor');
+    try {
+      return await show(c, session, await decidedNotice(session, c.req.query('decided')), undefined, cursor || undefined);
+    } catch (error) {
+      if (isOAuthError(error) && error.status < 500) return errorPage(c, 400, 'Invalid link', 'This page link is not valid. Open your approvals again.');
+      throw error;
+    }
   });
 
   // 1 read the form  2 CSRF  3 signed in  4 a known decision  5 decide (a step-up short: sign in
-  // again, back to the inbox)  6 the inbox with the outcome.
+  // again, back to the inbox)  6 recorded: redirect-after-POST to the inbox, which says the outcome
+  // (a reload then repeats nothing); refused: the inbox with why, and the status saying so.
   app.post(`${approvalsPath}/:id`, async (c) => {
     let form;
     try {
@@ -82,15 +101,15 @@ export function approvalsRoutes(deps: Deps): Hono {
     const result = await decideApproval(deps, id, approverFrom(session.sub, session.claims), decision, sessionAuthentication(session));
     if (result.status === 'step_up') {
       try {
-        const url = await startBrowserLogin(deps, session.upstreamId, { browserId: kit.browserId(c), returnTo: approvalsPath, prompt: 'login', ...(result.stepUp.acr !== undefined ? { acrValues: result.stepUp.acr } : {}), ...(result.stepUp.maxAge !== undefined ? { maxAge: result.stepUp.maxAge } : {}) });
+        const url = await startBrowserLogin(deps, session.upstreamId, { browserId: kit.browserId(c), visitor: kit.visitor(c), returnTo: approvalsPath, prompt: 'login', ...(result.stepUp.acr !== undefined ? { acrValues: result.stepUp.acr } : {}), ...(result.stepUp.maxAge !== undefined ? { maxAge: result.stepUp.maxAge } : {}) });
         return c.redirect(url.href, 303);
       } catch (error) {
         return upstreamFailurePage(deps, c, error);
       }
     }
     deps.log.info({ req_id: c.get('requestId'), approval: result.status === 'recorded' ? id : undefined, result: result.status, outcome: result.status === 'recorded' ? result.record.status : undefined, via: 'inbox' }, 'approval decision');
-    const clientName = result.status === 'recorded' ? (deps.config.clients.get(result.record.clientId)?.name ?? result.record.clientId) : '';
-    const { notice, status } = decisionNotice(result, clientName);
+    if (result.status === 'recorded') return c.redirect(`${approvalsPath}?decided=${encodeURIComponent(id)}`, 303);
+    const { notice, status } = decisionNotice(result, '');
     return show(c, session, notice, status);
   });
 

@@ -6,50 +6,13 @@ import { splitRememberedScope } from '../authorize/consent.ts';
 import type { Ask, AuthorizationRequest } from '../authorize/request.ts';
 import type { ClientConfig } from '../config/schema.ts';
 import type { Deps } from '../deps.ts';
-import type { AuthorizationDetail } from '../oauth/authorization-details.ts';
 import type { ConsentRecord } from '../store/ports.ts';
+import { describeAsk, identityScopeWords, resourceName, resourceScopeWords } from '../consent/describe.ts';
 import { DelegationSections, type AccountDelegations } from './account-delegations.tsx';
-import { Page, pageHeaders } from './pages.tsx';
-
-const identityScopeWords: Readonly<Record<string, string>> = {
-  openid: 'Know who you are (your account id and the organisation you signed in with)',
-  profile: 'See your name',
-  email: 'See your e-mail address',
-  groups: 'See the groups you belong to',
-  offline_access: 'Stay connected when you are not using it',
-  approvals: 'Approve or deny requests waiting for your approval, in your name',
-};
+import { AskWordsView } from './ask-words.tsx';
+import { Page, pageHeaders, SignOut } from './pages.tsx';
 
 export const clientName = (client: ClientConfig) => client.name ?? client.client_id;
-
-export function scopeWords(deps: Deps, resource: string | undefined, scope: string): string {
-  if (!resource) return identityScopeWords[scope] ?? scope;
-  const described = deps.config.resources.get(resource)?.scopes;
-  return described && Object.hasOwn(described, scope) ? (described[scope] as string) : scope;
-}
-
-export const resourceName = (deps: Deps, resource: string) => deps.config.resources.get(resource)?.name ?? resource;
-
-export function DetailItem(props: { deps: Deps; resource: string; detail: AuthorizationDetail }) {
-  const types = props.deps.config.resources.get(props.resource)?.authorization_details_types;
-  const description = types && Object.hasOwn(types, props.detail.type) ? types[props.detail.type]?.description : undefined;
-  const fields = Object.entries(props.detail).filter(([name]) => name !== 'type');
-  return (
-    <li>
-      {description ?? props.detail.type}
-      {fields.length ? (
-        <dl>
-          {fields.map(([name, value]) => (
-            <>
-              <dt>{name}</dt>
-              <dd>{Array.isArray(value) ? value.map(String).join(', ') : typeof value === 'object' ? JSON.stringify(value) : String(value)}</dd>
-            </>
-          ))}
-        </dl>
-      ) : null}
-    </li>
-  );
-}
 
 /**
  * An MCP client named by its metadata document URL, or one that registered itself, chose its own
@@ -67,56 +30,35 @@ function UnlistedClient(props: { deps: Deps; client: ClientConfig; redirectUri: 
   );
 }
 
-/** What a person is asked to grant, in words: identity scopes, then the resource's scopes and details. */
+/** What a person is asked to grant, in the words the inbox uses too (consent/describe.ts). */
 export function AskList(props: { deps: Deps; ask: Ask }) {
-  const { deps, ask } = props;
-  const resource = ask.resource;
-  return (
-    <>
-      <ul>
-        {ask.identityScopes.map((s) => (
-          <li>{scopeWords(deps, undefined, s)}</li>
-        ))}
-      </ul>
-      {resource ? (
-        <section aria-label={resourceName(deps, resource)}>
-          <h2>On {resourceName(deps, resource)}</h2>
-          <ul>
-            {ask.resourceScopes.map((s) => (
-              <li>{scopeWords(deps, resource, s)}</li>
-            ))}
-            {(ask.authorizationDetails ?? []).map((detail) => (
-              <DetailItem deps={deps} resource={resource} detail={detail} />
-            ))}
-            {!ask.resourceScopes.length && !ask.authorizationDetails?.length ? <li>Access it on your behalf</li> : null}
-          </ul>
-        </section>
-      ) : null}
-    </>
-  );
+  return <AskWordsView words={describeAsk(props.deps.config, props.ask, 'person')} />;
 }
 
 export function consentPage(c: Context, deps: Deps, props: { id: string; csrf: string; client: ClientConfig; request: AuthorizationRequest; who: string }) {
   pageHeaders(c);
   const { request, client } = props;
   return c.html(
-    <Page title={`Allow ${clientName(client)}?`}>
-      <p>
-        You are signed in as <strong>{props.who}</strong>. <strong>{clientName(client)}</strong> asks to:
+    <Page c={c} title={`Allow ${clientName(client)}?`}>
+      <p class="signed-in">
+        Signed in as <strong>{props.who}</strong>
       </p>
       <UnlistedClient deps={deps} client={client} redirectUri={request.redirectUri} />
+      <p>
+        <strong>{clientName(client)}</strong> asks to:
+      </p>
       <AskList deps={deps} ask={request} />
-      <form method="post" action="/authorize/consent">
+      <form method="post" action="/authorize/consent" class="actions">
         <input type="hidden" name="csrf" value={props.csrf} />
         <input type="hidden" name="id" value={props.id} />
         <button type="submit" name="decision" value="allow">
           Allow
         </button>
-        <button type="submit" name="decision" value="deny">
+        <button type="submit" name="decision" value="deny" class="secondary">
           Deny
         </button>
       </form>
-      <p>
+      <p class="muted">
         You can withdraw this later on <a href="/account">your account page</a>.
       </p>
     </Page>,
@@ -127,7 +69,7 @@ export function consentPage(c: Context, deps: Deps, props: { id: string; csrf: s
 export function formPostPage(c: Context, action: string, fields: Record<string, string>) {
   const nonce = randomBytes(16).toString('base64');
   pageHeaders(c);
-  c.header('Content-Security-Policy', `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'`);
+  c.header('Content-Security-Policy', `default-src 'none'; script-src 'nonce-${nonce}'; frame-ancestors 'none'; base-uri 'none'`);
   return c.html(
     <html lang="en">
       <head>
@@ -155,42 +97,46 @@ export function accountPage(
   props: { csrf: string; who: string; consents: ConsentRecord[]; delegations: AccountDelegations; notice?: string | undefined; status?: 200 | 404 },
 ) {
   pageHeaders(c);
+  const config = deps.config;
   return c.html(
-    <Page title="Your account">
-      <p>
-        Signed in as <strong>{props.who}</strong>.
+    <Page c={c} title="Your account">
+      <p class="signed-in">
+        Signed in as <strong>{props.who}</strong>
       </p>
       {props.notice ? <p role="status">{props.notice}</p> : null}
       <h2>Applications you allowed</h2>
       {props.consents.length ? (
-        <ul>
-          {props.consents.map((consent) => {
-            const client = deps.config.clients.get(consent.clientId);
-            return (
-              <li>
-                <strong>{client ? clientName(client) : consent.clientId}</strong> since {new Date(consent.grantedAt * 1000).toISOString().slice(0, 10)}
-                <ul>
-                  {consent.scopes.map((value) => {
-                    const [resource, scope] = splitRememberedScope(value);
-                    return <li>{resource ? `${resourceName(deps, resource)}: ${scopeWords(deps, resource, scope)}` : scopeWords(deps, undefined, scope)}</li>;
-                  })}
-                </ul>
-                <form method="post" action="/account/consents/revoke">
-                  <input type="hidden" name="csrf" value={props.csrf} />
-                  <input type="hidden" name="client_id" value={consent.clientId} />
-                  <button type="submit">Withdraw access of {client ? clientName(client) : consent.clientId}</button>
-                </form>
-              </li>
-            );
-          })}
-        </ul>
+        props.consents.map((consent) => {
+          const client = config.clients.get(consent.clientId);
+          const name = client ? clientName(client) : consent.clientId;
+          return (
+            <section class="card" aria-label={name}>
+              <h3>{name}</h3>
+              <p class="muted">Since {new Date(consent.grantedAt * 1000).toISOString().slice(0, 10)}</p>
+              <ul>
+                {consent.scopes.map((value) => {
+                  const [resource, scope] = splitRememberedScope(value);
+                  return <li>{resource ? `${resourceName(config, resource)}: ${resourceScopeWords(config, resource, scope)}` : identityScopeWords(scope, 'person')}</li>;
+                })}
+              </ul>
+              <form method="post" action="/account/consents/revoke" class="actions">
+                <input type="hidden" name="csrf" value={props.csrf} />
+                <input type="hidden" name="client_id" value={consent.clientId} />
+                <button type="submit" class="secondary">
+                  Withdraw access of {name}
+                </button>
+              </form>
+            </section>
+          );
+        })
       ) : (
         <p>None.</p>
       )}
       <DelegationSections csrf={props.csrf} delegations={props.delegations} />
-      <p>
+      <nav class="links" aria-label="More">
         <a href="/approvals">Requests waiting for your approval</a>
-      </p>
+      </nav>
+      <SignOut csrf={props.csrf} />
     </Page>,
     props.status ?? 200,
   );

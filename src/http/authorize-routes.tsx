@@ -3,10 +3,9 @@
 // the redirect URI is known to be the client's own is a page, never a redirect (RFC 6749 §4.1.2.1).
 import { resolveClient } from '../clients/directory.ts';
 import { Hono, type Context } from 'hono';
-import { continueAuthorization, decideConsent, findPending, beginAuthorization, type Next } from '../authorize/flow.ts';
+import { completePushed, continueAuthorization, decideConsent, findPending, beginAuthorization, type Next } from '../authorize/flow.ts';
 import { resolveAuthorizeParams } from '../authorize/pushed.ts';
 import { AuthorizePageError, resolveTarget, validateRequest } from '../authorize/request.ts';
-import { authorizationAnswer } from '../authorize/response.ts';
 import type { Deps } from '../deps.ts';
 import { revokeDelegation } from '../delegation/revoke.ts';
 import { UpstreamError } from '../federation/connector.ts';
@@ -14,11 +13,15 @@ import { isOAuthError } from '../oauth/errors.ts';
 import { parseFormParams, type Params } from '../oauth/params.ts';
 import type { SessionRecord } from '../store/ports.ts';
 import { agentName, loadAccountDelegations, revokerRole } from './account-delegations.tsx';
-import { accountPage, consentPage, formPostPage } from './authorize-pages.tsx';
+import { accountPage, consentPage } from './authorize-pages.tsx';
 import { browserKit, currentSession } from './browser.ts';
 import { readForm } from './form.ts';
+import { sendAuthorizationAnswer } from './authorize-answer.ts';
 import { upstreamFailurePage } from './login-routes.tsx';
 import { errorPage, pageHeaders } from './pages.tsx';
+import { isRateLimited } from '../limits/limits.ts';
+import { tooManyRequestsPage } from './limit-page.tsx';
+import { sourceAddress } from './source.ts';
 
 const notRevocable = 'There is no such delegation among yours (it may have expired).';
 
@@ -33,22 +36,24 @@ export function authorizeRoutes(deps: Deps): Hono {
     return guarded(c, async () => {
       const params = await read();
       const clientId = params.get('client_id');
-      const client = clientId === undefined ? undefined : await resolveClient(deps, clientId);
+      const client = clientId === undefined ? undefined : await resolveClient(deps, clientId, sourceAddress(c, deps));
       if (!client) throw new AuthorizePageError('Unknown application', 'The application that sent you here is not registered.', 'unknown_client');
-      const resolved = await resolveAuthorizeParams(deps, client, params);
+      // The browser first: a request_uri is bound to the browser that presents it.
+      const browserId = kit.browserId(c);
+      const resolved = await resolveAuthorizeParams(deps, client, params, browserId);
       const target = resolveTarget(client, resolved);
       let request;
       try {
         request = validateRequest(deps, client, resolved, target);
       } catch (error) {
         if (!isOAuthError(error)) throw error;
+        await completePushed(deps, resolved.pushed);
         return answer(c, { kind: 'answer', target, client, result: { error } });
       }
-      const browserId = kit.browserId(c);
       const session = await currentSession(deps, c);
-      const id = await beginAuthorization(deps, request, browserId, session);
+      const id = await beginAuthorization(deps, request, browserId, session, resolved.pushed);
       const pending = await findPending(deps, id, browserId);
-      return answer(c, await continueAuthorization(deps, pending, { browserId, session, steppedUp: false }));
+      return answer(c, await continueAuthorization(deps, pending, { browserId, visitor: kit.visitor(c), session, steppedUp: false }));
     });
   }
 
@@ -60,7 +65,7 @@ export function authorizeRoutes(deps: Deps): Hono {
       const browserId = kit.browserId(c);
       const pending = await findPending(deps, c.req.query('id'), browserId);
       const session = await currentSession(deps, c);
-      return answer(c, await continueAuthorization(deps, pending, { browserId, session, steppedUp: c.req.query('stepped_up') === '1' }));
+      return answer(c, await continueAuthorization(deps, pending, { browserId, visitor: kit.visitor(c), session, steppedUp: c.req.query('stepped_up') === '1' }));
     }),
   );
 
@@ -69,7 +74,10 @@ export function authorizeRoutes(deps: Deps): Hono {
     guarded(c, async () => {
       const form = await readForm(c, maxBytes);
       if (!kit.csrfOk(c, form.get('csrf'))) return errorPage(c, 403, 'Form expired', 'This form has expired or was not sent by this browser. Please go back to the application and start again.');
-      const browser = { browserId: kit.browserId(c), session: await currentSession(deps, c), steppedUp: false };
+      // Consent answers per browser (rate_limits.consent_pages); the CSRF check means it sent its cookie.
+      const visitor = kit.visitor(c);
+      await deps.rateLimits.consentAnswer(visitor.browser);
+      const browser = { browserId: kit.browserId(c), visitor, session: await currentSession(deps, c), steppedUp: false };
       const pending = await findPending(deps, form.get('id'), browser.browserId);
       // Signed out (or the session expired) between page and answer: start from login again.
       if (!browser.session) return answer(c, await continueAuthorization(deps, pending, browser));
@@ -98,8 +106,9 @@ export function authorizeRoutes(deps: Deps): Hono {
       const session = await currentSession(deps, c);
       if (!session) return c.redirect(`/login?return_to=${encodeURIComponent(authorizePaths.account)}`, 303);
       const clientId = form.get('client_id') ?? '';
-      await deps.store.families.revokeFamiliesOf(session.sub, clientId, deps.now());
+      const families = await deps.store.families.revokeFamiliesOf(session.sub, clientId, deps.now());
       const revoked = await deps.store.consents.revoke(session.sub, clientId);
+      if (revoked || families > 0) await deps.receipts.record({ event: 'consent.withdrawn', clientId, subject: session.sub, details: { families_revoked: families } });
       const client = deps.config.clients.get(clientId);
       return showAccount(c, session, revoked ? `Access of ${client?.name ?? clientId} withdrawn.` : undefined);
     }),
@@ -137,10 +146,7 @@ export function authorizeRoutes(deps: Deps): Hono {
       const { pending, session } = next;
       return consentPage(c, deps, { id: pending.id, csrf: kit.csrfFor(c), client: pending.client, request: pending.request, who: who(session.claims, session.sub) });
     }
-    const delivered = await authorizationAnswer(deps, next.client, next.target, next.result);
-    if ('error' in next.result) deps.log.info({ req_id: c.get('requestId'), client_id: next.client.client_id, error: next.result.error.code }, 'authorization refused');
-    if (delivered.kind === 'form_post') return formPostPage(c, delivered.action, delivered.fields);
-    return c.redirect(delivered.location, 303);
+    return sendAuthorizationAnswer(deps, c, next);
   }
 
   async function guarded(c: Context, run: () => Promise<Response>): Promise<Response> {
@@ -151,6 +157,8 @@ export function authorizeRoutes(deps: Deps): Hono {
         deps.log.info({ req_id: c.get('requestId'), reason: error.reason }, 'authorization request refused');
         return errorPage(c, 400, error.title, error.detail);
       }
+      // A limit reached (a metadata-document fetch, a sign-in start, a consent answer): a page, not a redirect.
+      if (isRateLimited(error)) return tooManyRequestsPage(c, error);
       if (error instanceof UpstreamError) return upstreamFailurePage(deps, c, error);
       // Before the redirect URI is known good, an OAuth error (a repeated parameter, a body too large) is a page too.
       if (isOAuthError(error) && error.status < 500) {

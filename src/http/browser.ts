@@ -6,6 +6,8 @@ import { getCookie, setCookie } from 'hono/cookie';
 import { timingSafeEqual } from 'node:crypto';
 import type { Deps } from '../deps.ts';
 import { hashId, randomId } from '../federation/browser-login.ts';
+import type { Visitor } from '../limits/limits.ts';
+import { sourceAddress } from './source.ts';
 
 export const browserCookie = 'consulate_browser';
 export const sessionCookie = 'consulate_session';
@@ -14,10 +16,14 @@ export function browserKit(deps: Deps) {
   const secure = deps.issuer.startsWith('https:');
   const cookieOptions = { httpOnly: true, secure, sameSite: 'Lax' as const, path: '/' };
   const csrfToken = (id: string) => hashId(`csrf:${id}`);
+  const sentId = (c: Context): string | undefined => {
+    const existing = getCookie(c, browserCookie);
+    return existing && /^[A-Za-z0-9_-]{43}$/.test(existing) ? existing : undefined;
+  };
   /** The browser id, set on first sight. */
   const browserId = (c: Context): string => {
-    const existing = getCookie(c, browserCookie);
-    if (existing && /^[A-Za-z0-9_-]{43}$/.test(existing)) return existing;
+    const existing = sentId(c);
+    if (existing) return existing;
     const id = randomId();
     setCookie(c, browserCookie, id, cookieOptions);
     return id;
@@ -27,6 +33,11 @@ export function browserKit(deps: Deps) {
     cookieOptions,
     browserId,
     csrfFor: (c: Context): string => csrfToken(browserId(c)),
+    /** Whom the page limits count this request against: the browser if it sent its cookie (as a hash, never the id), and its address. */
+    visitor(c: Context): Visitor {
+      const id = sentId(c);
+      return { browser: id === undefined ? undefined : hashId(id), source: sourceAddress(c, deps) };
+    },
     csrfOk(c: Context, token: unknown): boolean {
       const id = getCookie(c, browserCookie);
       if (!id || typeof token !== 'string') return false;

@@ -20,7 +20,8 @@ export function cibaRoutes(deps: Deps): Hono {
 
   app.post(cibaPath, async (c) => {
     const params = await readForm(c, maxBytes);
-    const { client } = await authenticateClient({ authorization: c.req.header('authorization'), params, source: sourceAddress(c, deps) }, clientLookup(deps), assertionContext(deps, deps.now()));
+    const source = sourceAddress(c, deps);
+    const { client } = await authenticateClient({ authorization: c.req.header('authorization'), params, source }, clientLookup(deps, source), assertionContext(deps, deps.now()));
     return noStoreJson(c, await requestBackchannelAuthentication(deps, client, params));
   });
 

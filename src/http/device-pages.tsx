@@ -15,15 +15,12 @@ export type PageStatus = 200 | 400 | 403 | 404 | 429;
 export function userCodePage(c: Context, props: { csrf: string; who: string; userCode?: string | undefined; error?: string | undefined; status?: PageStatus }) {
   pageHeaders(c);
   return c.html(
-    <Page title="Connect a device">
-      <p>
-        You are signed in as <strong>{props.who}</strong>. Enter the code your device or command line shows.
+    <Page c={c} title="Connect a device">
+      <p class="signed-in">
+        Signed in as <strong>{props.who}</strong>
       </p>
-      {props.error ? (
-        <p role="alert" class="error">
-          {props.error}
-        </p>
-      ) : null}
+      <p>Enter the code your device or command line shows.</p>
+      {props.error ? <p role="alert">{props.error}</p> : null}
       <form method="post" action="/device">
         <input type="hidden" name="csrf" value={props.csrf} />
         <label for="user_code">Code</label>
@@ -39,21 +36,24 @@ export function deviceRequestPage(c: Context, deps: Deps, props: { csrf: string;
   pageHeaders(c);
   const { request, client } = props;
   return c.html(
-    <Page title={`Allow ${clientName(client)} on your device?`}>
+    <Page c={c} title={`Allow ${clientName(client)} on your device?`}>
+      <p class="signed-in">
+        Signed in as <strong>{props.who}</strong>
+      </p>
       <p>
-        You are signed in as <strong>{props.who}</strong>. A device that showed the code <strong>{props.userCode}</strong> asks that <strong>{clientName(client)}</strong> may:
+        A device that showed the code <strong>{props.userCode}</strong> asks that <strong>{clientName(client)}</strong> may:
       </p>
       <AskList deps={deps} ask={request} />
-      <p>Approve only if you started this yourself, on a device you are using now.</p>
+      <p role="note">Approve only if you started this yourself, on a device you are using now.</p>
       {props.stepUp ? <p>This needs a fresh sign-in with {stepUpWords(props.stepUp)}: if yours is not, Approve first takes you to sign in again.</p> : null}
-      <form method="post" action="/device/decide">
+      <form method="post" action="/device/decide" class="actions">
         <input type="hidden" name="csrf" value={props.csrf} />
         <input type="hidden" name="id" value={props.id} />
         <input type="hidden" name="user_code" value={props.userCode} />
         <button type="submit" name="decision" value="approve">
           Approve
         </button>
-        <button type="submit" name="decision" value="deny">
+        <button type="submit" name="decision" value="deny" class="secondary">
           Deny
         </button>
       </form>
@@ -64,7 +64,7 @@ export function deviceRequestPage(c: Context, deps: Deps, props: { csrf: string;
 export function deviceDonePage(c: Context, props: { approved: boolean; clientName: string }) {
   pageHeaders(c);
   return c.html(
-    <Page title={props.approved ? 'Device connected' : 'Request denied'}>
+    <Page c={c} title={props.approved ? 'Device connected' : 'Request denied'}>
       <p role="status">
         {props.approved
           ? `You allowed ${props.clientName}. You can return to your device; it continues on its own.`

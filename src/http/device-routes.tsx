@@ -6,12 +6,11 @@
 // 4 POST /device/decide: CSRF, approve or deny → done; an approval the person's sign-in is too
 //   weak or old for (a policy's step-up): sign in again at their upstream, back to the code page.
 // A policy that refuses the request when the code is entered: a page that says so (it is denied).
-// Wrong codes are counted per login session: `device.user_code_attempts` per 10 minutes.
+// Wrong codes are counted per login session: `device.user_code_attempts` per 10 minutes (limits/user-codes.ts).
 import { Hono, type Context } from 'hono';
 import { authenticateClient } from '../clients/authenticate.ts';
 import { clientLookup } from '../clients/directory.ts';
 import { decideDeviceRequest, enterUserCode, startDeviceAuthorization, verificationPath } from '../consent/device-request.ts';
-import { createAttemptLimiter } from '../consent/attempt-limiter.ts';
 import { displayUserCode, normaliseUserCode } from '../consent/user-code.ts';
 import { sessionAuthentication } from '../authorize/flow.ts';
 import type { Deps } from '../deps.ts';
@@ -33,20 +32,21 @@ import { sourceAddress } from './source.ts';
 
 export const devicePaths = { authorization: '/device_authorization', verify: verificationPath, decide: `${verificationPath}/decide` } as const;
 
-const attemptWindowSeconds = 600;
-
 export function deviceRoutes(deps: Deps): Hono {
   const app = new Hono();
   const kit = browserKit(deps);
   const maxBytes = deps.config.main.http.max_body_bytes;
-  const attempts = createAttemptLimiter({ windowSeconds: attemptWindowSeconds });
+  const attempts = deps.rateLimits.userCodes;
   const loginFirst = (c: Context, returnTo: string) => c.redirect(`/login?return_to=${encodeURIComponent(returnTo)}`, 303);
   const expired = (c: Context) => errorPage(c, 403, 'Form expired', 'This form has expired or was not sent by this browser. Please enter the code again.');
 
   // 1. Errors are RFC 6749 §5.2 JSON (app.onError), as at the token endpoint.
   app.post(devicePaths.authorization, async (c) => {
     const params = await readForm(c, maxBytes);
-    const { client } = await authenticateClient({ authorization: c.req.header('authorization'), params, source: sourceAddress(c, deps) }, clientLookup(deps), assertionContext(deps, deps.now()));
+    const source = sourceAddress(c, deps);
+    const { client } = await authenticateClient({ authorization: c.req.header('authorization'), params, source }, clientLookup(deps, source), assertionContext(deps, deps.now()));
+    // Per client (rate_limits.device_authorizations), once it is known who asks: 429 over the limit.
+    await deps.rateLimits.deviceAuthorization(client.client_id);
     return noStoreJson(c, await startDeviceAuthorization(deps, client, params));
   });
   app.all(devicePaths.authorization, methodNotAllowed('POST'));
@@ -68,7 +68,7 @@ export function deviceRoutes(deps: Deps): Hono {
       const max = deps.config.main.device.user_code_attempts;
       const now = deps.now();
       const typed = form.get('user_code') ?? '';
-      const wait = attempts.waitSeconds(session.sid, max, now);
+      const wait = await attempts.waitSeconds(session, max, now);
       if (wait > 0) return tooMany(c, wait);
       if (!typed.trim()) return userCodePage(c, { csrf: kit.csrfFor(c), who: who(session), error: 'Enter the code your device shows.', status: 400 });
 
@@ -89,9 +89,9 @@ export function deviceRoutes(deps: Deps): Hono {
       }
       if (entered.status === 'answered') return deviceMessagePage(c, 400, 'Already answered', 'You have already approved or denied this request. If your device still waits, start again there to get a new code.');
       // Not a usable code: it counts against the limit (someone else's code too, so it is no oracle).
-      const left = attempts.fail(session.sid, max, now);
+      const left = await attempts.failed(session, max, now);
       deps.log.info({ req_id: c.get('requestId'), reason: `user_code_${entered.status}`, attempts_left: left }, 'user code refused');
-      if (left <= 0) return tooMany(c, attempts.waitSeconds(session.sid, max, now));
+      if (left <= 0) return tooMany(c, await attempts.waitSeconds(session, max, now));
       if (entered.status === 'taken') return deviceMessagePage(c, 403, 'Code already used', 'This code has already been entered by someone else. If it is yours, start again on your device to get a new code.');
       const error = `That code is not valid, or it has expired. Check it on your device and try again (${left} ${left === 1 ? 'attempt' : 'attempts'} left).`;
       return userCodePage(c, { csrf: kit.csrfFor(c), who: who(session), userCode: typed.slice(0, 32), error, status: 400 });
@@ -113,7 +113,7 @@ export function deviceRoutes(deps: Deps): Hono {
         const returnTo = code ? `${devicePaths.verify}?user_code=${encodeURIComponent(displayUserCode(code))}` : devicePaths.verify;
         try {
           const { acr, maxAge } = outcome.stepUp;
-          const url = await startBrowserLogin(deps, session.upstreamId, { browserId: kit.browserId(c), returnTo, prompt: 'login', ...(acr !== undefined ? { acrValues: acr } : {}), ...(maxAge !== undefined ? { maxAge } : {}) });
+          const url = await startBrowserLogin(deps, session.upstreamId, { browserId: kit.browserId(c), visitor: kit.visitor(c), returnTo, prompt: 'login', ...(acr !== undefined ? { acrValues: acr } : {}), ...(maxAge !== undefined ? { maxAge } : {}) });
           return c.redirect(url.href, 303);
         } catch (error) {
           return upstreamFailurePage(deps, c, error);

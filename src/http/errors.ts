@@ -3,7 +3,7 @@
 // else as a fixed server_error whose cause goes only to the log, with the request id.
 import type { Context, ErrorHandler, NotFoundHandler } from 'hono';
 import type { Logger } from '../log.ts';
-import { isOAuthError, OAuthError } from '../oauth/errors.ts';
+import { isOAuthError, OAuthError, type OAuthErrorCode } from '../oauth/errors.ts';
 import { isStoreUnavailable } from '../store/unavailable.ts';
 import { oauthErrorResponse } from './respond.ts';
 
@@ -23,6 +23,9 @@ export function createErrorHandler(log: Logger): ErrorHandler {
     return oauthErrorResponse(c, new OAuthError('server_error', 'the server could not complete the request'));
   };
 }
+
+/** The OAuth error code the client is answered for anything thrown, as the handler above decides it. */
+export const wireErrorCode = (error: unknown): OAuthErrorCode => (isOAuthError(error) ? error.code : isStoreUnavailable(error) ? 'temporarily_unavailable' : 'server_error');
 
 export const notFound: NotFoundHandler = (c) => oauthErrorResponse(c, new OAuthError('not_found', 'no such endpoint'));
 

@@ -24,8 +24,8 @@ export function healthRoutes(deps: Deps, isShuttingDown: () => boolean, configSt
   return app;
 }
 
-/** The config's state for /readyz: `config.stale` is true while the last reload was refused or failed. */
-function configFields(status: ConfigStatus | undefined) {
+/** The config's state for /readyz (and /status): `config.stale` is true while the last reload was refused or failed. */
+export function configFields(status: ConfigStatus | undefined) {
   if (!status) return {};
   const last = status.lastReload;
   return {

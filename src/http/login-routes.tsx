@@ -6,9 +6,15 @@ import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import type { Deps } from '../deps.ts';
 import { UpstreamError } from '../federation/connector.ts';
 import { finishBrowserLogin, hashId, safeReturnTo, startBrowserLogin, upstreamForEmail } from '../federation/browser-login.ts';
+import { abandonAuthorization, pendingIdOf, upstreamUnavailable } from '../authorize/flow.ts';
+import { AuthorizePageError } from '../authorize/request.ts';
+import { sendAuthorizationAnswer } from './authorize-answer.ts';
 import { browserCookie, browserKit, currentSession, sessionCookie } from './browser.ts';
 import { readForm } from './form.ts';
-import { errorPage, Page, pageHeaders } from './pages.tsx';
+import { knownOr } from '../metrics/labels.ts';
+import { errorPage, Page, pageHeaders, SignOut } from './pages.tsx';
+import { isRateLimited } from '../limits/limits.ts';
+import { tooManyRequestsPage } from './limit-page.tsx';
 
 export function loginRoutes(deps: Deps): Hono {
   const app = new Hono();
@@ -23,12 +29,9 @@ export function loginRoutes(deps: Deps): Hono {
     const csrf = kit.csrfFor(c);
     const upstreams = [...deps.config.upstreams.values()];
     return c.html(
-      <Page title="Sign in">
-        {error ? (
-          <p role="alert" class="error">
-            {error}
-          </p>
-        ) : null}
+      <Page c={c} title="Sign in">
+        {error ? <p role="alert">{error}</p> : null}
+        <p class="muted">Enter your work e-mail: you continue at your organisation's own sign-in.</p>
         <form method="post" action="/login">
           <input type="hidden" name="csrf" value={csrf} />
           <input type="hidden" name="return_to" value={returnTo} />
@@ -39,10 +42,12 @@ export function loginRoutes(deps: Deps): Hono {
         {upstreams.length ? (
           <nav aria-label="Sign in with">
             <h2>Or sign in with</h2>
-            <ul>
+            <ul class="options">
               {upstreams.map((u) => (
                 <li>
-                  <a href={`/login/${encodeURIComponent(u.id)}?return_to=${encodeURIComponent(returnTo)}`}>{u.name ?? u.id}</a>
+                  <a class="button secondary" href={`/login/${encodeURIComponent(u.id)}?return_to=${encodeURIComponent(returnTo)}`}>
+                    {u.name ?? u.id}
+                  </a>
                 </li>
               ))}
             </ul>
@@ -73,19 +78,23 @@ export function loginRoutes(deps: Deps): Hono {
       const hint = c.req.query('login_hint');
       const url = await startBrowserLogin(deps, upstreamId, {
         browserId: browserId(c),
+        visitor: kit.visitor(c),
         returnTo: safeReturnTo(c.req.query('return_to')),
         ...(hint ? { loginHint: hint.slice(0, 320) } : {}),
       });
       pageHeaders(c);
       return c.redirect(url.href, 303);
     } catch (error) {
-      return upstreamFailurePage(deps, c, error);
+      return upstreamFailure(deps, c, error, safeReturnTo(c.req.query('return_to')));
     }
   });
 
   app.get('/callback/:upstream', async (c) => {
+    // consulate_upstream_logins_total: the upstream as the config names it (the path is anyone's to write).
+    const upstream = knownOr(deps.config.upstreams, c.req.param('upstream'));
     try {
       const result = await finishBrowserLogin(deps, c.req.param('upstream'), new URL(c.req.url), getCookie(c, browserCookie));
+      deps.metrics.upstreamLogin(upstream, 'success');
       // The new session replaces the browser's old one (e.g. before a step-up): the old id must not live on.
       const previous = getCookie(c, sessionCookie);
       if (previous) await deps.store.logins.deleteSession(hashId(previous));
@@ -93,7 +102,8 @@ export function loginRoutes(deps: Deps): Hono {
       pageHeaders(c);
       return c.redirect(result.returnTo, 303);
     } catch (error) {
-      return upstreamFailurePage(deps, c, error);
+      if (error instanceof UpstreamError) deps.metrics.upstreamLogin(upstream, error.reason);
+      return upstreamFailure(deps, c, error, error instanceof UpstreamError ? error.returnTo : undefined);
     }
   });
 
@@ -103,15 +113,16 @@ export function loginRoutes(deps: Deps): Hono {
     pageHeaders(c);
     const claims = session.claims as { name?: string; email?: string; upstream?: string };
     return c.html(
-      <Page title="Signed in">
+      <Page c={c} title="Signed in">
         <p>
           Signed in as <strong>{claims.name ?? claims.email ?? session.sub}</strong>
           {claims.email ? ` (${claims.email})` : ''} through {deps.config.upstreams.get(session.upstreamId)?.name ?? session.upstreamId}.
         </p>
-        <form method="post" action="/logout">
-          <input type="hidden" name="csrf" value={kit.csrfFor(c)} />
-          <button type="submit">Sign out</button>
-        </form>
+        <nav class="links" aria-label="Where to go">
+          <a href="/account">Your account</a>
+          <a href="/approvals">Requests waiting for your approval</a>
+        </nav>
+        <SignOut csrf={kit.csrfFor(c)} />
       </Page>,
     );
   });
@@ -128,8 +139,31 @@ export function loginRoutes(deps: Deps): Hono {
   return app;
 }
 
+/**
+ * An upstream that failed (5xx, unreachable, too slow) during a sign-in started for an authorization
+ * request (`returnTo` continues it): the request ends and its app hears temporarily_unavailable at
+ * its validated redirect_uri, with state and iss, in its response mode (RFC 6749 §4.1.2.1). Any
+ * other failure, or a sign-in of Consulate's own pages, is the page of upstreamFailurePage.
+ */
+export async function upstreamFailure(deps: Deps, c: Context, error: unknown, returnTo: string | undefined): Promise<Response> {
+  const id = pendingIdOf(returnTo);
+  if (!(error instanceof UpstreamError && error.isOutage) || id === undefined) return upstreamFailurePage(deps, c, error);
+  let next;
+  try {
+    next = await abandonAuthorization(deps, id, browserKit(deps).browserId(c), upstreamUnavailable());
+  } catch (refused) {
+    // The request is gone, answered, or another browser's: nothing to tell an app.
+    if (!(refused instanceof AuthorizePageError)) throw refused;
+    return upstreamFailurePage(deps, c, error);
+  }
+  deps.log.warn({ req_id: c.get('requestId'), reason: error.reason, detail: error.message }, 'upstream login failed');
+  return sendAuthorizationAnswer(deps, c, next);
+}
+
 /** An upstream that failed, timed out or sent something wrong: a clear page, details only in the log. */
 export function upstreamFailurePage(deps: Deps, c: Context, error: unknown): Response | Promise<Response> {
+  // A sign-in start over its limit (federation/browser-login.ts): a page, never a redirect.
+  if (isRateLimited(error)) return tooManyRequestsPage(c, error);
   if (!(error instanceof UpstreamError)) throw error;
   deps.log.warn({ req_id: c.get('requestId'), reason: error.reason, detail: error.message }, 'upstream login failed');
   if (error.reason === 'denied') return errorPage(c, 403, 'Sign-in refused', error.shown ?? 'Your account may not sign in here.');

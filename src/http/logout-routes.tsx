@@ -15,6 +15,7 @@ import { verifyIdTokenHint } from '../passports/id-token.ts';
 import type { SessionRecord } from '../store/ports.ts';
 import { browserKit, currentSession, sessionCookie } from './browser.ts';
 import { readForm } from './form.ts';
+import { brandOf } from './branding.ts';
 import { errorPage, Page, pageHeaders } from './pages.tsx';
 
 export const endSessionPath = '/end-session';
@@ -48,7 +49,7 @@ export function logoutRoutes(deps: Deps): Hono {
     if (id) await deps.store.logins.deleteSession(hashId(id));
     deleteCookie(c, sessionCookie, { path: '/', secure: kit.secure });
     if (session) {
-      await deps.receipts.record({ event: 'session.ended', subject: session.sub, details: { via } });
+      await deps.receipts.record({ event: 'session.ended', subject: session.sub, details: { via, sid: session.sid } });
     }
     pageHeaders(c);
     if (back) {
@@ -57,8 +58,11 @@ export function logoutRoutes(deps: Deps): Hono {
       return c.redirect(url.href, 303);
     }
     return c.html(
-      <Page title="Signed out">
-        <p>You are signed out of Consulate.</p>
+      <Page c={c} title="Signed out">
+        <p role="status">You are signed out of {brandOf(c).productName}.</p>
+        <p>
+          <a href="/login">Sign in again</a>
+        </p>
       </Page>,
     );
   }
@@ -70,9 +74,9 @@ export function logoutRoutes(deps: Deps): Hono {
     if (!session || (checked.hintSid !== undefined && checked.hintSid === session.sid)) return endSession(c, session, checked.back, 'rp');
     pageHeaders(c);
     return c.html(
-      <Page title="Sign out?">
-        <p>An application asks to sign you out of Consulate.</p>
-        <form method="post" action={`${endSessionPath}/confirm`}>
+      <Page c={c} title="Sign out?">
+        <p>An application asks to sign you out of {brandOf(c).productName}.</p>
+        <form method="post" action={`${endSessionPath}/confirm`} class="actions">
           <input type="hidden" name="csrf" value={kit.csrfFor(c)} />
           {(['client_id', 'post_logout_redirect_uri', 'state'] as const).map((name) => {
             const value = params.get(name);

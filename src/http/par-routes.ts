@@ -23,7 +23,8 @@ export function parRoutes(deps: Deps): Hono {
     const params = await readForm(c, maxBytes);
     const nonce = nonceHeader(deps, 'par');
     try {
-      const { client } = await authenticateClient({ authorization: c.req.header('authorization'), params, source: sourceAddress(c, deps) }, clientLookup(deps), assertionContext(deps, deps.now()));
+      const source = sourceAddress(c, deps);
+      const { client } = await authenticateClient({ authorization: c.req.header('authorization'), params, source }, clientLookup(deps, source), assertionContext(deps, deps.now()));
       const dpop = await checkRequestProof(deps, { proofs: dpopHeaderValues(c.req.header('dpop')), method: 'POST', path: parPath, endpoint: 'par' });
       const pushed = await pushAuthorizationRequest(deps, client, params, dpop);
       for (const [name, value] of Object.entries(nonce)) c.header(name, value);

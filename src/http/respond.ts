@@ -1,6 +1,7 @@
 // Small response helpers shared by routes: JSON that is never cached, and OAuth error bodies.
 import type { Context } from 'hono';
 import type { OAuthError } from '../oauth/errors.ts';
+import { activeSpan } from '../tracing/spans.ts';
 
 export function noStoreJson(c: Context, body: unknown, status: 200 | 201 = 200): Response {
   c.header('Cache-Control', 'no-store');
@@ -9,6 +10,7 @@ export function noStoreJson(c: Context, body: unknown, status: 200 | 201 = 200):
 }
 
 export function oauthErrorResponse(c: Context, error: OAuthError): Response {
+  activeSpan()?.setAttribute('consulate.error_code', error.code);
   for (const [name, value] of Object.entries(error.headers)) c.header(name, value);
   c.header('Cache-Control', 'no-store');
   c.header('Pragma', 'no-cache');

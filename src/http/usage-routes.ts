@@ -33,7 +33,8 @@ export function usageRoutes(deps: Deps): Hono {
   app.post(usagePath, async (c) => {
     // 1 read the form  2 authenticate the caller  3 parse the report  4 count it.
     const params = await readForm(c, deps.config.main.http.max_body_bytes);
-    const caller = await authenticateClient({ authorization: c.req.header('authorization'), params, source: sourceAddress(c, deps) }, clientLookup(deps), assertionContext(deps, deps.now()));
+    const source = sourceAddress(c, deps);
+    const caller = await authenticateClient({ authorization: c.req.header('authorization'), params, source }, clientLookup(deps, source), assertionContext(deps, deps.now()));
     return noStoreJson(c, await reportUsage(deps, caller, parseUsageReport(params)));
   });
   app.all(usagePath, methodNotAllowed('POST'));

@@ -11,43 +11,14 @@ import { findClient } from '../clients/directory.ts';
 import { Hono, type Context } from 'hono';
 import type { Deps } from '../deps.ts';
 import { isIdentityScope, releasedClaims } from '../oauth/identity-scopes.ts';
-import { OAuthError } from '../oauth/errors.ts';
-import { verifyPassport } from '../passports/verify.ts';
 import { methodNotAllowed } from './errors.ts';
 import { readForm } from './form.ts';
 import { noStoreJson } from './respond.ts';
-import { checkRequestProof, dpopChallenge, dpopHeaderValues, nonceHeader } from '../dpop/request.ts';
+import { dpopChallenge, nonceHeader } from '../dpop/request.ts';
+import { OAuthError } from '../oauth/errors.ts';
+import { asChallenge, bearerError, checkPersonPassport, headerCredential, type Presented } from './person-passport.ts';
 
 export const userinfoPath = '/userinfo';
-
-const credentialShape = /^(Bearer|DPoP) +([A-Za-z0-9._~+/-]+=*) *$/i;
-
-type Scheme = 'Bearer' | 'DPoP';
-type Presented = { scheme: Scheme; token: string };
-
-const bearerError = (code: 'invalid_request' | 'invalid_token' | 'insufficient_scope', description: string, reason: string, extra = '', scheme: Scheme = 'Bearer') =>
-  new OAuthError(code, description, {
-    reason,
-    headers: { 'WWW-Authenticate': scheme === 'DPoP' ? dpopChallenge({ code, description }) : `Bearer error="${code}", error_description="${description}"${extra}` },
-  });
-
-/** The credential from the header; undefined when the request carries none (another scheme counts as none). */
-function headerCredential(header: string | undefined): Presented | undefined {
-  if (header === undefined || !/^(bearer|dpop)(\s|$)/i.test(header.trim())) return undefined;
-  const match = credentialShape.exec(header.trim());
-  if (!match) throw bearerError('invalid_request', 'the Authorization header is malformed', 'malformed_authorization');
-  return { scheme: (match[1] as string).toLowerCase() === 'dpop' ? 'DPoP' : 'Bearer', token: match[2] as string };
-}
-
-/** RFC 9449 §7.1: proof errors at a resource are 401 challenges of the DPoP scheme. */
-function asChallenge(error: unknown): unknown {
-  if (!(error instanceof OAuthError) || (error.code !== 'invalid_dpop_proof' && error.code !== 'use_dpop_nonce')) return error;
-  return new OAuthError(error.code, error.description, {
-    status: 401,
-    reason: error.reason,
-    headers: { ...error.headers, 'WWW-Authenticate': dpopChallenge({ code: error.code, description: error.description }) },
-  });
-}
 
 export function userinfoRoutes(deps: Deps): Hono {
   const app = new Hono();
@@ -73,25 +44,8 @@ export function userinfoRoutes(deps: Deps): Hono {
       c.header('Cache-Control', 'no-store');
       return c.body(null, 401);
     }
-    const { scheme, token } = presented;
-    const now = deps.now();
-    const check = await verifyPassport(token, deps.keyring, deps.issuer, now);
-    const invalid = (reason: string) => bearerError('invalid_token', 'the access token is invalid, expired or revoked', reason, '', scheme);
-    if (!check.ok) throw invalid(check.reason);
-    const { claims } = check;
-    // DPoP: the scheme says a proof comes with it; a bound Passport never travels as Bearer.
-    const proofs = dpopHeaderValues(c.req.header('dpop'));
-    const boundJkt = typeof claims.cnf?.jkt === 'string' ? claims.cnf.jkt : undefined;
-    if (scheme === 'Bearer' && boundJkt !== undefined) throw bearerError('invalid_token', 'this access token is DPoP-bound: use the DPoP scheme with a proof', 'bound_token_as_bearer', '', 'DPoP');
-    if (scheme === 'DPoP') {
-      if (proofs.length === 0) throw new OAuthError('invalid_dpop_proof', 'a DPoP proof is required', { reason: 'dpop_proof_missing' });
-      const dpop = await checkRequestProof(deps, { proofs, method: c.req.method, path: userinfoPath, accessToken: token, endpoint: 'userinfo' });
-      if (boundJkt === undefined) throw invalid('dpop_scheme_unbound_token');
-      if (dpop?.jkt !== boundJkt) throw new OAuthError('invalid_dpop_proof', 'the DPoP proof is not made with the key the access token is bound to', { reason: 'dpop_key_mismatch' });
-    }
-    if (claims.aud !== deps.issuer) throw invalid('audience_not_userinfo');
-    if (typeof claims.auth_time !== 'number') throw invalid('not_a_person_passport');
-    if (await deps.store.revocations.isRevoked(claims.jti)) throw invalid('revoked');
+    // The person's own Passport for Consulate (http/person-passport.ts), with openid in its scope.
+    const claims = await checkPersonPassport(deps, c, presented, userinfoPath);
     const scopes = (claims.scope ?? '').split(' ').filter(isIdentityScope);
     if (!scopes.includes('openid')) throw bearerError('insufficient_scope', 'the access token lacks the openid scope', 'no_openid_scope', ', scope="openid"');
 

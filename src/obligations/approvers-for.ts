@@ -12,6 +12,7 @@ import type { ApproverRule } from '../store/ports.ts';
 import { resolveApprovers } from './approver-rule.ts';
 import { decideObligations } from './decide.ts';
 import type { StepUp } from './types.ts';
+import { obligationOf, type TrailObligation } from '../audit/trail.ts';
 
 export type ApprovalAsk = {
   client: ClientConfig;
@@ -27,18 +28,22 @@ export async function approversFor(deps: Deps, ask: ApprovalAsk): Promise<Approv
   return (await approvalFor(deps, ask)).approvers;
 }
 
-/** Who approves, and the step-up their authentication must meet (none: undefined). */
-export async function approvalFor(deps: Deps, ask: ApprovalAsk): Promise<{ approvers: ApproverRule; stepUp?: StepUp | undefined }> {
+/**
+ * Who approves, the step-up their authentication must meet (none: undefined), and the policy rule
+ * that decided (kept with the request, for the receipt of what it issues: audit/trail.ts).
+ */
+export async function approvalFor(deps: Deps, ask: ApprovalAsk): Promise<{ approvers: ApproverRule; stepUp?: StepUp | undefined; obligation?: TrailObligation | undefined }> {
   const decision = await decideObligations(deps, { ...ask, now: deps.now() });
+  const obligation = obligationOf(decision);
   switch (decision.decision) {
     case 'allow':
-      return { approvers: { kind: 'subject' } };
+      return { approvers: { kind: 'subject' }, obligation };
     case 'deny':
       throw new OAuthError('access_denied', decision.reason, { reason: `policy_denied:${decision.policy}/${decision.rule}` });
     case 'obligations': {
       const stepUp = decision.stepUp;
-      if (!decision.consent) return { approvers: { kind: 'subject' }, stepUp };
-      return { approvers: await resolveApprovers(deps, decision.consent.approvers, { sub: ask.sub, claims: ask.claims }, ask.client, `${decision.policy}/${decision.rule}`), stepUp };
+      if (!decision.consent) return { approvers: { kind: 'subject' }, stepUp, obligation };
+      return { approvers: await resolveApprovers(deps, decision.consent.approvers, { sub: ask.sub, claims: ask.claims }, ask.client, `${decision.policy}/${decision.rule}`), stepUp, obligation };
     }
   }
 }

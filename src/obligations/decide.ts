@@ -5,6 +5,7 @@ import type { ClientConfig } from '../config/schema.ts';
 import type { Deps } from '../deps.ts';
 import { evaluatePolicies, policiesUseRisk } from './evaluate.ts';
 import { compiledPolicies } from './policies.ts';
+import { inSpan } from '../tracing/spans.ts';
 import type { PolicyDecision, PolicyGrant, RiskSignals } from './types.ts';
 
 export type ObligationAsk = {
@@ -21,7 +22,16 @@ export type ObligationAsk = {
   now: number;
 };
 
-export async function decideObligations(deps: Deps, ask: ObligationAsk): Promise<PolicyDecision> {
+/** The decision, as a `policy.evaluate` span when tracing is on (its outcome only). */
+export function decideObligations(deps: Deps, ask: ObligationAsk): Promise<PolicyDecision> {
+  return inSpan('policy.evaluate', async (span) => {
+    const decision = await decide(deps, ask);
+    span?.setAttribute('consulate.outcome', decision.decision);
+    return decision;
+  });
+}
+
+async function decide(deps: Deps, ask: ObligationAsk): Promise<PolicyDecision> {
   // 1.
   const policies = compiledPolicies(deps.config);
   if (policies.length === 0) return { decision: 'allow', trace: [] };

@@ -20,6 +20,7 @@ import { resolveApprovers } from './approver-rule.ts';
 import { decideObligations } from './decide.ts';
 import { PendingApprovalError, StepUpError } from './pending.ts';
 import { stepUpRecord, stepUpSatisfied, type StepUpRecord } from './step-up.ts';
+import { obligationOf, type Trail } from '../audit/trail.ts';
 
 export type ExchangeGrant = 'token_exchange' | 'jwt_bearer';
 
@@ -46,6 +47,8 @@ export type ExchangeFacts = {
   details: readonly AuthorizationDetail[];
   dpop?: DpopBinding | undefined;
   now: number;
+  /** The request's decision trail: the policy that decided, and the approval a pause opened. */
+  trail?: Trail | undefined;
 };
 
 export async function applyExchangePolicies(facts: ExchangeFacts): Promise<void> {
@@ -63,6 +66,8 @@ export async function applyExchangePolicies(facts: ExchangeFacts): Promise<void>
     chain: actorsOf(subject.act).length,
     now,
   });
+  const obligation = obligationOf(decision);
+  if (facts.trail && obligation) facts.trail.obligation = obligation;
   if (decision.decision === 'allow') return;
   const ruleRef = `${decision.policy}/${decision.rule}`;
   // 2.
@@ -90,5 +95,6 @@ export async function applyExchangePolicies(facts: ExchangeFacts): Promise<void>
     exchange: { version: 1, grant: facts.grant, subject, dpopJkt: facts.dpop?.jkt, policy: decision.policy, rule: decision.rule },
   };
   const opened = await openApproval(deps, { kind: 'exchange', clientId: client.client_id, sub: person?.sub, request, approvers, expiresIn, interval: ciba.interval_seconds });
+  if (facts.trail) facts.trail.approval = { id: opened.id, approvers: approvers.kind };
   throw new PendingApprovalError(opened.pollToken, ciba.interval_seconds, expiresIn, `paused_for_approval:${ruleRef}:${opened.id}`);
 }

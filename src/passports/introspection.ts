@@ -14,7 +14,6 @@ import { hashId } from '../federation/browser-login.ts';
 import { OAuthError } from '../oauth/errors.ts';
 import { actorsOf, parseAct } from '../delegation/act.ts';
 import { isSpent, remainingBudget } from '../delegation/budget.ts';
-import { isActive } from '../delegation/policy.ts';
 import type { PassportClaims } from './mint.ts';
 import { verifyPassport } from './verify.ts';
 
@@ -37,12 +36,11 @@ export async function introspectToken(deps: Deps, caller: AuthenticatedClient, t
   const visible = claims.client_id === caller.client.client_id || caller.client.introspects.includes(claims.aud);
   if (!visible) return inactive;
   if (await deps.store.revocations.isRevoked(claims.jti)) return inactive;
-  // A suspended or retired agent anywhere in the chain (or as the client) ends the Passport at once.
+  // A suspended or retired agent anywhere in the chain, as the client, or as the one represented
+  // (service to service) ends the Passport at once: the states in force now, on every node.
   const act = parseAct(claims.act);
-  if (act === 'invalid' || !(await allActive(deps, [claims.client_id, ...actorsOf(act)]))) return inactive;
-  // And one that represents it (service to service).
-  const represented = deps.config.clients.get(claims.sub);
-  if (represented && !isActive(represented)) return inactive;
+  const represented = deps.config.clients.has(claims.sub) ? [claims.sub] : [];
+  if (act === 'invalid' || !(await allActive(deps, [claims.client_id, ...actorsOf(act), ...represented]))) return inactive;
   // RFC 9449 §6.2: a bound Passport introspects with its cnf and token_type DPoP.
   const tokenType = claims.cnf ? 'DPoP' : 'Bearer';
   if (claims.did === undefined) return { active: true, token_type: tokenType, ...claims };

@@ -4,6 +4,7 @@ import type { ActClaim } from '../delegation/act.ts';
 import type { AuthorizationDetail } from '../oauth/authorization-details.ts';
 import type { Keyring, SigningAlg } from './keys.ts';
 import { signJwt } from './sign.ts';
+import { inSpan } from '../tracing/spans.ts';
 
 export type PassportClaims = {
   iss: string;
@@ -86,8 +87,11 @@ export async function mintPassport(keyring: Keyring, alg: SigningAlg, request: P
     exp: request.now + request.ttlSeconds,
     receipt: request.receipt,
   };
-  const key = await keyring.signingKey(alg, request.now);
-  return { token: signJwt(key, 'at+jwt', claims), claims };
+  return inSpan('passport.mint', async (span) => {
+    span?.setAttributes({ 'consulate.resource': request.audience, 'consulate.client_id': request.clientId });
+    const key = await keyring.signingKey(alg, request.now);
+    return { token: signJwt(key, 'at+jwt', claims), claims };
+  });
 }
 
 function authenticationClaims(authn: PassportRequest['authentication']): Pick<PassportClaims, 'auth_time' | 'acr' | 'amr'> {

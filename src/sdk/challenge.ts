@@ -38,6 +38,7 @@ export function wireFor(reason: RefusalReason, presented: Scheme | undefined): W
     case 'missing_claims':
     case 'opaque_not_accepted':
     case 'inactive':
+    case 'revoked':
     case 'unsupported_confirmation':
     case 'unbound_token_as_dpop':
       return { status: 401, error: 'invalid_token', description: invalidToken, scheme: presented };

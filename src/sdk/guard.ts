@@ -13,6 +13,8 @@ import { createIntrospector } from './introspection.ts';
 import { createMetadataSource } from './issuer-metadata.ts';
 import { hasAuthorizationDetails, missingScopes } from './requirements.ts';
 import { checkClaims, createJwtCheck, looksLikeJwt, type TokenCheck } from './token-check.ts';
+import { createSignalState } from './signals.ts';
+import { createSignalReceiver, type SignalReceiver } from './ssf-receiver.ts';
 import { createTtlCache } from './ttl-cache.ts';
 import type { GuardFailure, GuardRequest, GuardResult, PassportGuardOptions, RefusalReason, Requirements } from './types.ts';
 
@@ -28,6 +30,8 @@ export type PassportGuard = {
    * known later (an MCP server's per-tool scopes): `scope` is what the client should ask for.
    */
   insufficientScope(presented: 'Bearer' | 'DPoP', scope: string): GuardFailure;
+  /** With `ssf`: the guard's SSF receiver (start it once; stop it on shutdown). */
+  readonly signals?: SignalReceiver;
 };
 
 /** Defaults, documented in PassportGuardOptions. */
@@ -74,6 +78,14 @@ export function createPassportGuard(options: PassportGuardOptions): PassportGuar
       })
     : undefined;
 
+  // Shared Signals: what the issuer said about delegations, agents and Passports, applied before expiry.
+  const ssf = options.ssf;
+  const signalState = ssf ? createSignalState({ issuer: ssf.transmitter ?? issuer, rememberSeconds: ssf.rememberSeconds ?? 86_400 }) : undefined;
+  const signals =
+    ssf && signalState
+      ? createSignalReceiver({ ...ssf, transmitter: ssf.transmitter ?? issuer, resource, fetch: ssf.fetch ?? fetchImpl }, signalState, (match) => introspect?.forget(match), now)
+      : undefined;
+
   const dpop = options.dpop ?? {};
   const proofAlgorithms = dpop.algorithms ?? dpopAlgorithms;
   const iatWindowSeconds = dpop.iatWindowSeconds ?? guardDefaults.dpopIatWindowSeconds;
@@ -87,6 +99,8 @@ export function createPassportGuard(options: PassportGuardOptions): PassportGuar
     if (token.length > maxTokenLength) return { ok: false, reason: 'malformed_token' };
     if (looksLikeJwt(token)) {
       const local = await checkJwt(token, at);
+      // A revoked delegation or Passport, or a suspended agent, as signalled (SSF): refused before it expires, without asking.
+      if (local.ok && signalState?.refuses(local.claims, at)) return { ok: false, reason: 'revoked' };
       // With `always`, a valid JWT must also still be active; its signed claims stay the ones used.
       if (!local.ok || !introspect || !introspection?.always) return local;
       const answer = await introspect(token, at).catch(() => undefined);
@@ -97,7 +111,8 @@ export function createPassportGuard(options: PassportGuardOptions): PassportGuar
     const answer = await introspect(token, at).catch(() => undefined);
     if (!answer) return { ok: false, reason: 'unavailable' };
     if (!answer.active) return { ok: false, reason: 'inactive' };
-    return checkClaims(answer.claims, { issuer, resource, clockSkewSeconds: skew }, at);
+    const claims = checkClaims(answer.claims, { issuer, resource, clockSkewSeconds: skew }, at);
+    return claims.ok && signalState?.refuses(claims.claims, at) ? { ok: false, reason: 'revoked' } : claims;
   }
 
   async function verify(request: GuardRequest, requirements: Requirements = {}): Promise<GuardResult> {
@@ -153,5 +168,5 @@ export function createPassportGuard(options: PassportGuardOptions): PassportGuar
   }
 
   const insufficientScope = (presented: 'Bearer' | 'DPoP', scope: string) => refusal(challenge, 'insufficient_scope', presented, { scope });
-  return { verify, issuer, resource, dpopRequired, dpopAlgorithms: proofAlgorithms, insufficientScope };
+  return { verify, issuer, resource, dpopRequired, dpopAlgorithms: proofAlgorithms, insufficientScope, ...(signals ? { signals } : {}) };
 }

@@ -51,6 +51,28 @@ export function passportGuard(guardOrOptions: PassportGuard | PassportGuardOptio
   };
 }
 
+/** Bodies larger than this are not SETs (the guard refuses longer ones anyway). */
+const maxSetBytes = 16384;
+
+/**
+ * A handler for the push endpoint of the guard's SSF stream (RFC 8935): mount it at the
+ * `ssf.delivery.endpointUrl` the guard was given, e.g. `app.post('/ssf/events', ssfPushHandler(guard))`.
+ */
+export function ssfPushHandler(guard: PassportGuard): Handler {
+  const signals = guard.signals;
+  if (!signals) throw new TypeError('the guard has no ssf receiver (PassportGuardOptions.ssf)');
+  return async function ssfPushEndpoint(c) {
+    const declared = Number(c.req.header('content-length') ?? '0');
+    const body = declared > maxSetBytes ? undefined : await c.req.text();
+    const answer =
+      body === undefined || body.length > maxSetBytes
+        ? ({ status: 400, body: { err: 'invalid_request', description: 'the body is too large for a SET' } } as const)
+        : await signals.receivePush({ contentType: c.req.header('content-type'), authorization: c.req.header('authorization'), body });
+    c.header('Cache-Control', 'no-store');
+    return answer.body ? c.json(answer.body, answer.status) : c.body(null, answer.status);
+  };
+}
+
 /** A handler for GET /.well-known/oauth-protected-resource (RFC 9728 §3). */
 export function protectedResourceMetadata(options: ProtectedResourceMetadataOptions): Handler {
   const document = protectedResourceMetadataDocument(options);

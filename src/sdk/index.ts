@@ -2,7 +2,10 @@
 // framework-free guard, the Hono middleware, RFC 9728 metadata, and their types. For agents that
 // obtain Passports: the agent client, its error type and its Passport cache.
 export { createPassportGuard, guardDefaults, type PassportGuard } from './guard.ts';
-export { configuredUrl, passportGuard, protectedResourceMetadata, type PassportEnv, type PassportMiddlewareOptions, type PassportVariables } from './hono.ts';
+export { configuredUrl, passportGuard, protectedResourceMetadata, ssfPushHandler, type PassportEnv, type PassportMiddlewareOptions, type PassportVariables } from './hono.ts';
+// The guard as an SSF receiver (PassportGuardOptions.ssf): revocations and suspensions before expiry.
+export { guardEventTypes } from './signals.ts';
+export type { PushAnswer, ReceiveResult, SignalReceiver } from './ssf-receiver.ts';
 export { protectedResourceMetadataDocument, protectedResourceMetadataPath, protectedResourceMetadataUrl, type ProtectedResourceMetadataOptions } from './metadata.ts';
 export type {
   AuthorizationDetail,
@@ -16,6 +19,8 @@ export type {
   HeaderSource,
   Passport,
   PassportGuardOptions,
+  ReceivedSignal,
+  SsfReceiverOptions,
   RefusalReason,
   Requirements,
   TokenReason,

@@ -22,9 +22,15 @@ const timeoutMs = 5000;
 
 const encode = (value: string) => encodeURIComponent(value).replace(/%20/g, '+');
 
-export function createIntrospector(options: IntrospectionOptions): (token: string, now: number) => Promise<IntrospectionAnswer> {
+export type Introspector = ((token: string, now: number) => Promise<IntrospectionAnswer>) & {
+  /** Forgets the remembered active answers whose claims match (a signal said they may be stale); how many. */
+  forget(match: (claims: Record<string, unknown>) => boolean): number;
+};
+
+export function createIntrospector(options: IntrospectionOptions): Introspector {
   const cache = createTtlCache<IntrospectionAnswer>(options.cacheSize);
   const inflight = new Map<string, Promise<IntrospectionAnswer>>();
+  let generation = 0;
   const credentials = `Basic ${Buffer.from(`${encode(options.clientId)}:${encode(options.clientSecret)}`).toString('base64')}`;
 
   const ask = async (token: string): Promise<IntrospectionAnswer> => {
@@ -43,12 +49,13 @@ export function createIntrospector(options: IntrospectionOptions): (token: strin
     return { active: true, claims };
   };
 
-  return async (token, now) => {
+  const introspect = async (token: string, now: number): Promise<IntrospectionAnswer> => {
     // 1. A recent answer for this token.
     const key = createHash('sha256').update(token).digest('base64url');
     const cached = cache.get(key, now);
     if (cached) return cached;
     // 2. One request per token at a time.
+    const asked = generation;
     let pending = inflight.get(key);
     if (!pending) {
       pending = ask(token).finally(() => inflight.delete(key));
@@ -58,7 +65,13 @@ export function createIntrospector(options: IntrospectionOptions): (token: strin
     // 3. Remember it briefly: an active answer no longer than the token lives.
     const exp = answer.active && typeof answer.claims.exp === 'number' ? answer.claims.exp : Infinity;
     const expiresAt = Math.min(now + options.cacheSeconds, exp);
-    if (expiresAt > now) cache.put(key, answer, expiresAt, now);
+    // An answer asked for before a `forget` may be the stale one it meant: used once, not kept.
+    if (expiresAt > now && asked === generation) cache.put(key, answer, expiresAt, now);
     return answer;
   };
+  const forget = (match: (claims: Record<string, unknown>) => boolean) => {
+    generation++;
+    return cache.deleteWhere((answer) => answer.active && match(answer.claims));
+  };
+  return Object.assign(introspect, { forget });
 }

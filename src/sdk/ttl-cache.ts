@@ -8,6 +8,9 @@ export type TtlCache<V> = {
   add(key: string, value: V, expiresAt: number, now: number): boolean;
   /** Stores or replaces the value, evicting the oldest entry when full. */
   put(key: string, value: V, expiresAt: number, now: number): void;
+  delete(key: string): void;
+  /** Drops every entry whose value matches; how many. */
+  deleteWhere(match: (value: V) => boolean): number;
   readonly size: number;
 };
 
@@ -49,6 +52,18 @@ export function createTtlCache<V>(maxEntries: number): TtlCache<V> {
         if (!oldest.done) entries.delete(oldest.value);
       }
       entries.set(key, { value, expiresAt });
+    },
+    delete(key) {
+      entries.delete(key);
+    },
+    deleteWhere(match) {
+      let dropped = 0;
+      for (const [key, entry] of entries) {
+        if (!match(entry.value)) continue;
+        entries.delete(key);
+        dropped++;
+      }
+      return dropped;
     },
     get size() {
       return entries.size;

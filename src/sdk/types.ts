@@ -80,9 +80,49 @@ export type PassportGuardOptions = {
     /** Answers remembered at most. Default 10000. */
     cacheSize?: number;
   };
+  /**
+   * Listen to the issuer's Shared Signals (SSF 1.0): revoked delegations, suspended agents, revoked
+   * Passports and ended sessions reach the guard as SETs, and their Passports are refused (and
+   * their cached introspection answers forgotten) before they expire. `guard.signals.start()` sets
+   * up the stream.
+   */
+  ssf?: SsfReceiverOptions;
   /** Seconds since the epoch; default the system clock. */
   now?: () => number;
   /** For metadata, JWKS and introspection requests; default the global fetch. */
+  fetch?: typeof fetch;
+};
+
+/** One SET the guard received and verified (for logs and tests). */
+export type ReceivedSignal = { jti: string; types: string[]; txn?: string | undefined; events: Record<string, Record<string, unknown>>; subId?: Record<string, unknown> | undefined };
+
+export type SsfReceiverOptions = {
+  /** The transmitter's issuer (its /.well-known/ssf-configuration). Default: the guard's issuer. */
+  transmitter?: string;
+  /**
+   * A Passport for the transmitter's SSF resource with scope `ssf` (e.g. the agent SDK's
+   * `clientCredentials({ resource, scope: 'ssf' })`); called for every request, so it should cache.
+   */
+  accessToken: () => Promise<string>;
+  /**
+   * poll (default): the guard polls its stream (RFC 8936 long polls). push: SETs are POSTed to
+   * `endpointUrl` (RFC 8935), where the app mounts `ssfPushHandler(guard)`; the transmitter sends
+   * `authorizationHeader` with each, and the handler checks it.
+   */
+  delivery?: { method: 'poll' } | { method: 'push'; endpointUrl: string; authorizationHeader?: string };
+  /** Use this stream; default: the one with this guard's description and delivery, created when missing. */
+  streamId?: string;
+  /** The stream's description (how the guard finds its stream again). Default: "Consulate guard of <resource>". */
+  description?: string;
+  /** How long a revoked delegation, Passport or a suspension is remembered, in seconds. Default 86400 (past the longest Passport). */
+  rememberSeconds?: number;
+  /** Wait after a failed poll, in ms. Default 2000. */
+  retryMs?: number;
+  /** Told about failures in the background (the poll loop never throws). */
+  onError?: (error: Error) => void;
+  /** Told about every SET applied. */
+  onSignal?: (signal: ReceivedSignal) => void;
+  /** For the transmitter's metadata, JWKS, stream and poll requests; default the guard's fetch. */
   fetch?: typeof fetch;
 };
 
@@ -126,7 +166,9 @@ export type TokenReason =
   | 'not_yet_valid'
   | 'missing_claims'
   | 'opaque_not_accepted'
-  | 'inactive';
+  | 'inactive'
+  /** A signal from the issuer (SSF) revoked its delegation or the Passport, or suspended an agent of it. */
+  | 'revoked';
 
 export type RefusalReason =
   | 'no_credentials'

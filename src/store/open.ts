@@ -1,15 +1,15 @@
 // Picks the store backend from the database URL: sqlite:<path> (the embedded default) or
 // postgres:// / postgresql:// (several nodes on one database). Callers see only the Store port.
 import { resolve } from 'node:path';
-import type { Store } from './ports.ts';
+import type { Store, StoreObserver } from './ports.ts';
 import { openPostgresStore } from './postgres/open.ts';
 import { openSqliteStore } from './sqlite/open.ts';
 
 export { DatabaseUnreachableError, redactDatabaseUrl } from './postgres/open.ts';
 export { UnknownMigrationError } from './postgres/migrate.ts';
 
-/** Options of the database (config `database`): pool and statement timeout for PostgreSQL, lock wait for SQLite. */
-export type StoreOptions = { poolSize?: number; statementTimeoutMs?: number; busyTimeoutMs?: number };
+/** Options of the database (config `database`): pool and statement timeout for PostgreSQL, lock wait for SQLite; `observer` for metrics. */
+export type StoreOptions = { poolSize?: number; statementTimeoutMs?: number; busyTimeoutMs?: number; observer?: StoreObserver | undefined };
 
 export function databaseUrlFor(dataDir: string, databaseUrl: string | undefined): string {
   return databaseUrl ?? `sqlite:${resolve(dataDir, 'consulate.db')}`;
@@ -18,7 +18,7 @@ export function databaseUrlFor(dataDir: string, databaseUrl: string | undefined)
 export const isPostgresUrl = (url: string): boolean => /^postgres(ql)?:\/\//i.test(url);
 
 export async function openStore(url: string, options: StoreOptions = {}): Promise<Store> {
-  if (url.startsWith('sqlite:')) return openSqliteStore(url.slice('sqlite:'.length), options.busyTimeoutMs === undefined ? {} : { busyTimeoutMs: options.busyTimeoutMs });
+  if (url.startsWith('sqlite:')) return openSqliteStore(url.slice('sqlite:'.length), { ...(options.busyTimeoutMs === undefined ? {} : { busyTimeoutMs: options.busyTimeoutMs }), observer: options.observer });
   if (isPostgresUrl(url)) return openPostgresStore(url, options);
   throw new Error(`unsupported database URL scheme in ${url.split(':')[0]}: (supported: sqlite:, postgres://, postgresql://)`);
 }

@@ -46,9 +46,18 @@ export type RevocationStore = {
   purgeExpired(now: number): Promise<number>;
 };
 
+/** A record as stored: its details as the exact canonical JSON text that was hashed. */
+export type ChainedRecord = Omit<AuditRecord, 'details'> & { detailsJson: string };
+
 export type AuditStore = {
   append(record: AuditInput): Promise<AuditRecord>;
   list(options?: { afterSeq?: number; limit?: number }): Promise<AuditRecord[]>;
+  /** The last record's position and hash (what a checkpoint signs); undefined for an empty chain. */
+  head(): Promise<{ seq: number; hash: string } | undefined>;
+  /** Records after `afterSeq` in chain order, as stored (no parsing): what a verifier walks. */
+  chainPage(options: { afterSeq: number; limit: number }): Promise<ChainedRecord[]>;
+  /** One receipt by its id. */
+  find(id: string): Promise<AuditRecord | undefined>;
 };
 
 export type LoginLink = {
@@ -106,6 +115,9 @@ export type LoginStore = {
 
 export type PushedRequest = { idHash: string; clientId: string; params: Record<string, string | string[]>; expiresAt: number };
 
+/** What presenting a request_uri found: its request, or why not (unknown, past expiry, answered, another browser's, another client's). */
+export type PushedPresentation = { status: 'ok'; request: PushedRequest } | { status: 'unknown' | 'expired' | 'completed' | 'other_browser' | 'other_client' };
+
 /** A validated authorization request waiting for login or consent; `request` is the service's own shape. */
 export type PendingAuthorization = { idHash: string; browserHash: string; clientId: string; request: Record<string, unknown>; createdAt: number; expiresAt: number };
 
@@ -131,8 +143,14 @@ export type Redemption<T> = { status: 'first'; record: T } | { status: 'reused';
 
 export type AuthorizationStore = {
   savePushed(request: PushedRequest): Promise<void>;
-  /** Returns and deletes the pushed request (single use); undefined when unknown or expired. */
-  takePushed(idHash: string, now: number): Promise<PushedRequest | undefined>;
+  /**
+   * A browser presents a request_uri, decided atomically: the first presentation binds the pushed
+   * request to that browser, which may present it again until it is completed or expires (RFC 9126
+   * §4); another browser is refused; another client uses it up (it is completed).
+   */
+  presentPushed(idHash: string, clientId: string, browserHash: string, now: number): Promise<PushedPresentation>;
+  /** The authorization it started was answered: used up from now on. False when it already was (for exactly one caller, true). */
+  completePushed(idHash: string, now: number): Promise<boolean>;
   saveRequest(request: PendingAuthorization): Promise<void>;
   findRequest(idHash: string, now: number): Promise<PendingAuthorization | undefined>;
   /** Deletes the pending request; true for exactly one caller (the one that answers it). */
@@ -222,6 +240,11 @@ export type LineageStore = {
   record(link: PassportLink, now: number): Promise<void>;
   /** Revokes everything minted from these Passports, all the way down; returns how many were revoked. */
   revokeDescendants(jtis: readonly string[], now: number): Promise<number>;
+  /**
+   * The delegations a revocation of these Passports (or of every Passport of these families) ended
+   * as a whole: those whose first Passport is one of them or minted from them, all the way down.
+   */
+  delegationsUnder(roots: { jtis?: readonly string[]; familyIds?: readonly string[] }): Promise<DelegationRecord[]>;
 };
 
 export type ApprovalKind = 'ciba' | 'device' | 'exchange';
@@ -259,6 +282,24 @@ export type Poll = { status: 'unknown' } | { status: 'ok' | 'slow_down'; record:
 
 export type Decided = { status: 'unknown' | 'closed' | 'duplicate' } | { status: 'recorded'; record: ApprovalRecord };
 
+/** Whom an inbox is for, as the approver rules match them: an e-mail only when it is verified, lower-cased. */
+export type InboxApprover = { sub: string; verifiedEmail?: string | undefined; groups: readonly string[] };
+
+/** A place in an inbox, newest first: the last request of a page. */
+export type InboxPosition = { createdAt: number; id: string };
+
+export type InboxQuery = {
+  now: number;
+  limit: number;
+  /** The page after this request (keyset); absent: the first page. */
+  after?: InboxPosition | undefined;
+  /** Leave out this client's requests (a client never decides its own). */
+  excludeClientId?: string | undefined;
+};
+
+/** One page of an inbox, `total` the number of requests in it, `next` the position to continue from (absent on the last page). */
+export type InboxPage = { records: ApprovalRecord[]; total: number; next?: InboxPosition | undefined };
+
 /** The most requests one person may have waiting (pending, unexpired): from one client, and in all. */
 export type PendingLimits = { perClientAndPerson: number; perPerson: number };
 
@@ -286,8 +327,22 @@ export type ApprovalStore = {
   markIssued(id: string, now: number): Promise<boolean>;
   /** Requests still open (pending, unexpired), oldest first. */
   listOpen(now: number, limit?: number): Promise<ApprovalRecord[]>;
+  /**
+   * One page of an approver's inbox: the open requests the approver rules let them decide (as
+   * consent/approvers.ts mayDecide says) and that they have not decided yet, newest first by
+   * (createdAt, id), with the count of all of them. Keyset paging: a request opened meanwhile lands
+   * on the first page and never shifts a later one.
+   */
+  inboxPage(approver: InboxApprover, query: InboxQuery): Promise<InboxPage>;
   purgeExpired(now: number): Promise<number>;
+  /**
+   * For metrics, in one query: per kind, the requests open now (pending, unexpired) and those that
+   * expired undecided in (expiredAfter, now].
+   */
+  countByKind(now: number, expiredAfter: number): Promise<ApprovalCounts[]>;
 };
+
+export type ApprovalCounts = { kind: ApprovalKind; pending: number; expired: number };
 
 export type SecretStore = {
   /** The secret named `name`; the first caller's `value` wins, so every node ends up with the same one. */
@@ -314,7 +369,94 @@ export type DynamicClientStore = {
   register(record: DynamicClientRecord, max: number): Promise<boolean>;
 };
 
+/** An agent's lifecycle: suspended and retired agents get nothing; retirement is final. */
+export type AgentState = 'active' | 'suspended' | 'retired';
+
+/** An agent's runtime state, set over the CLI (later the account page and admin API); it wins over config's `state:`. */
+export type AgentStateRecord = { clientId: string; state: AgentState; changedAt: number; changedBy: string };
+
+export type AgentStateStore = {
+  find(clientId: string): Promise<AgentStateRecord | undefined>;
+  /** The records of these agents (those that have one), in one query. */
+  findMany(clientIds: readonly string[]): Promise<AgentStateRecord[]>;
+  list(): Promise<AgentStateRecord[]>;
+  /**
+   * Sets the state in one statement, unless the stored state is already `retired` (final, even when
+   * a resume and a retirement race): false then, and nothing changed.
+   */
+  set(record: AgentStateRecord): Promise<boolean>;
+};
+
+/** SSF delivery: push (RFC 8935) to the receiver's URL, or poll (RFC 8936) at ours. */
+export type SsfDelivery = { method: 'push'; endpointUrl: string; authorizationHeader?: string | undefined } | { method: 'poll' };
+
+export type SsfStreamStatus = 'enabled' | 'paused' | 'disabled';
+
+/** An SSF event stream (SSF 1.0 §8.1.1) of one receiver (a client). Times are epoch seconds. */
+export type SsfStreamRecord = {
+  id: string;
+  /** The client that created it: only it sees or changes it. */
+  receiver: string;
+  /** The SETs' `aud`. */
+  audience: string;
+  delivery: SsfDelivery;
+  /** Absent: the receiver asked for every supported event. */
+  eventsRequested?: string[] | undefined;
+  eventsDelivered: string[];
+  description?: string | undefined;
+  status: SsfStreamStatus;
+  statusReason?: string | undefined;
+  /** Receipts up to this chain position came before the stream: never sent on it. */
+  fromSeq: number;
+  createdAt: number;
+  updatedAt: number;
+};
+
+/** One SET waiting in a stream's outbox: its claims (signed when it is sent), retry state. Times in epoch ms. */
+export type SsfEventRecord = { jti: string; streamId: string; claims: Record<string, unknown>; createdAtMs: number; attempts: number; nextAttemptAtMs: number };
+
+export type SsfStore = {
+  createStream(record: SsfStreamRecord): Promise<void>;
+  findStream(id: string): Promise<SsfStreamRecord | undefined>;
+  /** The streams of one receiver, or all, oldest first. */
+  listStreams(receiver?: string): Promise<SsfStreamRecord[]>;
+  /** Replaces the stream's record; false when it is gone. A disabled stream's waiting events are dropped with it. */
+  saveStream(record: SsfStreamRecord): Promise<boolean>;
+  /** Deletes the stream and its waiting events; false when it was not there. */
+  deleteStream(id: string): Promise<boolean>;
+  /** The receipt chain position the feed has turned into events; undefined before the first feed. */
+  feedPosition(): Promise<number | undefined>;
+  /**
+   * Moves the feed from `from` to `to` and adds the events those receipts made, atomically: false
+   * (nothing added) when another node moved it first.
+   */
+  advanceFeed(from: number | undefined, to: number, events: readonly SsfEventRecord[]): Promise<boolean>;
+  /** Adds events made outside the feed (verification, stream updated). */
+  enqueue(events: readonly SsfEventRecord[]): Promise<void>;
+  /** Push streams (enabled) with an event due at `nowMs` and not claimed by a node. */
+  streamsDue(nowMs: number): Promise<string[]>;
+  /**
+   * Claims up to `limit` due events of a stream, oldest first, for `leaseMs`, counting an attempt:
+   * no other node gets them until the lease ends (SKIP LOCKED / one writer), so none is pushed twice at once.
+   */
+  claimDue(streamId: string, nowMs: number, leaseMs: number, limit: number): Promise<SsfEventRecord[]>;
+  /** Removes events of the stream (delivered, acknowledged, rejected or given up); how many were there. */
+  remove(streamId: string, jtis: readonly string[]): Promise<number>;
+  /** A failed push: the claim is released and the next attempt waits until `nextAttemptAtMs`. */
+  retryLater(jtis: readonly string[], nextAttemptAtMs: number): Promise<void>;
+  /** Events waiting on a stream, oldest first (poll delivery). */
+  pending(streamId: string, limit: number): Promise<SsfEventRecord[]>;
+  /** Drops events created before `cutoffMs`; how many. */
+  purgeBefore(cutoffMs: number): Promise<number>;
+};
+
 export type RateLimiterOptions = { keyPrefix: string; points: number; duration: number };
+
+/** Told by the store as it works, for metrics (the store imports no metrics code): each group commit's size and duration. */
+export type StoreObserver = { commit(batchSize: number, seconds: number): void };
+
+/** A connection pool right now (PostgreSQL): connections open, of them idle, and queries waiting for one. */
+export type PoolStats = { total: number; idle: number; waiting: number };
 
 export type Store = {
   readonly keys: KeyStore;
@@ -331,11 +473,15 @@ export type Store = {
   readonly secrets: SecretStore;
   readonly approvals: ApprovalStore;
   readonly dynamicClients: DynamicClientStore;
+  readonly agentStates: AgentStateStore;
+  readonly ssf: SsfStore;
   /**
    * Rate limit counters shared by every node of this database (PostgreSQL). Absent: the store serves
    * one node (SQLite) and the limits count in memory.
    */
   readonly createRateLimiter?: (options: RateLimiterOptions) => Promise<RateLimiterAbstract>;
+  /** PostgreSQL: the pool's state, read when metrics are scraped. */
+  readonly poolStats?: () => PoolStats;
   ping(): Promise<void>;
   close(): Promise<void>;
 };

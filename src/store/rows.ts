@@ -1,7 +1,7 @@
 // Row ↔ record mappings both backends share: the SQLite and PostgreSQL tables have the same
 // columns (same names, numbers read as JS numbers), so a row of either becomes the same port record
 // here. Pure: no driver, no SQL.
-import type { ApprovalDecision, ApprovalRecord, ApproverRule, AuditRecord, ConsentRecord, DelegationRecord, DynamicClientRecord, IssuedGrant, NewApproval, RefreshRecord } from './ports.ts';
+import type { AgentState, AgentStateRecord, ApprovalDecision, ApprovalRecord, ApproverRule, AuditRecord, ChainedRecord, ConsentRecord, DelegationRecord, DynamicClientRecord, InboxPage, IssuedGrant, NewApproval, PushedPresentation, PushedRequest, RefreshRecord } from './ports.ts';
 
 export type DelegationRow = {
   did: string;
@@ -54,6 +54,24 @@ export function auditFromRow(row: AuditRow): AuditRecord {
     subject: row.subject ?? undefined,
     tokenJti: row.tokenJti ?? undefined,
     details: JSON.parse(row.details) as Record<string, unknown>,
+    prevHash: row.prevHash,
+    hash: row.hash,
+  };
+}
+
+export type ChainedRow = Omit<AuditRow, 'details'> & { detailsJson: string };
+
+/** A stored record for the verifier: NULL columns become absent, as they were when hashed. */
+export function chainedFromRow(row: ChainedRow): ChainedRecord {
+  return {
+    seq: Number(row.seq),
+    id: row.id,
+    atMs: Number(row.atMs),
+    event: row.event,
+    clientId: row.clientId ?? undefined,
+    subject: row.subject ?? undefined,
+    tokenJti: row.tokenJti ?? undefined,
+    detailsJson: row.detailsJson,
     prevHash: row.prevHash,
     hash: row.hash,
   };
@@ -176,4 +194,33 @@ export function approvalFromRow(row: ApprovalRow, decisions: readonly ApprovalDe
       .sort((a, b) => a.decidedAt - b.decidedAt)
       .map((d): ApprovalDecision => ({ approverSub: d.approverSub, approverEmail: d.approverEmail ?? undefined, decision: d.decision as ApprovalDecision['decision'], decidedAt: d.decidedAt })),
   };
+}
+
+export type AgentStateRow = { clientId: string; state: string; changedAt: number; changedBy: string };
+
+/** The table's CHECK constraint admits only the three states. */
+export const agentStateFromRow = (row: AgentStateRow): AgentStateRecord => ({ ...row, state: row.state as AgentState });
+
+/** A page of an inbox from its rows (one more than `limit` was read, to know whether a next page exists). */
+export function inboxPageOf(records: readonly ApprovalRecord[], total: number, limit: number): InboxPage {
+  const page = records.slice(0, limit);
+  const last = page.at(-1);
+  return { records: page, total, ...(records.length > limit && last ? { next: { createdAt: last.createdAt, id: last.id } } : {}) };
+}
+
+/** A pushed request is kept this long past its expiry: the longest an authorization it started may wait for its answer (request_ttl_seconds ≤ 3600). */
+export const pushedKeepSeconds = 3600;
+
+export type PushedRow = { idHash: string; clientId: string; params: string; expiresAt: number; browserHash: string | null; completedAt: number | null };
+
+export const pushedFromRow = (row: PushedRow): PushedRequest => ({ idHash: row.idHash, clientId: row.clientId, params: JSON.parse(row.params) as Record<string, string | string[]>, expiresAt: row.expiresAt });
+
+/** Why this presentation of a pushed request is refused, in this order; undefined: it may go on. */
+export function pushedRefusal(row: PushedRow | undefined, clientId: string, browserHash: string, now: number): Exclude<PushedPresentation['status'], 'ok'> | undefined {
+  if (!row) return 'unknown';
+  if (row.clientId !== clientId) return 'other_client';
+  if (row.expiresAt <= now) return 'expired';
+  if (row.completedAt !== null) return 'completed';
+  if (row.browserHash !== null && row.browserHash !== browserHash) return 'other_browser';
+  return undefined;
 }

@@ -1,8 +1,8 @@
 // Consulate server for the benchmark: startServer() (what `consulate serve` runs) on 127.0.0.1:0,
 // loaded from the Consulate modules the parent chose (servers.ts): the compiled build (dist/*.js,
 // this file then runs on plain Node, see compile.ts) or src/*.ts through tsx. The parent prepares
-// the config directory, data directory and config env. Request logs are produced at level info
-// and discarded in-process.
+// the config directory, data directory, config env and, for PostgreSQL, the database. Request logs
+// are produced at level info and discarded in-process.
 //
 // Codes and refresh tokens are single use, so the person-token targets need one per request: the
 // parent asks (child.ts ask/answer) for a pool of them before such a target runs, and this process
@@ -28,6 +28,10 @@ const configDir = required('BENCH_CONFIG_DIR');
 const dataDir = required('BENCH_DATA_DIR');
 const configEnv = JSON.parse(required('BENCH_CONFIG_ENV')) as NodeJS.ProcessEnv;
 const webAppAuth = required('BENCH_WEB_APP_AUTH');
+// Optional (npm run bench:postgres): a PostgreSQL database instead of SQLite in dataDir, and the
+// issuer of the first node when several share the database.
+const databaseUrl = process.env.BENCH_DATABASE_URL;
+const issuer = process.env.BENCH_ISSUER;
 
 /** A Consulate module by its path under src/ without extension, from the chosen build. */
 const load = <T>(path: string): Promise<T> => import(pathToFileURL(join(modules, `${path}${extension}`)).href) as Promise<T>;
@@ -40,7 +44,7 @@ const [{ startServer }, { createLogger }, { issueCode }, { dispatchTokenRequest 
 ]);
 
 const discard = new Writable({ write: (_chunk, _encoding, done) => done() });
-const server = await startServer({ configDir, env: configEnv, overrides: { dataDir, host: '127.0.0.1', port: 0 }, log: createLogger('info', discard) });
+const server = await startServer({ configDir, env: configEnv, overrides: { dataDir, host: '127.0.0.1', port: 0, ...(databaseUrl ? { databaseUrl } : {}), ...(issuer ? { issuer } : {}) }, log: createLogger('info', discard) });
 const { deps } = server;
 
 // One person who signed in upstream and consented to web-app (as token-grants.test.ts sets up):
@@ -82,7 +86,7 @@ async function makeRefreshTokens(count: number): Promise<string[]> {
   const tokens: string[] = [];
   for (const { code, verifier } of await makeCodes(count)) {
     const form = new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: personRedirectUri, code_verifier: verifier }).toString();
-    const response = await dispatchTokenRequest(deps, { authorization: webAppAuth, params: parseFormParams(form) });
+    const { response } = await dispatchTokenRequest(deps, { authorization: webAppAuth, params: parseFormParams(form) });
     if (typeof response.refresh_token !== 'string') throw new Error(`redeeming a code for the refresh pool gave no refresh token: ${JSON.stringify(response).slice(0, 300)}`);
     tokens.push(response.refresh_token);
   }

@@ -5,7 +5,16 @@
 import { writeFileSync } from 'node:fs';
 import type { Memory } from './spawn.ts';
 
-export type Round = { rps: number; p50Ms: number; p95Ms: number; p99Ms: number; requests: number; seconds: number };
+export type Round = {
+  rps: number;
+  p50Ms: number;
+  p95Ms: number;
+  p99Ms: number;
+  requests: number;
+  seconds: number;
+  /** CPU the server side spent per request (bench:postgres: Consulate nodes and PostgreSQL), when measured. */
+  cpuUsPerRequest?: number;
+};
 /** One server's rounds of one target, and their medians. */
 export type Side = { server: string; rounds: Round[]; rps: number; p50Ms: number; p95Ms: number; p99Ms: number; memory?: Memory | undefined };
 export type Comparison = {

@@ -11,93 +11,31 @@
 // `npm run bench:quick` (--quick): client credentials and introspection against the peer, one short
 // round, no baseline: a regression guard that prints the ratios and fails only on errors, never on
 // slow numbers. BENCH_JSON=<file> writes the figures as JSON.
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { removeCompiled } from './compile.ts';
-import { autocannonGenerator, wrkGenerator, wrkInstalled, type LoadGenerator, type LoadResult } from './load.ts';
+import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { resolve } from 'node:path';
 import { codeTtlSeconds } from './person.ts';
-import { compare, formatComparisons, side, writeComparisonJson, type Comparison, type Round } from './report.ts';
+import { chooseGenerator, createRun, measure, pinCpus, readSettings, say, single } from './protocol.ts';
+import { compare, formatComparisons, side, writeComparisonJson, type Comparison } from './report.ts';
 import { chooseBuild, startBaseline, startConsulate, startPeer } from './servers.ts';
-import type { Memory, ServerProcess } from './spawn.ts';
-import { baselineEndpoint, checkOnce, consulateTokenRequest, makeTargets, poolMargins, post, type Endpoint } from './targets.ts';
+import type { Memory } from './spawn.ts';
+import { baselineEndpoint, consulateTokenRequest, makeTargets, poolMargins, post } from './targets.ts';
 
 const quick = process.argv.includes('--quick');
-const seconds = envNumber('BENCH_SECONDS', quick ? 2 : 5, true);
-const warmupSeconds = envNumber('BENCH_WARMUP_SECONDS', quick ? 1 : 2, true);
-const rounds = envNumber('BENCH_ROUNDS', quick ? 1 : 3, true);
-const connections = envNumber('BENCH_CONNECTIONS', 50, true);
+const settings = readSettings(quick);
+const { seconds, warmupSeconds, rounds, connections } = settings;
 const logging = 'Consulate logs requests at level info, serialized by pino into a discarding stream';
 
-function envNumber(name: string, fallback: number, integer = false): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!(value > 0) || (integer && !Number.isInteger(value))) throw new Error(`${name} must be a positive ${integer ? 'integer' : 'number'}, got ${raw}`);
-  return value;
-}
-
-/** Servers on CPU 0, load generator (and this process) on CPU 1, when taskset works and there are 2 CPUs. */
-function pinCpus(): { server: number; load: number } | undefined {
-  if (process.env.BENCH_PIN === '0' || availableParallelism() < 2) return undefined;
-  const self = spawnSync('taskset', ['-a', '-p', '-c', '1', String(process.pid)], { stdio: 'ignore' });
-  return self.error || self.status !== 0 ? undefined : { server: 0, load: 1 };
-}
-
-const say = (line: string) => console.error(line);
 const mb = (m: Memory | undefined) => (m ? `${m.rssMb.toFixed(0)} MB` : 'n/a');
 
-const dir = mkdtempSync(join(tmpdir(), 'consulate-bench-'));
-const servers: ServerProcess[] = [];
-/** Servers by the name the report uses, with their memory when idle before any load. */
-const named: { label: string; server: ServerProcess; idle: Memory | undefined }[] = [];
-const started = (label: string, server: ServerProcess) => {
-  servers.push(server);
-  named.push({ label, server, idle: server.memory() });
-  return server;
-};
-let cleaned: Promise<void> | undefined;
-const cleanup = () =>
-  (cleaned ??= Promise.allSettled(servers.map((s) => s.stop())).then(() => {
-    rmSync(dir, { recursive: true, force: true });
-    removeCompiled();
-  }));
-const interrupt = () => void cleanup().finally(() => process.exit(130));
-process.once('SIGINT', interrupt);
-process.once('SIGTERM', interrupt);
+const run = createRun();
+const { dir, named, started } = run;
 
 const cpus = availableParallelism();
 const pin = pinCpus();
-const generator: LoadGenerator =
-  process.env.BENCH_LOAD === 'autocannon'
-    ? autocannonGenerator(connections, 'BENCH_LOAD=autocannon')
-    : wrkInstalled()
-      ? wrkGenerator(connections, pin?.load, dir)
-      : autocannonGenerator(connections, 'wrk is not installed: apt-get install wrk');
+const generator = chooseGenerator(connections, pin, dir);
 const build = chooseBuild();
 const peerVersion = (JSON.parse(readFileSync(resolve(import.meta.dirname, '../../node_modules/oidc-provider/package.json'), 'utf8')) as { version: string }).version;
-
-/** One phase: the endpoint's request for `length` seconds, checked once, then under load. */
-async function phase(label: string, endpoint: Endpoint, length: number): Promise<LoadResult> {
-  const request = await checkOnce(label, endpoint, await endpoint.prepare(length));
-  return generator.run(label, request, length);
-}
-
-/** A warm-up of each endpoint, then `rounds` rounds alternating between them. */
-async function measure(name: string, endpoints: { server: string; endpoint: Endpoint }[]): Promise<Round[][]> {
-  say(`${name}: warm-up ${warmupSeconds} s, then ${rounds} × ${seconds} s${endpoints.length > 1 ? ` alternating ${endpoints.map((e) => e.server).join(' / ')}` : ''}`);
-  for (const { server, endpoint } of endpoints) await phase(`${name} (${server}, warm-up)`, endpoint, warmupSeconds);
-  const results: Round[][] = endpoints.map(() => []);
-  for (let round = 1; round <= rounds; round++) {
-    for (const [i, { server, endpoint }] of endpoints.entries()) {
-      const r = await phase(`${name} (${server}, round ${round})`, endpoint, seconds);
-      results[i]?.push(r);
-      say(`  ${server.padEnd(9)} round ${round}: ${r.rps.toFixed(0)} req/s, p50 ${r.p50Ms.toFixed(2)} ms, p99 ${r.p99Ms.toFixed(2)} ms`);
-    }
-  }
-  return results;
-}
 
 try {
   if (warmupSeconds + seconds + 60 > codeTtlSeconds) throw new Error(`BENCH_SECONDS must leave pre-made codes time to live (${codeTtlSeconds} s in all)`);
@@ -111,7 +49,7 @@ try {
     // The baseline answers with a body as long as a real token response.
     const sample = await post(consulate.url, consulateTokenRequest.path, consulateTokenRequest.headers, consulateTokenRequest.body);
     const baseline = started('baseline', await startBaseline(Buffer.byteLength(sample.text), pin?.server));
-    const [baselineRounds = []] = await measure('baseline (bare Hono POST)', [{ server: 'baseline', endpoint: baselineEndpoint(baseline) }]);
+    const [baselineRounds = []] = await measure(settings, 'baseline (bare Hono POST)', [single('baseline', baselineEndpoint(baseline), generator)]);
     const summary = side('baseline', baselineRounds, baseline.memory());
     baselineRps = summary.rps;
     comparisons.push(compare('baseline (bare Hono POST)', summary, undefined, baselineRps));
@@ -124,8 +62,8 @@ try {
   };
   const targets = makeTargets({ consulate, peer, connections, rateOf, log: say }).filter((t) => !quick || t.quick);
   for (const target of targets) {
-    const endpoints = [{ server: 'Consulate', endpoint: target.consulate }, ...(target.peer ? [{ server: 'peer', endpoint: target.peer }] : [])];
-    const [ours = [], theirs] = await measure(target.name, endpoints);
+    const contenders = [single('Consulate', target.consulate, generator), ...(target.peer ? [single('peer', target.peer, generator)] : [])];
+    const [ours = [], theirs] = await measure(settings, target.name, contenders);
     const peerSide = target.peer && theirs ? { ...side('peer', theirs, peer.memory()), target: target.peer.name } : undefined;
     comparisons.push(compare(target.name, side('Consulate', ours, consulate.memory()), peerSide, baselineRps));
   }
@@ -148,7 +86,5 @@ try {
   console.error(`\nBENCHMARK FAILED: ${error instanceof Error ? error.message : String(error)}`);
   process.exitCode = 1;
 } finally {
-  await cleanup();
-  process.off('SIGINT', interrupt);
-  process.off('SIGTERM', interrupt);
+  await run.finish();
 }

@@ -41,13 +41,22 @@ export function chooseBuild(): Build {
 
 export const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
 
+/** Where a Consulate of the bench keeps its data: SQLite in its data dir (the default), or a PostgreSQL database. */
+export type ConsulateStore = {
+  /** postgres://… (`database_url`); without it, SQLite in dir/data. */
+  databaseUrl?: string;
+  /** Another node's issuer, so that nodes on one database announce one issuer, as behind a load balancer. */
+  issuer?: string;
+};
+
 /**
  * The test fixture config (as the e2e tests use it) copied into `dir`, plus the token exchange
- * agent; a SQLite store in dir/data. The fixture re-reads signing keys every 50 ms (for rotation
- * tests): the bench runs the default instead. Codes live codeTtlSeconds so that a pool made before
- * a round stays valid; the lifetime changes no work per redemption.
+ * agent; a SQLite store in dir/data unless `store` names a PostgreSQL database. The fixture re-reads
+ * signing keys every 50 ms (for rotation tests): the bench runs the default instead. Codes live
+ * codeTtlSeconds so that a pool made before a round stays valid; the lifetime changes no work per
+ * redemption.
  */
-export function startConsulate(dir: string, build: Build, cpu: number | undefined): Promise<ServerProcess> {
+export function startConsulate(dir: string, build: Build, cpu: number | undefined, store: ConsulateStore = {}): Promise<ServerProcess> {
   const main = parse(readFileSync(join(repoRoot, 'test/fixtures/config/consulate.yaml'), 'utf8')) as { keys?: Record<string, unknown>; authorization?: Record<string, unknown> };
   delete main.keys?.reload_seconds;
   main.authorization = { ...main.authorization, code_ttl_seconds: codeTtlSeconds };
@@ -62,10 +71,15 @@ export function startConsulate(dir: string, build: Build, cpu: number | undefine
       BENCH_DATA_DIR: dataDir,
       BENCH_CONFIG_ENV: JSON.stringify(configEnv),
       BENCH_WEB_APP_AUTH: basic(personClient, secrets[personClient]),
+      ...(store.databaseUrl ? { BENCH_DATABASE_URL: store.databaseUrl } : {}),
+      ...(store.issuer ? { BENCH_ISSUER: store.issuer } : {}),
     },
-    { runtime: build.compiled ? 'node' : 'tsx', ...(cpu === undefined ? {} : { cpu }) },
+    { runtime: build.compiled ? 'node' : 'tsx', ...(cpu === undefined ? {} : { cpu }), ...profiling() },
   );
 }
+
+/** BENCH_CPU_PROF=<dir>: each Consulate process writes a V8 CPU profile there when it stops (node --cpu-prof). */
+const profiling = () => (process.env.BENCH_CPU_PROF ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${resolve(process.env.BENCH_CPU_PROF)}`] } : {});
 
 export const startPeer = (cpu: number | undefined) => spawnServer('peer-server.ts', {}, { runtime: 'node', ...(cpu === undefined ? {} : { cpu }) });
 

@@ -26,6 +26,8 @@ export type SpawnOptions = {
   runtime?: 'tsx' | 'node';
   /** Pins the process to this CPU with `taskset -c`. */
   cpu?: number;
+  /** Node options before the entry, e.g. --cpu-prof (not allowed in NODE_OPTIONS). */
+  nodeArgs?: string[];
   startTimeoutMs?: number;
 };
 
@@ -49,7 +51,7 @@ export function readMemory(pid: number): Memory | undefined {
 export function spawnServer(entry: string, env: NodeJS.ProcessEnv = {}, options: SpawnOptions = {}): Promise<ServerProcess> {
   const { runtime = 'tsx', cpu, startTimeoutMs = 30_000 } = options;
   const script = runtime === 'node' ? compileForNode(entry) : resolve(import.meta.dirname, entry);
-  const nodeArgs = [...(runtime === 'tsx' ? ['--import', 'tsx'] : []), script];
+  const nodeArgs = [...(options.nodeArgs ?? []), ...(runtime === 'tsx' ? ['--import', 'tsx'] : []), script];
   const [command, args] = cpu === undefined ? [process.execPath, nodeArgs] : ['taskset', ['-c', String(cpu), process.execPath, ...nodeArgs]];
   const child = spawn(command, args, {
     cwd: repoRoot,

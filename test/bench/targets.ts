@@ -86,7 +86,8 @@ async function makeProofs(htu: string, count: number): Promise<string[]> {
 
 export type TargetContext = {
   consulate: ServerProcess;
-  peer: ServerProcess;
+  /** Without it (bench:postgres), no target has a peer endpoint. */
+  peer?: ServerProcess;
   connections: number;
   /** Median requests/s of Consulate for a target measured earlier in the run. */
   rateOf(name: string): number;
@@ -119,7 +120,7 @@ export function makeTargets(ctx: TargetContext): Target[] {
       name: names.clientCredentials,
       quick: true,
       consulate: fixed(consulate, async () => consulateTokenRequest, isTokenResponse),
-      peer: { name: 'oidc-provider client_credentials /token (ES256 JWT)', ...fixed(peer, async () => ({ path: '/token', headers: formHeaders(peerAuthorization), body: peerTokenBody }), isTokenResponse) },
+      ...(peer && { peer: { name: 'oidc-provider client_credentials /token (ES256 JWT)', ...fixed(peer, async () => ({ path: '/token', headers: formHeaders(peerAuthorization), body: peerTokenBody }), isTokenResponse) } }),
     },
     {
       // The demo resource server introspects a live Passport (issued just before); the peer
@@ -134,17 +135,19 @@ export function makeTargets(ctx: TargetContext): Target[] {
         },
         (json) => json.active === true && json.sub === 'agent-basic',
       ),
-      peer: {
-        name: `oidc-provider ${peerIntrospectionPath} (opaque)`,
-        ...fixed(
-          peer,
-          async () => {
-            const token = await tokenFrom(peer.url, formHeaders(peerAuthorization), peerOpaqueTokenBody);
-            return { path: peerIntrospectionPath, headers: formHeaders(peerAuthorization), body: form({ token }), verifyBody: (body: string) => body.startsWith('{"active":true') };
-          },
-          (json) => json.active === true,
-        ),
-      },
+      ...(peer && {
+        peer: {
+          name: `oidc-provider ${peerIntrospectionPath} (opaque)`,
+          ...fixed(
+            peer,
+            async () => {
+              const token = await tokenFrom(peer.url, formHeaders(peerAuthorization), peerOpaqueTokenBody);
+              return { path: peerIntrospectionPath, headers: formHeaders(peerAuthorization), body: form({ token }), verifyBody: (body: string) => body.startsWith('{"active":true') };
+            },
+            (json) => json.active === true,
+          ),
+        },
+      }),
     },
     {
       // client_credentials with a DPoP proof per request (RFC 9449: each jti once), made just before

@@ -1,6 +1,8 @@
 // `consulate agent` and `consulate delegation` as an operator runs them: a real CLI process per
-// command against the config directory and database of a running Consulate, which must apply each
-// change by itself (hot reload) — a suspended agent gets no token and its Passports stop working.
+// command against the config directory and database of a running Consulate. A new agent file is
+// applied by hot reload; suspend, resume and retire are runtime state in the database, in force for
+// the server's very next request with no reload and no file change — a suspended agent gets no
+// token and its Passports stop working.
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -111,6 +113,10 @@ describe('consulate agent and consulate delegation', () => {
       [['agent', 'create'], '--owner <email>'],
       [['agent', 'suspend'], '--data-dir <dir>'],
       [['agent', 'resume'], '--data-dir <dir>'],
+      [['agent', 'suspend'], 'every node sharing the database'],
+      [['agent', 'suspend'], '--database-url <url>'],
+      [['agent', 'show'], '--database-url <url>'],
+      [['agent', 'list'], '--data-dir <dir>'],
       [['agent', 'retire'], 'final'],
       [['delegation'], 'revoke'],
       [['delegation', 'list'], '--agent <client_id>'],
@@ -125,24 +131,29 @@ describe('consulate agent and consulate delegation', () => {
     });
   }, 60_000);
 
-  it('list shows every agent with name, owner, state and file, and no other client', async () => {
-    const result = await consulate(['agent', 'list', '--config', configDir]);
+  it('list shows every agent with name, owner, state (and where it is set) and file, and no other client', async () => {
+    const result = await consulate(['agent', 'list', ...on()]);
     expect(result.code, result.stderr).toBe(0);
     const lines = result.stdout.trimEnd().split('\n');
-    expect(lines[0]).toMatch(/^ID\s+NAME\s+OWNER\s+STATE\s+FILE$/);
-    expect(lines.find((l) => l.startsWith('assistant '))).toMatch(/^assistant\s+Research Assistant\s+Owner@Example\.test\s+active\s+\S*clients\/assistant\.yaml$/);
-    expect(lines.find((l) => l.startsWith('helper '))).toMatch(/^helper\s+Helper\s+owner@example\.test\s+active\s+/);
+    expect(lines[0]).toMatch(/^ID\s+NAME\s+OWNER\s+STATE\s+FROM\s+FILE$/);
+    expect(lines.find((l) => l.startsWith('assistant '))).toMatch(/^assistant\s+Research Assistant\s+Owner@Example\.test\s+active\s+file\s+\S*clients\/assistant\.yaml$/);
+    expect(lines.find((l) => l.startsWith('helper '))).toMatch(/^helper\s+Helper\s+owner@example\.test\s+active\s+file\s+/);
     expect(result.stdout).not.toContain('web-app');
 
-    const json = JSON.parse((await consulate(['agent', 'list', '--json', '--config', configDir])).stdout) as { client_id: string; state: string; owner: string }[];
+    const json = JSON.parse((await consulate(['agent', 'list', '--json', ...on()])).stdout) as { client_id: string; state: string; owner: string }[];
     expect(json.map((a) => a.client_id)).toEqual(['assistant', 'helper']);
-    expect(json[0]).toMatchObject({ state: 'active', owner: 'Owner@Example.test' });
-  });
+    expect(json[0]).toMatchObject({ state: 'active', state_from: 'file', file_state: 'active', owner: 'Owner@Example.test' });
+    // Without a database yet (no --data-dir: the default one does not exist), the files' states, and none is created.
+    const bare = await consulate(['agent', 'list', '--config', configDir, '--data-dir', join(dataDir, 'none')]);
+    expect(bare.stdout).toMatch(/^assistant\s.*\sactive\s+file\s/m);
+    expect(existsSync(join(dataDir, 'none'))).toBe(false);
+  }, 60_000);
 
   it('show explains the delegation policy in words, without the secret hash', async () => {
-    const result = await consulate(['agent', 'show', 'assistant', '--config', configDir]);
+    const result = await consulate(['agent', 'show', 'assistant', ...on()]);
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toContain('agent assistant (Research Assistant)');
+    expect(result.stdout).toMatch(/state:\s+active \(the file's default; nothing set in the database\)\n/);
     expect(result.stdout).toMatch(/owner:\s+Owner@Example\.test/);
     expect(result.stdout).toMatch(/acts for:\n\s+members of the groups: eng/);
     expect(result.stdout).toContain('tokens issued to the clients: web-app');
@@ -154,7 +165,7 @@ describe('consulate agent and consulate delegation', () => {
     const notAgent = await consulate(['agent', 'show', 'web-app', '--config', configDir]);
     expect(notAgent.code).toBe(1);
     expect(notAgent.stderr).toContain('web-app is a client of kind client, not an agent');
-  });
+  }, 60_000);
 
   it('create writes an active agent acting for nobody yet; --secret prints the secret once and the file holds its hash', async () => {
     const result = await consulate(['agent', 'create', 'night-owl', '--owner', 'grace@example.test', '--name', 'Night Owl', '--secret', '--config', configDir]);
@@ -215,7 +226,7 @@ describe('consulate agent and consulate delegation', () => {
     expect(existsSync(join(configDir, 'escape.yaml'))).toBe(false);
   }, 60_000);
 
-  it('suspend: the running server refuses it tokens and its earlier Passport introspects inactive; only the state line changed', async () => {
+  it('suspend: the running server refuses it tokens at the very next request and its earlier Passport introspects inactive; the file is unchanged', async () => {
     const before = await clientCredentials('assistant');
     expect(before.status, before.text).toBe(200);
     const passport = before.body.access_token as string;
@@ -225,17 +236,20 @@ describe('consulate agent and consulate delegation', () => {
     const result = await consulate(['agent', 'suspend', 'assistant', ...on()]);
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toContain('agent assistant: active → suspended');
-    // Comments, quoting and blank lines stay; only the value of state: changed.
-    expect(readFileSync(file('assistant'), 'utf8')).toBe(original.replace('state: "active"  #', 'state: suspended  #'));
+    expect(readFileSync(file('assistant'), 'utf8')).toBe(original);
 
-    await reloadedTo('assistant', 'suspended');
+    // No reload, no wait: the server's config still says active, the database decides.
     const refused = await clientCredentials('assistant');
     expect(refused.status).toBe(400);
     expect(refused.body.error).toBe('unauthorized_client');
     expect((await introspect(passport)).active).toBe(false);
+    expect(server.config.clients.get('assistant')?.state).toBe('active');
     const records = await audit('agent.suspended');
     expect(records).toHaveLength(1);
-    expect(records[0]).toMatchObject({ clientId: 'assistant', details: { by: 'operator', file: join('clients', 'assistant.yaml') } });
+    expect(records[0]).toMatchObject({ clientId: 'assistant', details: { by: expect.stringMatching(/^operator:cli/), from: 'active', to: 'suspended', from_source: 'config' } });
+    // show and list say so, and where it is set.
+    expect((await consulate(['agent', 'show', 'assistant', ...on()])).stdout).toMatch(/state:\s+suspended \(set in the database by operator:cli\S* at \d{4}-\d\d-\d\dT[\d:]+Z; the file says active\)\n\s+it gets no tokens; its Passports introspect inactive\n/);
+    expect((await consulate(['agent', 'list', ...on()])).stdout).toMatch(/^assistant\s.*\ssuspended\s+database\s+\S*clients\/assistant\.yaml$/m);
 
     // Again: nothing to change, nothing recorded.
     const again = await consulate(['agent', 'suspend', 'assistant', ...on()]);
@@ -247,28 +261,27 @@ describe('consulate agent and consulate delegation', () => {
   it('resume: tokens again, recorded', async () => {
     const result = await consulate(['agent', 'resume', 'assistant', ...on()]);
     expect(result.code, result.stderr).toBe(0);
-    await reloadedTo('assistant', 'active');
     expect((await clientCredentials('assistant')).status).toBe(200);
-    expect(await audit('agent.resumed')).toMatchObject([{ clientId: 'assistant', details: { by: 'operator' } }]);
+    expect(await audit('agent.resumed')).toMatchObject([{ clientId: 'assistant', details: { by: expect.stringMatching(/^operator:cli/), from: 'suspended', to: 'active' } }]);
   }, 30_000);
 
   it('retire is final: no tokens, and neither resume nor suspend undo it', async () => {
     const passport = (await clientCredentials('assistant')).body.access_token as string;
+    const original = readFileSync(file('assistant'), 'utf8');
     const result = await consulate(['agent', 'retire', 'assistant', ...on()]);
     expect(result.code, result.stderr).toBe(0);
-    await reloadedTo('assistant', 'retired');
     expect((await clientCredentials('assistant')).body.error).toBe('unauthorized_client');
     expect((await introspect(passport)).active).toBe(false);
-    expect(await audit('agent.retired')).toMatchObject([{ clientId: 'assistant', details: { by: 'operator' } }]);
+    expect(await audit('agent.retired')).toMatchObject([{ clientId: 'assistant', details: { by: expect.stringMatching(/^operator:cli/), from: 'active', to: 'retired' } }]);
 
-    const retired = readFileSync(file('assistant'), 'utf8');
     for (const change of ['resume', 'suspend']) {
       const refused = await consulate(['agent', change, 'assistant', ...on()]);
       expect(refused.code).toBe(1);
       expect(refused.stderr).toContain('agent assistant is retired, and retirement is final');
     }
-    expect(readFileSync(file('assistant'), 'utf8')).toBe(retired);
-    expect(server.config.clients.get('assistant')?.state).toBe('retired');
+    expect(readFileSync(file('assistant'), 'utf8')).toBe(original);
+    expect((await clientCredentials('assistant')).body.error).toBe('unauthorized_client');
+    expect((await consulate(['agent', 'show', 'assistant', ...on()])).stdout).toMatch(/state:\s+retired \(set in the database/);
     expect(await audit('agent.resumed')).toHaveLength(1);
   }, 30_000);
 

@@ -136,7 +136,12 @@ describe('approvals inbox', () => {
     const token = csrf === undefined ? hiddenFields(await (await jar.fetch(`${server.url}/login`)).text()).csrf! : csrf;
     const form: Record<string, string> = { decision, ...(token === null ? {} : { csrf: token }) };
     const response = await jar.fetch(`${server.url}/approvals/${id}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(form) });
-    return { status: response.status, html: await response.text() };
+    const location = response.headers.get('location') ?? undefined;
+    if (response.status !== 303 || !location?.startsWith('/approvals?')) return { status: response.status, location, html: await response.text() };
+    // Redirect-after-POST: the browser follows it to the inbox, which says the outcome.
+    const page = await jar.fetch(new URL(location, server.url));
+    expect(page.status).toBe(200);
+    return { status: response.status, location, html: await page.text() };
   }
   const decisions = async (approval: string) => (await server.deps.store.audit.list({ limit: 5000 })).filter((r) => r.event === 'approval.decided' && r.details.approval === approval);
   const statusOf = async (id: string) => (await server.deps.store.approvals.find(id))?.status;
@@ -159,18 +164,29 @@ describe('approvals inbox', () => {
       expect(text).toContain('Helper Bot for Alice Anderson (alice@example.com)');
       expect(text).toContain('Message: Invoice 42 <b>now</b>');
       expect(await page.locator('main q').innerText()).toBe('Invoice 42 <b>now</b>');
-      expect(text).toContain('Make payments from your account on Example Bank');
-      expect(text).toContain('pay up to 100 USD (creditorName: Acme Supplies) on Example Bank');
-      expect(text).toContain('know who the person is');
+      // Her own request: in the words of the consent page ("your"), what it asks at the bank under its name.
+      expect(text).toContain('Know who you are (your account id and the organisation you signed in with)');
+      const atBank = page.getByRole('region', { name: 'Example Bank' });
+      expect(await atBank.getByRole('heading').innerText()).toBe('On Example Bank');
+      const items = atBank.getByRole('listitem');
+      expect(await items.nth(0).innerText()).toBe('Make payments from your account');
+      expect(await items.nth(1).innerText()).toContain('pay up to 100 USD');
+      expect(await items.nth(1).locator('dt').allInnerTexts()).toEqual(['creditorName']);
+      expect(await items.nth(1).locator('dd').allInnerTexts()).toEqual(['Acme Supplies']);
       expect(text).toMatch(/Expires \d{4}-\d\d-\d\d \d\d:\d\d UTC \(in 10 minutes\)/);
       expect(await page.locator('main b').count()).toBe(0);
 
       await page.getByRole('button', { name: 'Approve' }).click();
-      await page.waitForURL(`${server.url}/approvals/${opened.id}`);
+      // Redirect-after-POST: the browser is back on the inbox, which says what happened.
+      await page.waitForURL(`${server.url}/approvals?decided=${opened.id}`);
       expect(await page.getByRole('status').innerText()).toBe('Approved: Helper Bot may go ahead.');
       expect(await page.locator('main').innerText()).toContain('Nothing is waiting for your approval.');
       expect(await statusOf(opened.id)).toBe('approved');
       expect(await decisions(opened.id)).toMatchObject([{ clientId: 'helper', subject: session.sub, details: { decision: 'approve', approver: session.sub, outcome: 'approved' } }]);
+      // A reload shows the page again and decides nothing again.
+      await page.reload();
+      expect(await page.getByRole('status').innerText()).toBe('Approved: Helper Bot may go ahead.');
+      expect(await decisions(opened.id)).toHaveLength(1);
 
       // The account page links here.
       await page.goto(`${server.url}/account`);
@@ -204,8 +220,9 @@ describe('approvals inbox', () => {
     expect(html).not.toContain('approvals:');
 
     const answer = await decide(mgrJar, opened.id, 'approve');
-    expect(answer.status).toBe(200);
-    expect(answer.html).toContain('Approved: Helper Bot may go ahead.');
+    expect(answer.status).toBe(303);
+    expect(answer.location).toBe(`/approvals?decided=${opened.id}`);
+    expect(answer.html).toContain('<p role="status">Approved: Helper Bot may go ahead.</p>');
     expect(await statusOf(opened.id)).toBe('approved');
     expect(await decisions(opened.id)).toMatchObject([{ details: { decision: 'approve', approver: mgr.sub, outcome: 'approved', approvals: 1 } }]);
 
@@ -228,7 +245,7 @@ describe('approvals inbox', () => {
 
     expect(await inbox(erinJar)).toContain('0 of 2 approvals');
     const first = await decide(danJar, opened.id, 'approve');
-    expect(first.status).toBe(200);
+    expect(first.status).toBe(303);
     expect(first.html).toContain('it still needs another person&#39;s approval');
     expect(first.html).not.toContain(opened.id);
     expect(await statusOf(opened.id)).toBe('pending');
@@ -241,7 +258,11 @@ describe('approvals inbox', () => {
     expect(erinPage).toContain(opened.id);
     expect(erinPage).toContain('1 of 2 approvals: dan@example.test');
     const second = await decide(erinJar, opened.id, 'approve');
+    expect(second.status).toBe(303);
     expect(second.html).toContain('Approved: Helper Bot may go ahead.');
+    // Dan's link now says the outcome too: it is read from the request, not from the link.
+    expect(await inbox(danJar)).not.toContain('Approved: Helper Bot');
+    expect(await (await danJar.fetch(`${server.url}/approvals?decided=${opened.id}`)).text()).toContain('Approved: Helper Bot may go ahead.');
     expect(await statusOf(opened.id)).toBe('approved');
     expect((await decisions(opened.id)).map((r) => r.details)).toMatchObject([
       { decision: 'approve', approver: dan.sub, outcome: 'pending', approvals: 1 },
@@ -274,9 +295,15 @@ describe('approvals inbox', () => {
 
     expect((await decide(carolJar, opened.id, 'maybe')).status).toBe(400);
     const denied = await decide(carolJar, opened.id, 'deny');
-    expect(denied.status).toBe(200);
+    expect(denied.status).toBe(303);
     expect(denied.html).toContain('Denied: the request of Helper Bot is refused.');
     expect(await statusOf(opened.id)).toBe('denied');
+    // The outcome link of a request someone else decided (or none at all) says nothing.
+    for (const link of [`/approvals?decided=${opened.id}`, '/approvals?decided=01900000-0000-7000-8000-000000000000']) {
+      const html = await (await danJar.fetch(`${server.url}${link}`)).text();
+      expect(html).not.toContain('role="status"');
+      expect(html).not.toContain('Helper Bot is refused');
+    }
     expect(await decisions(opened.id)).toMatchObject([{ details: { decision: 'deny', approver: carol.sub, outcome: 'denied' } }]);
   });
 
@@ -376,7 +403,7 @@ describe('approvals inbox', () => {
         client: 'helper',
         approvers: { kind: 'manager', email: 'mgr@example.test' },
         expires_at: opened.record.expiresAt,
-        summary: 'Helper Bot for Carol Example (carol@example.test) asks to know who the person is; Make payments from your account on Example Bank; pay up to 100 USD (creditorName: Acme Supplies) on Example Bank. Message: “Invoice 7”',
+        summary: 'Helper Bot for Carol Example (carol@example.test) asks to know who they are (their account id and the organisation they signed in with); make payments from your account on Example Bank; pay up to 100 USD (creditorName: Acme Supplies) on Example Bank. Message: “Invoice 7”',
         inbox: `${server.issuer}/approvals`,
       });
       expect(receiver.received.find((r) => r === bodyOf(opened.id, 'approval.requested'))?.headers['content-type']).toBe('application/json');

@@ -234,7 +234,7 @@ describe('/authorize under attack', () => {
     // Straight into the service, so that both answers are in flight together.
     const browserId = jar.cookies.get('consulate_browser')!;
     const session = await server.deps.store.logins.findSession(hashId(jar.cookies.get('consulate_session')!), server.deps.now());
-    const answer = async () => decideConsent(server.deps, await findPending(server.deps, id, browserId), { browserId, session, steppedUp: false }, true);
+    const answer = async () => decideConsent(server.deps, await findPending(server.deps, id, browserId), { browserId, visitor: { browser: hashId(browserId), source: '127.0.0.1' }, session, steppedUp: false }, true);
     const results = await Promise.allSettled(Array.from({ length: 5 }, answer));
     const codes = results.filter((r) => r.status === 'fulfilled' && r.value.kind === 'answer' && 'code' in r.value.result);
     expect(codes).toHaveLength(1);

@@ -69,6 +69,13 @@ describe('the demo app in a real browser', () => {
     expect(passport).toMatchObject({ iss: server.issuer, aud: 'https://api.demo.example', client_id: 'demo-app', sub: idClaims.sub });
     expect(String(passport.scope).split(' ')).toContain('read-data');
 
+    // At phone width the raw tokens wrap inside their box: nothing runs out of it or makes the page scroll sideways.
+    await page.setViewportSize({ width: 375, height: 800 });
+    const raw = page.getByLabel('Raw tokens');
+    expect(await raw.evaluate((el) => el.scrollWidth - el.clientWidth)).toBe(0);
+    expect(await page.locator('html').evaluate((html) => html.scrollWidth)).toBeLessThanOrEqual(375);
+    await page.setViewportSize({ width: 1280, height: 720 });
+
     await page.getByRole('button', { name: 'Refresh tokens' }).click();
     await page.getByRole('heading', { name: 'Passport (access token) claims' }).waitFor();
     const refreshed = JSON.parse(await page.getByLabel('Passport claims').innerText()) as Record<string, unknown>;

@@ -101,14 +101,14 @@ describe('CIBA and paused exchange, decided by the person in the inbox', () => {
       const text = await section.innerText();
       expect(text).toContain('Order Desk for Alice Anderson (alice@example.com)');
       expect(await section.locator('q').innerText()).toBe('Order 4711');
-      expect(text).toContain('know who the person is');
-      expect(text).toContain('see their e-mail address');
-      expect(text).toContain('Read your data on Demo API');
+      expect(text).toContain('Know who you are (your account id and the organisation you signed in with)');
+      expect(text).toContain('See your e-mail address');
+      expect(await section.getByRole('region', { name: 'Demo API' }).innerText()).toBe('On Demo API\nRead your data');
       expect(text).not.toContain('Change your data');
       expect(await section.locator('form').getAttribute('action')).toBe(`/approvals/${approvalId}`);
 
       await section.getByRole('button', { name: 'Approve' }).click();
-      await page.waitForURL(`${server.url}/approvals/${approvalId}`);
+      await page.waitForURL(`${server.url}/approvals?decided=${approvalId}`);
       expect(await page.getByRole('status').innerText()).toBe('Approved: Order Desk may go ahead.');
 
       const tokens = await polled;

@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { createInterface } from 'node:readline';
 import { afterAll, describe, expect, it } from 'vitest';
 import { hashSecret, verifySecret } from '../../src/clients/secrets.ts';
@@ -121,9 +122,26 @@ describe('consulate check', () => {
     expect(lines).toEqual([
       `${shown}:2:9  listen.port  Invalid input: expected number, received string`,
       `${shown}:3:1  lisen  unknown key`,
-      '2 problem(s) in config',
+      '2 problem(s) in config; checks across files (resources, scopes, upstreams, mappings and their fixtures, policies) run once these are fixed',
     ]);
     for (const line of lines.slice(0, -1)) expect(line).toMatch(problemLine);
+  });
+
+  it('says when checks across files are still to come, and runs them once the files themselves are valid', async () => {
+    const { configDir } = makeConfigDir({ 'clients/broken.yaml': 'client_id: broken\nkind: service\ncolour: blue\n' }, tempDir());
+    // A copy of a valid client under another file name: the same client_id twice, which only a
+    // check across files can see.
+    writeFileSync(join(configDir, 'clients/copy.yaml'), readFileSync(join(configDir, 'clients', readdirSync(join(configDir, 'clients')).find((f) => f !== 'broken.yaml') as string), 'utf8'));
+    const first = await consulate(['check', '--config', configDir], { env: fixtureEnv() });
+    expect(first.code).toBe(1);
+    expect(first.stderr).toContain('clients/broken.yaml');
+    expect(first.stderr.trimEnd().split('\n').at(-1)).toMatch(/problem\(s\) in config; checks across files .* run once these are fixed$/);
+    rmSync(join(configDir, 'clients/broken.yaml'));
+    const second = await consulate(['check', '--config', configDir], { env: fixtureEnv() });
+    expect(second.code).toBe(1);
+    // The duplicate client_id is found by the check across files, which now ran; nothing more is promised.
+    expect(second.stderr).toMatch(/clients\/\S+\.yaml:\d+:\d+  client_id  client \S+ is defined twice/);
+    expect(second.stderr).not.toContain('run once these are fixed');
   });
 
   it('runs the fixtures beside a rule set: a failing case is a problem at its file:line:col', async () => {
@@ -429,6 +447,49 @@ describe('consulate serve', () => {
     const result = await consulate(['serve', '--config', dir, '--port', '0', '--data-dir', tempDir()]);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(`${shown}:2:9  listen.port`);
+  });
+
+  it('a port already in use: exit 1 with one line naming the address and what to change', async () => {
+    const busy = createNetServer();
+    await new Promise<void>((done) => busy.listen(0, '127.0.0.1', done));
+    const { port } = busy.address() as AddressInfo;
+    try {
+      const { configDir, dataDir } = makeConfigDir({}, tempDir());
+      const result = await finished(start(['serve', '--config', configDir, '--port', String(port), '--data-dir', dataDir], fixtureEnv()), 30_000);
+      expect(result.code).toBe(1);
+      expect(result.stderr.trimEnd().split('\n')).toEqual([`Consulate cannot listen on 127.0.0.1:${port}: the address is already in use (another Consulate, or another program, is listening there); choose another port with --port or CONSULATE_PORT`]);
+    } finally {
+      busy.close();
+    }
+  });
+
+  it('--demo with a stand-in IdP port in use: exit 1 with one line naming that stand-in', async () => {
+    const busy = createNetServer();
+    await new Promise<void>((done) => busy.listen(0, '127.0.0.1', done));
+    const { port } = busy.address() as AddressInfo;
+    try {
+      const upstreamYaml = ['id: okta', 'kind: okta', `issuer: http://127.0.0.1:${port}/oauth2/default`, 'client_id: consulate-demo', 'client_secret: demo-secret-for-the-cli-test-0123'].join('\n');
+      const { configDir, dataDir } = makeConfigDir({ 'upstreams/okta.yaml': upstreamYaml }, tempDir());
+      const result = await finished(start(['serve', '--demo', '--config', configDir, '--port', '0', '--data-dir', dataDir], { ...fixtureEnv(), CONSULATE_DEMO_API_PORT: '0' }), 30_000);
+      expect(result.code).toBe(1);
+      const lines = result.stderr.trimEnd().split('\n').filter((line) => !line.startsWith('{'));
+      expect(lines).toEqual([expect.stringMatching(new RegExp(`^could not start the demo: the okta-shaped stand-in upstream IdP cannot listen on 127\\.0\\.0\\.1:${port}: the address is already in use .*run a second instance without --demo$`))]);
+    } finally {
+      busy.close();
+    }
+  });
+
+  it('warns when a loopback issuer names another port than the one listened on', async () => {
+    const { configDir, dataDir } = makeConfigDir({}, tempDir());
+    const child = start(['serve', '--config', configDir, '--port', '0', '--data-dir', dataDir, '--issuer', 'http://localhost:1'], fixtureEnv());
+    const exited = finished(child, 30_000);
+    try {
+      await listeningLine(child);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    const result = await exited;
+    expect(result.stderr).toMatch(/warning: +the issuer names port 1 but this server listens on \d+: .*CONSULATE_ISSUER/);
   });
 
   it('refuses a --port that is not a number', async () => {

@@ -104,7 +104,15 @@ describe('the example MCP client, registering itself', () => {
           await page.reload();
         }
         expect(await page.locator('main').textContent()).toContain('Notes MCP server');
+        // The approval names the tool call and the note it would write, not only "Change your data".
+        const atApi = page.getByRole('region', { name: 'Request of Notes MCP server' }).first().getByRole('region', { name: 'Demo API' });
+        const items = atApi.getByRole('listitem');
+        expect(await items.nth(0).innerText()).toBe('Change your data');
+        expect(await items.nth(1).innerText()).toContain('Call one tool of the demo API: add_note');
+        expect(await items.nth(1).locator('dt').allInnerTexts()).toEqual(['text', 'actions']);
+        expect(await items.nth(1).locator('dd').allInnerTexts()).toEqual(['from Chromium', 'call']);
         await page.getByRole('button', { name: 'Approve' }).first().click();
+        await page.waitForURL(/\/approvals\?decided=/);
         expect(await page.getByRole('status').textContent()).toContain('Approved');
         const added = JSON.stringify(await adding);
         expect(added).toContain('from Chromium');

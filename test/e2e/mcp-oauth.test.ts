@@ -8,12 +8,11 @@ import { UnauthorizedError, type OAuthClientProvider } from '@modelcontextprotoc
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { OAuthClientInformationMixed, OAuthClientMetadata, OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js';
 import { decodeJwt } from 'jose';
-import { createServer, type Server } from 'node:https';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NotesMcpServer } from '../../examples/mcp-notes/server.ts';
 import { drive, redirectParams } from './support/authorize.ts';
 import { cookieJar } from './support/browser.ts';
+import { startDocumentHost } from './support/document-host.ts';
 import { startConsulate, type TestConsulate } from './support/consulate.ts';
 import { committed, startNotesStack } from './support/mcp.ts';
 import { makeTestCertificate } from './support/tls.ts';
@@ -21,21 +20,6 @@ import type { Upstream } from './support/upstreams.ts';
 
 const alice = 'alice@example.com';
 const redirectUrl = 'http://127.0.0.1:33418/callback';
-
-/** A loopback HTTPS server publishing client metadata documents by path; counts fetches. */
-async function startDocumentHost(cert: { key: string; cert: string }, cacheControl = 'max-age=600') {
-  const documents = new Map<string, unknown>();
-  const hits: string[] = [];
-  const server: Server = createServer(cert, (req, res) => {
-    hits.push(req.url ?? '');
-    const document = documents.get(req.url ?? '');
-    if (document === undefined) return res.writeHead(404).end();
-    res.writeHead(200, { 'content-type': 'application/json', 'cache-control': cacheControl }).end(JSON.stringify(document));
-  });
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  const base = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return { base, documents, hits, close: () => new Promise<void>((done) => server.close(() => done())) };
-}
 
 /** The MCP SDK's provider as an MCP client app implements it; the browser step is `drive`. */
 function provider(clientMetadataUrl: string, browse: (url: URL) => Promise<string>) {

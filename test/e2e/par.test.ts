@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import * as client from 'openid-client';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { requestUriPrefix, resolveAuthorizeParams } from '../../src/authorize/pushed.ts';
+import { randomId } from '../../src/federation/browser-login.ts';
 import { AuthorizePageError } from '../../src/authorize/request.ts';
 import { parPath } from '../../src/http/par-routes.ts';
 import { parseFormParams, type Params } from '../../src/oauth/params.ts';
@@ -90,8 +91,9 @@ describe('pushed authorization requests', () => {
     return { url, seen, requestUri: url.searchParams.get('request_uri') as string };
   };
   const authorizeParams = (query: Record<string, string>) => parseFormParams(new URLSearchParams(query).toString());
-  const resolve = (clientId: string, query: Record<string, string>): Promise<Params> =>
-    resolveAuthorizeParams(server.deps, server.config.clients.get(clientId)!, authorizeParams({ client_id: clientId, ...query }));
+  /** /authorize's first step for `browser` (its browser cookie; default a new browser each time). */
+  const resolve = (clientId: string, query: Record<string, string>, browser = randomId()): Promise<Params> =>
+    resolveAuthorizeParams(server.deps, server.config.clients.get(clientId)!, authorizeParams({ client_id: clientId, ...query }), browser);
   const pageError = async (promise: Promise<unknown>): Promise<AuthorizePageError> => {
     const error = await promise.then(() => undefined, (e: unknown) => e);
     expect(error).toBeInstanceOf(AuthorizePageError);
@@ -109,18 +111,20 @@ describe('pushed authorization requests', () => {
     expect([...url.searchParams.keys()].sort()).toEqual(['client_id', 'request_uri']);
   });
 
-  it('the pushed parameters come back once, without the client credentials; the second use is refused', async () => {
+  it('the pushed parameters come back to one browser, without the client credentials; another browser is refused', async () => {
     const { requestUri } = await webAppPush({ state: 'pushed-state' });
     // Outer parameters other than client_id do not count.
-    const params = await resolve('web-app', { request_uri: requestUri, state: 'outer-state', redirect_uri: 'https://evil.example/cb' });
+    const browser = randomId();
+    const params = await resolve('web-app', { request_uri: requestUri, state: 'outer-state', redirect_uri: 'https://evil.example/cb' }, browser);
     expect(params.get('state')).toBe('pushed-state');
     expect(params.get('redirect_uri')).toBe(callback);
     expect(params.get('code_challenge_method')).toBe('S256');
     expect(params.all('resource')).toEqual([api]);
     expect(params.get('client_id')).toBe('web-app');
     for (const name of ['client_secret', 'client_assertion', 'request_uri']) expect(params.get(name)).toBeUndefined();
+    expect((await resolve('web-app', { request_uri: requestUri }, browser)).get('state')).toBe('pushed-state');
     const again = await pageError(resolve('web-app', { request_uri: requestUri }));
-    expect(again).toMatchObject({ reason: 'invalid_request_uri', title: 'Request expired' });
+    expect(again).toMatchObject({ reason: 'invalid_request_uri', title: 'Request already used' });
   });
 
   it('a request_uri presented with another client_id is refused and used up', async () => {
@@ -133,7 +137,7 @@ describe('pushed authorization requests', () => {
     const { requestUri } = await webAppPush();
     clock.advance(parTtl + 1);
     try {
-      expect(await pageError(resolve('web-app', { request_uri: requestUri }))).toMatchObject({ reason: 'invalid_request_uri' });
+      expect(await pageError(resolve('web-app', { request_uri: requestUri }))).toMatchObject({ reason: 'invalid_request_uri', title: 'Request expired', detail: 'This sign-in request has expired; start again from the app.' });
     } finally {
       clock.advance(-(parTtl + 1));
     }

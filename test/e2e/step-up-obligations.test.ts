@@ -228,8 +228,9 @@ describe('step-up and deny obligations', () => {
       const fresh = await inbox(jar);
       expect(fresh).toContain(`action="/approvals/${id}"`);
       const done = await approve(jar, fresh, id);
-      expect(done.status).toBe(200);
-      expect(await done.text()).toContain('Approved');
+      expect(done.status).toBe(303);
+      expect(done.headers.get('location')).toBe(`/approvals?decided=${id}`);
+      expect(await (await jar.fetch(`${server.url}${done.headers.get('location')}`)).text()).toContain('Approved');
       expect(await server.deps.store.approvals.find(id)).toMatchObject({ status: 'approved' });
 
       const issued = await poll(authReqId);

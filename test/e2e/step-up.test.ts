@@ -1,7 +1,7 @@
 // Step-up at the upstream: when a login asks for acr_values or max_age, what the upstream returns
 // (acr, auth_time in its signed ID token) is checked before any session exists.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { finishBrowserLogin, randomId, startBrowserLogin } from '../../src/federation/browser-login.ts';
+import { finishBrowserLogin, hashId, randomId, startBrowserLogin } from '../../src/federation/browser-login.ts';
 import { UpstreamError } from '../../src/federation/connector.ts';
 import { startConsulate, type TestConsulate } from './support/consulate.ts';
 import { freePort } from './support/browser.ts';
@@ -33,7 +33,7 @@ describe('step-up requirements on upstream logins', () => {
 
   async function attempt(requested: { acrValues?: string; maxAge?: number }, upstreamAcr?: string, secondsBeforeReturn = 0) {
     const browserId = randomId();
-    const url = await startBrowserLogin(server.deps, 'okta', { browserId, returnTo: '/session', ...requested });
+    const url = await startBrowserLogin(server.deps, 'okta', { browserId, visitor: { browser: hashId(browserId), source: '127.0.0.1' }, returnTo: '/session', ...requested });
     expect(url.searchParams.get('acr_values')).toBe(requested.acrValues ?? null);
     expect(url.searchParams.get('max_age')).toBe(requested.maxAge === undefined ? null : String(requested.maxAge));
     const callback = await okta.login(url, alice, upstreamAcr ? { acr: upstreamAcr } : {});

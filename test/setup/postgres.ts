@@ -2,8 +2,8 @@
 // database on it per caller. Without PostgreSQL the PostgreSQL tests are skipped with one line saying
 // how to install it, except under CI=true, where they fail. Loopback only; never a real server.
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { inject } from 'vitest';
+import { createDatabase } from './postgres-server.ts';
 
 const ci = /^(true|1)$/i.test(process.env.CI ?? '');
 
@@ -20,15 +20,5 @@ export const skipPostgres = (): boolean => postgresUnavailable() !== undefined &
 export async function freshPostgresUrl(): Promise<string> {
   const handle = inject('postgres');
   if ('unavailable' in handle) throw new Error(handle.unavailable);
-  const name = `t_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: handle.adminUrl });
-  await admin.connect();
-  try {
-    await admin.query(`CREATE DATABASE ${name}`);
-  } finally {
-    await admin.end();
-  }
-  const url = new URL(handle.adminUrl);
-  url.pathname = `/${name}`;
-  return url.toString();
+  return createDatabase(handle.adminUrl, `t_${randomBytes(6).toString('hex')}`);
 }

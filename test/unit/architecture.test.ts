@@ -26,6 +26,17 @@ describe('architecture', () => {
     const offenders = exampleFiles.filter((f) => importsOf(f).some((i) => i.includes('/src/') && !i.endsWith('/src/sdk/index.ts')));
     expect(offenders.map((f) => relative(examples, f))).toEqual([]);
   });
+  it('prom-client only in metrics/ (services record through deps.metrics)', () => {
+    const offenders = files.filter((f) => importsOf(f).some((i) => i === 'prom-client' || i.startsWith('prom-client/')) && !rel(f).startsWith('metrics/'));
+    expect(offenders.map(rel)).toEqual([]);
+  });
+  it('OpenTelemetry: only @opentelemetry/api is imported statically; the SDK only by tracing/start.ts, lazily; store/ never imports tracing/', () => {
+    const otel = files.filter((f) => importsOf(f).some((i) => i.startsWith('@opentelemetry/') && i !== '@opentelemetry/api'));
+    expect(otel.map(rel)).toEqual([]);
+    expect(readFileSync(join(src, 'tracing/start.ts'), 'utf8')).toContain("import('@opentelemetry/sdk-trace-node')");
+    const storeToTracing = files.filter((f) => rel(f).startsWith('store/') && importsOf(f).some((i) => i.includes('/tracing/')));
+    expect(storeToTracing.map(rel)).toEqual([]);
+  });
   it('oauth/ imports nothing internal outside itself', () => {
     const offenders = files.filter((f) => rel(f).startsWith('oauth/') && importsOf(f).some((i) => i.startsWith('..')));
     expect(offenders.map(rel)).toEqual([]);

@@ -3,10 +3,11 @@
 // change is one transaction holding the request's row lock (SELECT … FOR UPDATE) or one conditional
 // UPDATE: a poll and its slow_down, a decision and the settlement it causes, a claim by user code,
 // the single issuance of an approved request. Must not decide a state change from an unlocked read.
-import { approvalFromRow, approvalToRow } from '../rows.ts';
-import { and, asc, eq, gt, inArray, isNull, sql } from 'drizzle-orm';
-import type { ApprovalRecord, ApprovalStore, Decided, Poll } from '../ports.ts';
+import { approvalFromRow, approvalToRow, inboxPageOf } from '../rows.ts';
+import { and, asc, count, desc, eq, gt, inArray, isNull, sql } from 'drizzle-orm';
+import type { ApprovalKind, ApprovalRecord, ApprovalStore, Decided, Poll } from '../ports.ts';
 import type { PgDb } from './db.ts';
+import { inboxCondition, olderThan } from './inbox.ts';
 import { approvalDecisions, approvalRequests } from './schema.ts';
 import { inTransaction, type PgTx } from './transaction.ts';
 
@@ -105,6 +106,19 @@ export function createPgApprovalStore(db: PgDb): ApprovalStore {
         .limit(Math.min(limit, 1000));
       return load(db, rows);
     },
+    async inboxPage(approver, query) {
+      const condition = inboxCondition(approver, query);
+      const [rows, [counted]] = await Promise.all([
+        db
+          .select()
+          .from(approvalRequests)
+          .where(query.after ? and(condition, olderThan(query.after)) : condition)
+          .orderBy(desc(approvalRequests.createdAt), desc(approvalRequests.id))
+          .limit(query.limit + 1),
+        db.select({ n: count() }).from(approvalRequests).where(condition),
+      ]);
+      return inboxPageOf(await load(db, rows), Number(counted?.n ?? 0), query.limit);
+    },
     async purgeExpired(now) {
       // Kept a day past expiry, so that a late poll still hears expired_token rather than invalid_grant.
       // One statement: the requests and their decisions go together.
@@ -113,6 +127,14 @@ export function createPgApprovalStore(db: PgDb): ApprovalStore {
         gone AS (DELETE FROM approval_decisions WHERE request_id IN (SELECT id FROM old))
         SELECT id FROM old`);
       return old.rows.length;
+    },
+    async countByKind(now, expiredAfter) {
+      // Metrics: the (status, expires_at) index serves both counts; expired requests stay a day (purgeExpired).
+      const counted = await db.execute<{ kind: string; pending: string; expired: string }>(sql`
+        SELECT kind, count(*) FILTER (WHERE expires_at > ${now}) AS pending,
+          count(*) FILTER (WHERE expires_at <= ${now} AND expires_at > ${expiredAfter}) AS expired
+        FROM approval_requests WHERE status = 'pending' AND expires_at > ${Math.min(now, expiredAfter)} GROUP BY kind`);
+      return counted.rows.map((row) => ({ kind: row.kind as ApprovalKind, pending: Number(row.pending), expired: Number(row.expired) }));
     },
   };
 }

@@ -1,9 +1,10 @@
 // Pushed requests, pending authorization requests and codes on PostgreSQL. Single use holds across
-// nodes because each rule is one statement: DELETE … RETURNING takes a request_uri, a conditional
-// UPDATE … WHERE used_at IS NULL redeems a code (the row lock makes concurrent redeemers wait and
+// nodes because each rule is one statement: a conditional UPDATE binds a request_uri to its first
+// browser (and another marks it used up), a conditional UPDATE … WHERE used_at IS NULL redeems a code (the row lock makes concurrent redeemers wait and
 // re-check, so exactly one sees its row updated). Must not read a code and then mark it in JS.
-import { and, eq, gt, lt, sql } from 'drizzle-orm';
-import type { AuthorizationStore, CodeRecord, IssuedGrant, Redemption } from '../ports.ts';
+import { and, eq, gt, isNull, lt, or, sql } from 'drizzle-orm';
+import { pushedFromRow, pushedKeepSeconds, pushedRefusal } from '../rows.ts';
+import type { AuthorizationStore, CodeRecord, IssuedGrant, PushedPresentation, Redemption } from '../ports.ts';
 import type { PgDb } from './db.ts';
 import { authorizationCodes, authorizationRequests, pushedRequests } from './schema.ts';
 import { num } from './transaction.ts';
@@ -15,10 +16,29 @@ export function createPgAuthorizationStore(db: PgDb): AuthorizationStore {
     async savePushed(request) {
       await db.insert(pushedRequests).values({ ...request, params: JSON.stringify(request.params) });
     },
-    async takePushed(idHash, now) {
-      const [row] = await db.delete(pushedRequests).where(eq(pushedRequests.idHash, idHash)).returning();
-      if (!row || row.expiresAt <= now) return undefined;
-      return { ...row, params: JSON.parse(row.params) as Record<string, string | string[]> };
+    async presentPushed(idHash, clientId, browserHash, now): Promise<PushedPresentation> {
+      // One statement binds it to the first browser: of two browsers presenting it at once on two
+      // nodes, the row lock lets exactly one through; the other re-checks and finds it bound.
+      const p = pushedRequests;
+      const [bound] = await db
+        .update(p)
+        .set({ browserHash })
+        .where(and(eq(p.idHash, idHash), eq(p.clientId, clientId), gt(p.expiresAt, now), isNull(p.completedAt), or(isNull(p.browserHash), eq(p.browserHash, browserHash))))
+        .returning();
+      if (bound) return { status: 'ok', request: pushedFromRow(bound) };
+      // Refused: read why, for the words of the page.
+      const [row] = await db.select().from(p).where(eq(p.idHash, idHash));
+      const refusal = pushedRefusal(row, clientId, browserHash, now) ?? 'other_browser';
+      // Presented by another client: a leaked request_uri dies on its first misuse.
+      if (refusal === 'other_client') await db.update(p).set({ completedAt: now }).where(and(eq(p.idHash, idHash), isNull(p.completedAt)));
+      return { status: refusal };
+    },
+    async completePushed(idHash, now) {
+      const done = await db.execute<{ won: number; present: number }>(sql`
+        WITH won AS (UPDATE pushed_requests SET completed_at = ${now} WHERE id_hash = ${idHash} AND completed_at IS NULL RETURNING id_hash)
+        SELECT (SELECT count(*) FROM won)::int AS won, (SELECT count(*) FROM pushed_requests WHERE id_hash = ${idHash})::int AS present`);
+      const row = done.rows[0];
+      return row !== undefined && (row.won === 1 || row.present === 0);
     },
     async saveRequest(request) {
       await db.insert(authorizationRequests).values({ ...request, request: JSON.stringify(request.request) });
@@ -57,9 +77,10 @@ export function createPgAuthorizationStore(db: PgDb): AuthorizationStore {
       return redemption(result.rows[0], now);
     },
     async purgeExpired(now) {
-      // Used codes are kept until they expire, so that a late reuse is still recognised.
+      // Used codes are kept until they expire, so that a late reuse is still recognised; pushed
+      // requests as long as an authorization they started may still be answered (pushedKeepSeconds).
       const counts = await Promise.all([
-        db.delete(pushedRequests).where(lt(pushedRequests.expiresAt, now)),
+        db.delete(pushedRequests).where(lt(pushedRequests.expiresAt, now - pushedKeepSeconds)),
         db.delete(authorizationRequests).where(lt(authorizationRequests.expiresAt, now)),
         db.delete(authorizationCodes).where(lt(authorizationCodes.expiresAt, now)),
       ]);

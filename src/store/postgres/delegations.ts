@@ -71,6 +71,21 @@ export function createPgLineageStore(db: PgDb): LineageStore {
       });
     },
     revokeDescendants: (jtis, now) => inTransaction(db, (tx) => revokeDescendantsIn(tx, jtis, now)),
+    async delegationsUnder(roots) {
+      // The tree under the roots (the Passports themselves, or a family's), and in it each delegation's first link.
+      const found = await db.execute<{ did: string }>(sql`
+        WITH RECURSIVE roots(jti) AS (
+          SELECT unnest(${sql.param([...(roots.jtis ?? [])])}::text[])
+          UNION SELECT jti FROM family_passports WHERE family_id = ANY(${sql.param([...(roots.familyIds ?? [])])}::text[])),
+        tree(jti) AS (
+          SELECT l.jti FROM passport_links l WHERE l.jti IN (SELECT jti FROM roots) OR l.parent_jti IN (SELECT jti FROM roots)
+          UNION SELECT l.jti FROM passport_links l JOIN tree t ON l.parent_jti = t.jti)
+        SELECT DISTINCT l.did AS did FROM passport_links l JOIN tree t ON l.jti = t.jti
+        WHERE l.did IS NOT NULL AND NOT EXISTS (SELECT 1 FROM passport_links p WHERE p.jti = l.parent_jti AND p.did = l.did)`);
+      const dids = found.rows.map((r) => r.did);
+      if (dids.length === 0) return [];
+      return (await db.select().from(delegations).where(inArray(delegations.did, dids)).orderBy(delegations.did)).map(delegationFromRow);
+    },
   };
 }
 

@@ -5,7 +5,8 @@
 // It must not log, and must not hold a connection beyond ping() and the pool's own.
 import { drizzle } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
-import type { Store } from '../ports.ts';
+import type { Store, StoreObserver } from '../ports.ts';
+import { createPgAgentStateStore } from './agent-states.ts';
 import { createPgAuditStore } from './audit.ts';
 import { createPgConsentStore } from './consents.ts';
 import { createPgDynamicClientStore } from './dynamic-clients.ts';
@@ -14,6 +15,7 @@ import { createPgLoginStore } from './logins.ts';
 import { migratePostgres, UnknownMigrationError } from './migrate.ts';
 import * as schema from './schema.ts';
 import { createPgSubjectStore } from './subjects.ts';
+import { createPgSsfStore } from './ssf.ts';
 import { createPgReplayStore, createPgRevocationStore, createPgSecretStore } from './tokens.ts';
 import { createPgApprovalStore } from './approvals.ts';
 import { createPgAuthorizationStore } from './authorizations.ts';
@@ -21,7 +23,7 @@ import { createPgDelegationStore, createPgLineageStore } from './delegations.ts'
 import { createPgFamilyStore } from './families.ts';
 import { createPgRateLimiter } from './rate-limits.ts';
 
-export type PostgresOptions = { poolSize?: number; statementTimeoutMs?: number; connectTimeoutMs?: number };
+export type PostgresOptions = { poolSize?: number; statementTimeoutMs?: number; connectTimeoutMs?: number; observer?: StoreObserver | undefined };
 
 export class DatabaseUnreachableError extends Error {}
 
@@ -72,12 +74,14 @@ export async function openPostgresStore(url: string, options: PostgresOptions = 
     keys: createPgKeyStore(db),
     replay: createPgReplayStore(db),
     revocations: createPgRevocationStore(db),
-    audit: createPgAuditStore(db),
+    audit: createPgAuditStore(db, options.observer),
     subjects: createPgSubjectStore(db),
     logins: createPgLoginStore(db),
     consents: createPgConsentStore(db),
     secrets: createPgSecretStore(db),
     dynamicClients: createPgDynamicClientStore(db),
+    agentStates: createPgAgentStateStore(db),
+    ssf: createPgSsfStore(db),
     // Authorizations, families, delegations + lineage, approvals:
     authorizations: createPgAuthorizationStore(db),
     families: createPgFamilyStore(db),
@@ -85,6 +89,7 @@ export async function openPostgresStore(url: string, options: PostgresOptions = 
     lineage: createPgLineageStore(db),
     approvals: createPgApprovalStore(db),
     createRateLimiter: createPgRateLimiter(pool),
+    poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
     async ping() {
       await pool.query('select 1');
     },

@@ -2,7 +2,8 @@
 // for column (same names, same meaning). Migrations in drizzle/postgres are generated from it.
 // Times and amounts are bigint (epoch seconds outlive int4 in 2038; amounts are millionths), read
 // as JS numbers: every value stays far below 2^53.
-import { bigint, index, integer, pgTable, primaryKey, text } from 'drizzle-orm/pg-core';
+import { sql } from 'drizzle-orm';
+import { bigint, check, index, integer, pgTable, primaryKey, text } from 'drizzle-orm/pg-core';
 
 /** A bigint column read and written as a JS number. */
 const big = (name: string) => bigint(name, { mode: 'number' });
@@ -118,7 +119,7 @@ export const sessions = pgTable(
   (t) => [index('sessions_sub').on(t.sub), index('sessions_expires').on(t.expiresAt)],
 );
 
-/** Pushed authorization requests (RFC 9126): single use, bound to their client, short-lived. */
+/** Pushed authorization requests (RFC 9126): bound to their client, then to the first browser that presents them, used up once answered; short-lived. */
 export const pushedRequests = pgTable(
   'pushed_requests',
   {
@@ -126,6 +127,10 @@ export const pushedRequests = pgTable(
     clientId: text('client_id').notNull(),
     params: text('params').notNull(),
     expiresAt: big('expires_at').notNull(),
+    /** SHA-256 of the browser cookie of its first presentation: only that browser may present it again (RFC 9126 §4). */
+    browserHash: text('browser_hash'),
+    /** When the authorization it started was answered (a code or an error): from then on it is used up. */
+    completedAt: big('completed_at'),
   },
   (t) => [index('pushed_requests_expires').on(t.expiresAt)],
 );
@@ -321,3 +326,65 @@ export const dynamicClients = pgTable(
   },
   (t) => [index('dynamic_clients_source').on(t.source)],
 );
+
+/**
+ * An agent's runtime lifecycle state (active, suspended, retired): set through the CLI (later the
+ * account page and the admin API), read by every node on every decision; it wins over the `state:`
+ * of the agent's config file, except that a file saying retired stays retired.
+ */
+export const agentStates = pgTable(
+  'agent_states',
+  {
+    clientId: text('client_id').primaryKey(),
+    state: text('state').notNull(),
+    changedAt: big('changed_at').notNull(),
+    /** Who changed it: operator:cli:<os user>, or the person or operator client of a later API. */
+    changedBy: text('changed_by').notNull(),
+  },
+  (t) => [check('agent_states_state', sql`${t.state} in ('active', 'suspended', 'retired')`)],
+);
+
+/** SSF event streams: see ../sqlite/schema.ts. */
+export const ssfStreams = pgTable(
+  'ssf_streams',
+  {
+    id: text('id').primaryKey(),
+    receiver: text('receiver').notNull(),
+    audience: text('audience').notNull(),
+    /** push or poll: what `delivery` says, as a column the push loop selects on. */
+    method: text('method').notNull(),
+    delivery: text('delivery').notNull(),
+    eventsRequested: text('events_requested'),
+    eventsDelivered: text('events_delivered').notNull(),
+    description: text('description'),
+    status: text('status').notNull(),
+    statusReason: text('status_reason'),
+    fromSeq: big('from_seq').notNull(),
+    createdAt: big('created_at').notNull(),
+    updatedAt: big('updated_at').notNull(),
+  },
+  (t) => [index('ssf_streams_receiver').on(t.receiver), check('ssf_streams_status', sql`${t.status} in ('enabled', 'paused', 'disabled')`)],
+);
+
+/** The outbox of every stream: see ../sqlite/schema.ts. Claimed with FOR UPDATE SKIP LOCKED. */
+export const ssfEvents = pgTable(
+  'ssf_events',
+  {
+    jti: text('jti').primaryKey(),
+    streamId: text('stream_id')
+      .notNull()
+      .references(() => ssfStreams.id, { onDelete: 'cascade' }),
+    claims: text('claims').notNull(),
+    createdAtMs: big('created_at_ms').notNull(),
+    attempts: integer('attempts').notNull(),
+    nextAttemptAtMs: big('next_attempt_at_ms').notNull(),
+    claimedUntilMs: big('claimed_until_ms'),
+  },
+  (t) => [index('ssf_events_due').on(t.streamId, t.nextAttemptAtMs), index('ssf_events_created').on(t.createdAtMs)],
+);
+
+/** How far the SSF feed has read the receipt chain: one row (`id` = 'receipts'). */
+export const ssfFeed = pgTable('ssf_feed', {
+  id: text('id').primaryKey(),
+  position: big('position').notNull(),
+});

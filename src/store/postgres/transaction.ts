@@ -4,6 +4,7 @@
 // caller's answer). Must not hold a transaction open across anything but its own statements.
 import { sql, type SQL } from 'drizzle-orm';
 import type { PgDb } from './db.ts';
+import { inStoreSpan } from '../traced.ts';
 
 /** The handle inside `db.transaction(…)`. */
 export type PgTx = Parameters<Parameters<PgDb['transaction']>[0]>[0];
@@ -12,15 +13,19 @@ export type PgTx = Parameters<Parameters<PgDb['transaction']>[0]>[0];
 const retryable = new Set(['40P01', '40001']);
 const attempts = 5;
 
-export async function inTransaction<T>(db: PgDb, work: (tx: PgTx) => Promise<T>): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await db.transaction(work);
-    } catch (error) {
-      if (attempt >= attempts || !retryable.has(sqlStateOf(error) ?? '')) throw error;
-      await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * attempt));
+/** Traced callers see it as one `store.transaction` span, each retry an event naming its SQLSTATE. */
+export function inTransaction<T>(db: PgDb, work: (tx: PgTx) => Promise<T>): Promise<T> {
+  return inStoreSpan('store.transaction', { 'db.system.name': 'postgresql' }, async (span) => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await db.transaction(work);
+      } catch (error) {
+        if (attempt >= attempts || !retryable.has(sqlStateOf(error) ?? '')) throw error;
+        span?.addEvent('retry', { 'db.response.status_code': sqlStateOf(error) ?? '' });
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * attempt));
+      }
     }
-  }
+  });
 }
 
 /** The SQLSTATE of a driver error, also when drizzle wrapped it (`cause`). */

@@ -1,10 +1,11 @@
 // Approval requests (CIBA, device code, paused exchanges) and their decisions. Every state change
 // is one IMMEDIATE transaction: a poll and its slow_down, a decision and the settlement it causes,
 // the single issuance of an approved request.
-import { approvalFromRow, approvalToRow } from '../rows.ts';
-import { and, asc, eq, gt, isNull, lt } from 'drizzle-orm';
-import type { ApprovalDecision, ApprovalRecord, ApprovalStore, ApproverRule, Decided, PendingLimits, Poll } from '../ports.ts';
+import { approvalFromRow, approvalToRow, inboxPageOf } from '../rows.ts';
+import { and, asc, count, desc, eq, gt, isNull, lt } from 'drizzle-orm';
+import type { ApprovalDecision, ApprovalKind, ApprovalRecord, ApprovalStore, ApproverRule, Decided, PendingLimits, Poll } from '../ports.ts';
 import type { SqliteDb } from './db.ts';
+import { inboxCondition, olderThan } from './inbox.ts';
 import { approvalDecisions, approvalRequests } from './schema.ts';
 
 /** CIBA §11 and RFC 8628 §3.5: each slow_down adds 5 seconds to the interval. */
@@ -56,6 +57,10 @@ export function createSqliteApprovalStore(db: SqliteDb): ApprovalStore {
   const pendingOf = db.$client.prepare<[string, string, number], { total: number; mine: number }>(
     "SELECT count(*) AS total, coalesce(sum(client_id = ?), 0) AS mine FROM approval_requests WHERE sub = ? AND status = 'pending' AND expires_at > ?",
   );
+  // Metrics: the (status, expires_at) index serves both counts; expired requests stay a day (purgeExpired).
+  const countsByKind = db.$client.prepare<[number, number, number, number], { kind: string; pending: number; expired: number }>(
+    "SELECT kind, coalesce(sum(expires_at > ?), 0) AS pending, coalesce(sum(expires_at <= ? AND expires_at > ?), 0) AS expired FROM approval_requests WHERE status = 'pending' AND expires_at > ? GROUP BY kind",
+  );
   const withinLimits = (clientId: string, sub: string, now: number, limits: PendingLimits) => {
     const { total, mine } = pendingOf.get(clientId, sub, now) ?? { total: 0, mine: 0 };
     return mine < limits.perClientAndPerson && total < limits.perPerson;
@@ -99,11 +104,27 @@ export function createSqliteApprovalStore(db: SqliteDb): ApprovalStore {
         .all()
         .map((row) => load(row) as ApprovalRecord);
     },
+    async inboxPage(approver, query) {
+      // Synchronous: the page and the total see the same rows.
+      const condition = inboxCondition(approver, query);
+      const rows = db
+        .select()
+        .from(approvalRequests)
+        .where(query.after ? and(condition, olderThan(query.after)) : condition)
+        .orderBy(desc(approvalRequests.createdAt), desc(approvalRequests.id))
+        .limit(query.limit + 1)
+        .all();
+      const total = db.select({ n: count() }).from(approvalRequests).where(condition).get()?.n ?? 0;
+      return inboxPageOf(rows.map((row) => load(row) as ApprovalRecord), total, query.limit);
+    },
     async purgeExpired(now) {
       // Kept a day past expiry, so that a late poll still hears expired_token rather than invalid_grant.
       const old = db.select({ id: approvalRequests.id }).from(approvalRequests).where(lt(approvalRequests.expiresAt, now - 86400)).all();
       for (const { id } of old) db.delete(approvalDecisions).where(eq(approvalDecisions.requestId, id)).run();
       return db.delete(approvalRequests).where(lt(approvalRequests.expiresAt, now - 86400)).run().changes;
+    },
+    async countByKind(now, expiredAfter) {
+      return countsByKind.all(now, now, expiredAfter, Math.min(now, expiredAfter)).map((row) => ({ kind: row.kind as ApprovalKind, pending: row.pending, expired: row.expired }));
     },
   };
 }

@@ -3,8 +3,8 @@
 // turn share one transaction. The chain head is read inside that transaction, so another process
 // appending to the same file (the CLI) never forks the chain. The hot statements are plain prepared
 // better-sqlite3 statements: drizzle's query building costs more than the insert itself.
-import { auditFromRow } from '../rows.ts';
-import { asc, gt } from 'drizzle-orm';
+import { auditFromRow, chainedFromRow, type ChainedRow } from '../rows.ts';
+import { asc, eq, gt } from 'drizzle-orm';
 import { canonicalJson, chainHash, genesisHash } from '../../audit/chain.ts';
 import type { AuditInput, AuditRecord, AuditStore } from '../ports.ts';
 import type { SqliteDb } from './db.ts';
@@ -16,6 +16,9 @@ export function createSqliteAuditStore(db: SqliteDb, write: SqliteWrite): AuditS
   const head = sqlite.prepare<[], { seq: number; hash: string }>('SELECT seq, hash FROM audit_records ORDER BY seq DESC LIMIT 1');
   const insert = sqlite.prepare(
     'INSERT INTO audit_records (seq, id, at_ms, event, client_id, subject, token_jti, details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+  );
+  const page = sqlite.prepare<[number, number], ChainedRow>(
+    'SELECT seq, id, at_ms AS atMs, event, client_id AS clientId, subject, token_jti AS tokenJti, details AS detailsJson, prev_hash AS prevHash, hash FROM audit_records WHERE seq > ? ORDER BY seq LIMIT ?',
   );
   const appendOne = (input: AuditInput): AuditRecord => {
     const last = head.get();
@@ -39,6 +42,14 @@ export function createSqliteAuditStore(db: SqliteDb, write: SqliteWrite): AuditS
         .limit(options.limit ?? 1000)
         .all();
       return rows.map(auditFromRow);
+    },
+    head: async () => head.get(),
+    async chainPage({ afterSeq, limit }) {
+      return page.all(afterSeq, limit).map(chainedFromRow);
+    },
+    async find(id) {
+      const row = db.select().from(auditRecords).where(eq(auditRecords.id, id)).get();
+      return row && auditFromRow(row);
     },
   };
 }

@@ -1,8 +1,10 @@
 // Pushed requests, pending authorization requests and codes. Single use is enforced by the
-// database: DELETE … RETURNING for request_uris, a conditional UPDATE for codes. The code
-// statements run on every redemption and are prepared once (drizzle would build them each time).
-import { and, eq, gt, lt } from 'drizzle-orm';
-import type { AuthorizationStore, CodeRecord, IssuedGrant } from '../ports.ts';
+// database: a request_uri is bound to its first browser and used up on completion inside one write
+// (read and update run together in the writer's transaction), a conditional UPDATE for codes. The
+// code statements run on every redemption and are prepared once (drizzle would build them each time).
+import { and, eq, gt, isNull, lt } from 'drizzle-orm';
+import { pushedFromRow, pushedKeepSeconds, pushedRefusal } from '../rows.ts';
+import type { AuthorizationStore, CodeRecord, IssuedGrant, PushedPresentation } from '../ports.ts';
 import type { SqliteDb } from './db.ts';
 import { authorizationCodes, authorizationRequests, pushedRequests } from './schema.ts';
 import type { SqliteWrite } from './writer.ts';
@@ -26,11 +28,21 @@ export function createSqliteAuthorizationStore(db: SqliteDb, write: SqliteWrite)
     async savePushed(request) {
       await write(() => db.insert(pushedRequests).values({ ...request, params: JSON.stringify(request.params) }).run());
     },
-    async takePushed(idHash, now) {
-      const row = await write(() => db.delete(pushedRequests).where(eq(pushedRequests.idHash, idHash)).returning().get());
-      if (!row || row.expiresAt <= now) return undefined;
-      return { ...row, params: JSON.parse(row.params) as Record<string, string | string[]> };
-    },
+    presentPushed: (idHash, clientId, browserHash, now) =>
+      write((): PushedPresentation => {
+        const row = db.select().from(pushedRequests).where(eq(pushedRequests.idHash, idHash)).get();
+        const refusal = pushedRefusal(row, clientId, browserHash, now);
+        // Presented by another client: a leaked request_uri dies on its first misuse.
+        if (refusal === 'other_client') db.update(pushedRequests).set({ completedAt: now }).where(and(eq(pushedRequests.idHash, idHash), isNull(pushedRequests.completedAt))).run();
+        if (refusal || !row) return { status: refusal ?? 'unknown' };
+        if (row.browserHash === null) db.update(pushedRequests).set({ browserHash }).where(eq(pushedRequests.idHash, idHash)).run();
+        return { status: 'ok', request: pushedFromRow(row) };
+      }),
+    completePushed: (idHash, now) =>
+      write(() => {
+        if (db.update(pushedRequests).set({ completedAt: now }).where(and(eq(pushedRequests.idHash, idHash), isNull(pushedRequests.completedAt))).run().changes === 1) return true;
+        return db.select({ idHash: pushedRequests.idHash }).from(pushedRequests).where(eq(pushedRequests.idHash, idHash)).get() === undefined;
+      }),
     async saveRequest(request) {
       await write(() => db.insert(authorizationRequests).values({ ...request, request: JSON.stringify(request.request) }).run());
     },
@@ -52,9 +64,10 @@ export function createSqliteAuthorizationStore(db: SqliteDb, write: SqliteWrite)
     },
     redeemCode: (codeHash, now) => write(() => redeem(codeHash, now)),
     async purgeExpired(now) {
-      // Used codes are kept until they expire, so that a late reuse is still recognised.
+      // Used codes are kept until they expire, so that a late reuse is still recognised; pushed
+      // requests as long as an authorization they started may still be answered (pushedKeepSeconds).
       return (
-        db.delete(pushedRequests).where(lt(pushedRequests.expiresAt, now)).run().changes +
+        db.delete(pushedRequests).where(lt(pushedRequests.expiresAt, now - pushedKeepSeconds)).run().changes +
         db.delete(authorizationRequests).where(lt(authorizationRequests.expiresAt, now)).run().changes +
         db.delete(authorizationCodes).where(lt(authorizationCodes.expiresAt, now)).run().changes
       );

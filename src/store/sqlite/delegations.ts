@@ -41,11 +41,26 @@ export function createSqliteLineageStore(db: SqliteDb, write: SqliteWrite): Line
     revokeIfOrphaned.run(link.jti, link.clientId, link.expiresAt, now, link.parentJti ?? null, did, did);
   });
   const revoke = db.$client.transaction((jtis: readonly string[], now: number) => revokeDescendantsIn(db, jtis, now));
+  // The tree under the roots (the Passports themselves, or a family's), and in it each delegation's first link.
+  const startedUnder = db.$client.prepare<[string, string], { did: string }>(
+    `WITH RECURSIVE roots(jti) AS (
+       SELECT value FROM json_each(?) UNION SELECT jti FROM family_passports WHERE family_id IN (SELECT value FROM json_each(?))),
+     tree(jti) AS (
+       SELECT l.jti FROM passport_links l WHERE l.jti IN (SELECT jti FROM roots) OR l.parent_jti IN (SELECT jti FROM roots)
+       UNION SELECT l.jti FROM passport_links l JOIN tree t ON l.parent_jti = t.jti)
+     SELECT DISTINCT l.did AS did FROM passport_links l JOIN tree t ON l.jti = t.jti
+     WHERE l.did IS NOT NULL AND NOT EXISTS (SELECT 1 FROM passport_links p WHERE p.jti = l.parent_jti AND p.did = l.did)`,
+  );
   return {
     async record(link, now) {
       await write(() => record(link, now));
     },
     revokeDescendants: (jtis, now) => write(() => revoke(jtis, now)),
+    async delegationsUnder(roots) {
+      const dids = startedUnder.all(JSON.stringify(roots.jtis ?? []), JSON.stringify(roots.familyIds ?? [])).map((r) => r.did);
+      if (dids.length === 0) return [];
+      return db.select().from(delegations).where(inArray(delegations.did, dids)).orderBy(delegations.did).all().map(delegationFromRow);
+    },
   };
 }
 

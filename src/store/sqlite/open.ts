@@ -6,7 +6,8 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { drizzle } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
-import type { Store } from '../ports.ts';
+import type { Store, StoreObserver } from '../ports.ts';
+import { createSqliteAgentStateStore } from './agent-states.ts';
 import { createSqliteApprovalStore } from './approvals.ts';
 import { createSqliteAuditStore } from './audit.ts';
 import { createSqliteAuthorizationStore } from './authorizations.ts';
@@ -17,14 +18,15 @@ import { createSqliteFamilyStore } from './families.ts';
 import { createSqliteKeyStore } from './keys.ts';
 import { createSqliteLoginStore } from './logins.ts';
 import { createSqliteSubjectStore } from './subjects.ts';
+import { createSqliteSsfStore } from './ssf.ts';
 import { createSqliteReplayStore, createSqliteRevocationStore, createSqliteSecretStore } from './tokens.ts';
 import * as schema from './schema.ts';
 import { createSqliteWriter } from './writer.ts';
 
-const migrationsFolder = resolve(dirname(fileURLToPath(import.meta.url)), '../../../drizzle/sqlite');
+export const migrationsFolder = resolve(dirname(fileURLToPath(import.meta.url)), '../../../drizzle/sqlite');
 
-/** `busyTimeoutMs`: how long a write waits for a lock another process holds (the event loop waits too). */
-export function openSqliteStore(file: string, options: { busyTimeoutMs?: number } = {}): Store {
+/** `busyTimeoutMs`: how long a write waits for a lock another process holds (the event loop waits too). `observer`: told each group commit (metrics). */
+export function openSqliteStore(file: string, options: { busyTimeoutMs?: number; observer?: StoreObserver | undefined } = {}): Store {
   if (file !== ':memory:') mkdirSync(dirname(resolve(file)), { recursive: true });
   const sqlite = new Database(file);
   sqlite.pragma('journal_mode = WAL');
@@ -33,7 +35,7 @@ export function openSqliteStore(file: string, options: { busyTimeoutMs?: number 
   sqlite.pragma('foreign_keys = ON');
   const db = drizzle(sqlite, { schema });
   migrate(db, { migrationsFolder });
-  const write = createSqliteWriter(sqlite);
+  const write = createSqliteWriter(sqlite, options.observer);
 
   return {
     keys: createSqliteKeyStore(db),
@@ -50,6 +52,8 @@ export function openSqliteStore(file: string, options: { busyTimeoutMs?: number 
     secrets: createSqliteSecretStore(db),
     approvals: createSqliteApprovalStore(db),
     dynamicClients: createSqliteDynamicClientStore(db),
+    agentStates: createSqliteAgentStateStore(db),
+    ssf: createSqliteSsfStore(db, write),
     async ping() {
       sqlite.prepare('select 1').get();
     },

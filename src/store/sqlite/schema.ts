@@ -1,5 +1,6 @@
 // Drizzle schema of the embedded SQLite database. Migrations in drizzle/sqlite are generated from it.
-import { index, integer, primaryKey, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+import { sql } from 'drizzle-orm';
+import { check, index, integer, primaryKey, sqliteTable, text } from 'drizzle-orm/sqlite-core';
 
 export const signingKeys = sqliteTable('signing_keys', {
   kid: text('kid').primaryKey(),
@@ -112,7 +113,7 @@ export const sessions = sqliteTable(
   (t) => [index('sessions_sub').on(t.sub), index('sessions_expires').on(t.expiresAt)],
 );
 
-/** Pushed authorization requests (RFC 9126): single use, bound to their client, short-lived. */
+/** Pushed authorization requests (RFC 9126): bound to their client, then to the first browser that presents them, used up once answered; short-lived. */
 export const pushedRequests = sqliteTable(
   'pushed_requests',
   {
@@ -120,6 +121,10 @@ export const pushedRequests = sqliteTable(
     clientId: text('client_id').notNull(),
     params: text('params').notNull(),
     expiresAt: integer('expires_at').notNull(),
+    /** SHA-256 of the browser cookie of its first presentation: only that browser may present it again (RFC 9126 §4). */
+    browserHash: text('browser_hash'),
+    /** When the authorization it started was answered (a code or an error): from then on it is used up. */
+    completedAt: integer('completed_at'),
   },
   (t) => [index('pushed_requests_expires').on(t.expiresAt)],
 );
@@ -315,3 +320,72 @@ export const dynamicClients = sqliteTable(
   },
   (t) => [index('dynamic_clients_source').on(t.source)],
 );
+
+/**
+ * An agent's runtime lifecycle state (active, suspended, retired): set through the CLI (later the
+ * account page and the admin API), read by every node on every decision; it wins over the `state:`
+ * of the agent's config file, except that a file saying retired stays retired.
+ */
+export const agentStates = sqliteTable(
+  'agent_states',
+  {
+    clientId: text('client_id').primaryKey(),
+    state: text('state').notNull(),
+    changedAt: integer('changed_at').notNull(),
+    /** Who changed it: operator:cli:<os user>, or the person or operator client of a later API. */
+    changedBy: text('changed_by').notNull(),
+  },
+  (t) => [check('agent_states_state', sql`${t.state} in ('active', 'suspended', 'retired')`)],
+);
+
+/**
+ * SSF event streams (OpenID Shared Signals 1.0): one receiver's configuration of what it gets and
+ * how. `delivery` is JSON ({ method, endpointUrl, authorizationHeader }); the events lists are JSON
+ * arrays. Receipts up to `from_seq` came before the stream and are never sent on it.
+ */
+export const ssfStreams = sqliteTable(
+  'ssf_streams',
+  {
+    id: text('id').primaryKey(),
+    receiver: text('receiver').notNull(),
+    audience: text('audience').notNull(),
+    /** push or poll: what `delivery` says, as a column the push loop selects on. */
+    method: text('method').notNull(),
+    delivery: text('delivery').notNull(),
+    eventsRequested: text('events_requested'),
+    eventsDelivered: text('events_delivered').notNull(),
+    description: text('description'),
+    status: text('status').notNull(),
+    statusReason: text('status_reason'),
+    fromSeq: integer('from_seq').notNull(),
+    createdAt: integer('created_at').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [index('ssf_streams_receiver').on(t.receiver), check('ssf_streams_status', sql`${t.status} in ('enabled', 'paused', 'disabled')`)],
+);
+
+/**
+ * The outbox of every stream: SETs waiting to be pushed or polled, as claims (signed when sent).
+ * A node claims due rows until `claimed_until_ms`, so no two nodes push one SET at once.
+ */
+export const ssfEvents = sqliteTable(
+  'ssf_events',
+  {
+    jti: text('jti').primaryKey(),
+    streamId: text('stream_id')
+      .notNull()
+      .references(() => ssfStreams.id, { onDelete: 'cascade' }),
+    claims: text('claims').notNull(),
+    createdAtMs: integer('created_at_ms').notNull(),
+    attempts: integer('attempts').notNull(),
+    nextAttemptAtMs: integer('next_attempt_at_ms').notNull(),
+    claimedUntilMs: integer('claimed_until_ms'),
+  },
+  (t) => [index('ssf_events_due').on(t.streamId, t.nextAttemptAtMs), index('ssf_events_created').on(t.createdAtMs)],
+);
+
+/** How far the SSF feed has read the receipt chain: one row (`id` = 'receipts'). */
+export const ssfFeed = sqliteTable('ssf_feed', {
+  id: text('id').primaryKey(),
+  position: integer('position').notNull(),
+});

@@ -8,12 +8,13 @@
 // inside it is as atomic as before: the batch runs its writes one after another.
 import type Database from 'better-sqlite3';
 import { createGroupCommit } from '../group-commit.ts';
+import type { StoreObserver } from '../ports.ts';
 
 export type SqliteWrite = <T>(work: () => T) => Promise<T>;
 
 type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
-export function createSqliteWriter(sqlite: Database.Database): SqliteWrite {
+export function createSqliteWriter(sqlite: Database.Database, observer?: StoreObserver): SqliteWrite {
   const savepoint = sqlite.transaction((work: () => unknown) => work());
   const batch = sqlite.transaction((works: (() => unknown)[]): Outcome[] =>
     works.map((work) => {
@@ -24,7 +25,7 @@ export function createSqliteWriter(sqlite: Database.Database): SqliteWrite {
       }
     }),
   );
-  const commit = createGroupCommit((works: (() => unknown)[]) => batch.immediate(works));
+  const commit = createGroupCommit((works: (() => unknown)[]) => batch.immediate(works), 512, observer && ((size, seconds) => observer.commit(size, seconds)));
   return async <T>(work: () => T): Promise<T> => {
     const outcome = await commit(work);
     if (!outcome.ok) throw outcome.error;

@@ -71,6 +71,7 @@ export async function startConsulate(
     issuer: server.issuer,
     url: server.url,
     port: server.port,
+    ...(server.metricsUrl ? { metricsUrl: server.metricsUrl } : {}),
     // Getters, not copies: a reload replaces the server's deps and config.
     get deps() {
       return server.deps;

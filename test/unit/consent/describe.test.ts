@@ -1,7 +1,7 @@
 // Requests in plain words: payments, tools, scopes with the resource's descriptions, requests with
 // fields missing or of the wrong shape, and strings written to mislead the person reading them.
 import { describe, expect, it } from 'vitest';
-import { clean, describeDetail, describeRequest, personLabel, type DescribeConfig } from '../../../src/consent/describe.ts';
+import { clean, describeAsk, describeDetail, describeDetailItem, describeRequest, personLabel, type DescribeConfig } from '../../../src/consent/describe.ts';
 
 const api = 'https://api.demo.example';
 const bank = 'https://bank.example';
@@ -22,7 +22,27 @@ describe('describeDetail', () => {
 
   it('reads the well-known fields and other strings as key: value', () => {
     const words = describeDetail({ type: 'tool', tool: 'search', actions: ['read', 'call'], locations: ['https://api.demo.example/search'], datatypes: ['contacts'], identifier: 'doc-1' }, 'Call one tool of the demo API');
-    expect(words).toBe('Call one tool of the demo API (actions: read, call; at: https://api.demo.example/search; data: contacts; identifier: doc-1; tool: search)');
+    expect(words).toBe('Call one tool of the demo API: search (actions: read, call; at: https://api.demo.example/search; data: contacts; identifier: doc-1)');
+  });
+
+  it('reads a tool call by the tool’s name, then its arguments one by one, bounded and cleaned', () => {
+    const item = describeDetailItem(
+      { type: 'tool', tool: 'add_note', arguments: { text: 'Buy milk', due: { day: 'Monday', hour: 9 }, urgent: true, long: `a\u202E${'y'.repeat(400)}` }, actions: ['call'] },
+      'Call one tool of the demo API',
+    );
+    expect(item.text).toBe('Call one tool of the demo API: add_note');
+    expect(item.facts).toEqual([
+      { label: 'text', value: 'Buy milk' },
+      { label: 'due', value: '{"day":"Monday","hour":9}' },
+      { label: 'urgent', value: 'true' },
+      { label: 'long', value: `a ${'y'.repeat(297)}…` },
+      { label: 'actions', value: 'call' },
+    ]);
+    expect(describeDetail({ type: 'tool', tool: 'add_note', arguments: { text: 'Buy milk' } }, 'Call a tool')).toBe('Call a tool: add_note (text: Buy milk)');
+    // An amount among the arguments is an argument, not a limit of the call.
+    expect(describeDetail({ type: 'tool', tool: 'send_invoice', arguments: { amount: 1250, currency: 'EUR' } }, 'Call a tool')).toBe('Call a tool: send_invoice (amount: 1250; currency: EUR)');
+    // Arguments that are not an object are just another field.
+    expect(describeDetail({ type: 'tool', tool: 'x', arguments: 'all' })).toBe('tool: x (arguments: all)');
   });
 
   it('falls back to the type without a description, and survives missing or odd fields', () => {
@@ -46,13 +66,13 @@ describe('describeRequest', () => {
       client: 'Helper Bot',
       person: 'Alice Example',
       bindingMessage: 'Order 4711',
-      identity: ['know who the person is', 'see their e-mail address'],
+      identity: ['Know who they are (their account id and the organisation they signed in with)', 'See their e-mail address'],
       resource: 'Demo API',
-      asks: ['Read your data', 'unknown-scope', 'Call one tool of the demo API (actions: call; tool: export)'],
+      asks: ['Read your data', 'unknown-scope', 'Call one tool of the demo API: export (actions: call)'],
       through: [],
     });
     expect(words.summary).toBe(
-      'Helper Bot for Alice Example asks to know who the person is; see their e-mail address; Read your data on Demo API; unknown-scope on Demo API; Call one tool of the demo API (actions: call; tool: export) on Demo API. Message: “Order 4711”',
+      'Helper Bot for Alice Example asks to know who they are (their account id and the organisation they signed in with); see their e-mail address; read your data on Demo API; unknown-scope on Demo API; call one tool of the demo API: export (actions: call) on Demo API. Message: “Order 4711”',
     );
   });
 
@@ -68,10 +88,12 @@ describe('describeRequest', () => {
 
   it('missing or malformed fields: still words, never a throw', () => {
     const words = describeRequest(config, { kind: 'device', clientId: 'gone', request: { identityScopes: 'openid', resourceScopes: 7, authorizationDetails: 'x', bindingMessage: 12 } });
-    expect(words).toMatchObject({ client: 'gone', identity: ['know who the person is'], resource: undefined, asks: [], bindingMessage: undefined });
-    expect(words.summary).toBe('gone asks to know who the person is');
-    expect(describeRequest(config, { kind: 'ciba', clientId: 'helper', request: {} }).summary).toBe('Helper Bot asks to act for the person');
-    expect(describeRequest(config, { kind: 'ciba', clientId: 'helper', request: { resource: api } }).asks).toEqual([]);
+    expect(words).toMatchObject({ client: 'gone', identity: ['Know who they are (their account id and the organisation they signed in with)'], resource: undefined, asks: [], bindingMessage: undefined });
+    expect(words.summary).toBe('gone asks to know who they are (their account id and the organisation they signed in with)');
+    expect(describeRequest(config, { kind: 'ciba', clientId: 'helper', request: {} }).summary).toBe('Helper Bot asks to act on their behalf');
+    const bare = describeRequest(config, { kind: 'ciba', clientId: 'helper', request: { resource: api } });
+    expect(bare.asks).toEqual([]);
+    expect(bare.summary).toBe('Helper Bot asks to access Demo API on their behalf');
   });
 
   it('hostile strings: no control or bidi characters, bounded length, prototype names are just words', () => {
@@ -98,6 +120,32 @@ describe('describeRequest', () => {
     expect(describeDetail(detail, 'd')).toMatch(/; and 8 more\)$/);
     const many = describeRequest(config, { kind: 'ciba', clientId: 'helper', request: { resource: api, resourceScopes: Array.from({ length: 50 }, (_, i) => `s${i}`) } });
     expect(many.asks).toHaveLength(20);
+  });
+});
+
+describe('describeAsk: one wording for the consent page, the device page and the inbox', () => {
+  const ask = { identityScopes: ['openid', 'email'], resource: api, resourceScopes: ['read-data'], authorizationDetails: [{ type: 'tool', tool: 'add_note', arguments: { text: 'Buy milk' } }] };
+
+  it('the person’s own request says "your", someone else’s "their"; the resource’s words are the same for both', () => {
+    const own = describeAsk(config, ask, 'person');
+    const other = describeAsk(config, ask, 'other');
+    expect(own.identity).toEqual(['Know who you are (your account id and the organisation you signed in with)', 'See your e-mail address']);
+    expect(other.identity).toEqual(['Know who they are (their account id and the organisation they signed in with)', 'See their e-mail address']);
+    expect(own.resource).toBe('Demo API');
+    expect(own.items).toEqual(other.items);
+    expect(own.items).toEqual([
+      { text: 'Read your data', facts: [], more: 0 },
+      { text: 'Call one tool of the demo API: add_note', facts: [{ label: 'text', value: 'Buy milk' }], more: 0 },
+    ]);
+    // The inbox reads a stored request through the same function.
+    const stored = describeRequest(config, { kind: 'exchange', clientId: 'helper', request: ask, viewer: 'person' });
+    expect(stored.ask).toEqual(own);
+  });
+
+  it('says what it means when nothing precise is asked', () => {
+    expect(describeAsk(config, { identityScopes: [], resource: api, resourceScopes: [] }, 'person').otherwise).toBe('Access it on your behalf');
+    expect(describeAsk(config, { identityScopes: [], resourceScopes: [] }, 'other').otherwise).toBe('Act on their behalf');
+    expect(describeAsk(config, { identityScopes: ['openid'], resourceScopes: [] }, 'person').otherwise).toBeUndefined();
   });
 });
 

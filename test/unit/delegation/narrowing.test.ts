@@ -23,7 +23,9 @@ const agent = (overrides: Record<string, unknown> = {}): ClientConfig =>
 const ada = { kind: 'person' as const, sub: 'p-ada', claims: { email: 'ada@example.test', groups: ['eng'] } };
 const ask = (overrides: Partial<DelegationAsk> = {}): DelegationAsk => {
   const actor = overrides.actor ?? agent();
-  return { actor, subject: ada, resource: api, scopes: ['read'], details: [], chain: [actor.client_id], ttlSeconds: 300, dpop: false, clients: new Map([[actor.client_id, actor]]), ...overrides };
+  const clients = overrides.clients ?? new Map([[actor.client_id, actor]]);
+  const states = new Map([...clients].map(([id, client]) => [id, client.state]));
+  return { actor, subject: ada, resource: api, scopes: ['read'], details: [], chain: [actor.client_id], ttlSeconds: 300, dpop: false, clients, states, ...overrides };
 };
 
 describe('the delegation policy', () => {
@@ -58,6 +60,12 @@ describe('the delegation policy', () => {
     const retired = agent({ client_id: 'first', state: 'retired' });
     expect(decideDelegation(ask({ chain: ['bot', 'first'], clients: new Map([['bot', agent()], ['first', retired]]) }))).toMatchObject({ ok: false, reason: 'chain_actor_inactive' });
     expect(decideDelegation(ask({ chain: ['bot', 'gone'] }))).toMatchObject({ ok: false, reason: 'chain_actor_inactive' });
+    // The states in force (the database's, agents/state.ts) decide for the chain, not the config files.
+    const first = agent({ client_id: 'first' });
+    const chainAsk = { chain: ['bot', 'first'], clients: new Map([['bot', agent()], ['first', first]]) };
+    expect(decideDelegation(ask({ ...chainAsk, states: new Map([['bot', 'active'], ['first', 'suspended']] as const) }))).toMatchObject({ ok: false, reason: 'chain_actor_inactive' });
+    const suspendedInFile = agent({ client_id: 'first', state: 'suspended' });
+    expect(decideDelegation(ask({ chain: ['bot', 'first'], clients: new Map([['bot', agent()], ['first', suspendedInFile]]), states: new Map([['bot', 'active'], ['first', 'active']] as const) })).ok).toBe(true);
     const strict = agent({ delegation: { act_for: { anyone: true }, dpop: 'required' } });
     expect(decideDelegation(ask({ actor: strict, clients: new Map([['bot', strict]]) }))).toMatchObject({ ok: false, reason: 'dpop_required' });
     expect(decideDelegation(ask({ actor: strict, clients: new Map([['bot', strict]]), dpop: true })).ok).toBe(true);

@@ -19,11 +19,18 @@ forEachBackend('two nodes on one database', (backend) => {
     for (const o of outcomes) expect(o).toMatchObject({ record: { familyId: 'f', grant: { sub: 'p' } } });
   });
 
-  it('a pushed request is taken once across nodes', async () => {
+  it('a pushed request goes to one browser of ten presenting it at once across nodes, and is completed once', async () => {
     const [a, b] = await nodes();
     await a.authorizations.savePushed({ idHash: 'u', clientId: 'c', params: { scope: 'openid', resource: ['x', 'y'] }, expiresAt: now + 60 });
-    const taken = await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 ? a : b).authorizations.takePushed('u', now)));
-    expect(taken.filter(Boolean)).toEqual([{ idHash: 'u', clientId: 'c', params: { scope: 'openid', resource: ['x', 'y'] }, expiresAt: now + 60 }]);
+    const presented = await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 ? a : b).authorizations.presentPushed('u', 'c', `browser-${i}`, now)));
+    expect(presented.filter((p) => p.status === 'ok')).toEqual([{ status: 'ok', request: { idHash: 'u', clientId: 'c', params: { scope: 'openid', resource: ['x', 'y'] }, expiresAt: now + 60 } }]);
+    expect(presented.filter((p) => p.status === 'other_browser')).toHaveLength(9);
+    const winner = `browser-${presented.findIndex((p) => p.status === 'ok')}`;
+    expect((await a.authorizations.presentPushed('u', 'c', winner, now)).status).toBe('ok');
+    expect((await b.authorizations.presentPushed('u', 'c', winner, now)).status).toBe('ok');
+    const completed = await Promise.all([a, b, a, b].map((node) => node.authorizations.completePushed('u', now)));
+    expect(completed.filter(Boolean)).toHaveLength(1);
+    expect((await b.authorizations.presentPushed('u', 'c', winner, now)).status).toBe('completed');
   });
 
   it('a refresh token reused across nodes: one winner, the family revoked with the Passport the winner adds meanwhile and what was exchanged from it', async () => {
