@@ -67,6 +67,13 @@ export function explainReceipt(record: AuditRecord, names: Names = {}): Explanat
     const summary = `${what} issued to ${client} for ${forWhom} at ${str(details.aud) ?? '?'}${grantName ? ` (${grantName})` : ''}`;
     return { ...base, outcome: 'issued', summary, decided: issuedBy(trail, grant), lines: trailLines(trail, details, true) };
   }
+  if (record.event === 'passport.paused') {
+    const reason = str(details.reason);
+    const summary = `Not yet: ${client}'s ${grantName ?? 'token'} request is waiting for approval${str(details.approval) ? ` ${str(details.approval)}` : ''}`;
+    const lines = trailLines(trail, details, false);
+    lines.push(`paused at step grant.obligations${reason ? `, rule/reason ${reason}` : ''} (the client was told "authorization_pending" and the auth_req_id to poll with)`);
+    return { ...base, outcome: 'pending', summary, decided: { step: 'grant.obligations', ...(reason ? { rule: reason } : {}) }, lines };
+  }
   if (record.event === 'passport.denied') {
     const error = str(details.error) ?? 'refused';
     const reason = str(details.reason);
@@ -113,7 +120,11 @@ function trailLines(trail: Partial<Trail>, details: Record<string, unknown>, iss
   const lines: string[] = [];
   if (trail.client_auth) lines.push(`client authentication: ${trail.client_auth}`);
   if (str(details.assertion_issuer)) lines.push(`assertion: ${str(details.assertion_kind) ?? 'JWT'} from trusted issuer ${str(details.assertion_issuer)}`);
-  if (str(details.subject_origin)) lines.push(`subject from: ${str(details.subject_origin)}${str(details.subject_jti) ? ` (token jti ${str(details.subject_jti)})` : ''}`);
+  if (str(details.assertion_iss)) lines.push(`assertion issued by ${str(details.assertion_iss)}${str(details.assertion_receipt) ? `, its receipt there ${str(details.assertion_receipt)}` : ''}`);
+  if (str(details.subject_origin)) {
+    const of = [str(details.subject_jti) ? `token jti ${str(details.subject_jti)}` : '', str(details.subject_receipt) ? `its receipt ${str(details.subject_receipt)}` : ''].filter(Boolean).join(', ');
+    lines.push(`subject from: ${str(details.subject_origin)}${of ? ` (${of})` : ''}`);
+  }
   if (trail.resource) lines.push(`resource ${trail.resource.id}: ${resourceWords[trail.resource.by] ?? trail.resource.by}`);
   if (str(details.client_id_at_aud)) lines.push(`client there: ${str(details.client_id_at_aud)}`);
   if (trail.scopes) {

@@ -8,6 +8,7 @@ export type ReceiptEvent =
   | 'passport.issued'
   | 'passport.exchanged'
   | 'passport.denied'
+  | 'passport.paused'
   | 'passport.revoked'
   | 'id_jag.issued'
   | 'family.revoked'

@@ -2,7 +2,7 @@
 // single use; its token family (every Passport and refresh token that will come from it) starts here
 // so that a second redemption can revoke what the first one issued.
 import type { Deps } from '../deps.ts';
-import { hashId, randomId } from '../federation/browser-login.ts';
+import { hashId, randomId } from '../oauth/ids.ts';
 import { toIssuedGrant, type PersonGrant } from '../grants/person-grant.ts';
 
 export async function issueCode(deps: Deps, grant: PersonGrant): Promise<string> {

@@ -42,3 +42,19 @@ export function splitRememberedScope(value: string): [string | undefined, string
   const space = value.indexOf(' ');
   return space < 0 ? [undefined, value] : [value.slice(0, space), value.slice(space + 1)];
 }
+
+/** What the person allowed, per client, for their account page. */
+export const consentsOf = (deps: Pick<Deps, 'store'>, sub: string): Promise<ConsentRecord[]> => deps.store.consents.list(sub);
+
+/**
+ * Withdrawing consent also ends what was issued under it: refresh tokens and their Passports.
+ * Those go first: if that fails, the consent is still listed and withdrawing it again finishes the
+ * job (the other way round, a retry found no consent and left the tokens alive). A receipt when
+ * anything was withdrawn.
+ */
+export async function withdrawConsent(deps: Pick<Deps, 'store' | 'receipts' | 'now'>, sub: string, clientId: string): Promise<{ revoked: boolean; families: number }> {
+  const families = await deps.store.families.revokeFamiliesOf(sub, clientId, deps.now());
+  const revoked = await deps.store.consents.revoke(sub, clientId);
+  if (revoked || families > 0) await deps.receipts.record({ event: 'consent.withdrawn', clientId, subject: sub, details: { families_revoked: families } });
+  return { revoked, families };
+}

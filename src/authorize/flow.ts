@@ -10,12 +10,13 @@
 import { findClient } from '../clients/directory.ts';
 import type { ClientConfig } from '../config/schema.ts';
 import type { Deps } from '../deps.ts';
-import { hashId, randomId, startBrowserLogin, upstreamForEmail } from '../federation/browser-login.ts';
+import { startBrowserLogin, upstreamForEmail } from '../federation/browser-login.ts';
+import { hashId, randomId } from '../oauth/ids.ts';
 import { UpstreamError } from '../federation/connector.ts';
 import type { PersonGrant } from '../grants/person-grant.ts';
 import type { Visitor } from '../limits/limits.ts';
 import { OAuthError } from '../oauth/errors.ts';
-import { decideObligations } from '../obligations/decide.ts';
+import { decideObligations } from '../consent/decide-obligations.ts';
 import { stepUpSatisfied } from '../obligations/step-up.ts';
 import { obligationOf, type TrailObligation } from '../audit/trail.ts';
 import type { StepUp } from '../obligations/types.ts';

@@ -8,7 +8,7 @@
 // redirect_uri to send them to (RFC 9126 §4).
 import type { ClientConfig } from '../config/schema.ts';
 import type { Deps } from '../deps.ts';
-import { hashId, randomId } from '../federation/browser-login.ts';
+import { hashId, randomId } from '../oauth/ids.ts';
 import { isOAuthError, OAuthError } from '../oauth/errors.ts';
 import { repeatableParams, type Params } from '../oauth/params.ts';
 import type { DpopBinding } from '../dpop/request.ts';

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { Document, isMap, isScalar, isSeq } from 'yaml';
 import { generateSecret } from '../clients/secrets.ts';
-import { tokenExchangeGrant } from '../config/schema.ts';
+import { tokenExchangeGrant } from '../oauth/grant-types.ts';
 import { checkChange, writeWhole } from './config-edit.ts';
 import { fail, loadConfigOrExit, overridesOf, reportProblems } from './context.ts';
 import { configOption } from './serve.ts';

@@ -5,12 +5,13 @@
 // signature that does not verify is said so, and the receipt is shown for what it is worth.
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { explainReceipt, receiptJson, type Explanation } from '../audit/explain.ts';
+import { chainWords, explainChain, type Chain } from '../audit/explain-chain.ts';
+import { explainReceipt, receiptJson, type Explanation, type Names } from '../audit/explain.ts';
 import type { Config } from '../config/load.ts';
 import { keyringOptions } from '../deps.ts';
 import { createKeyring } from '../passports/keys.ts';
 import { isCompactJws, verifyPassport } from '../passports/verify.ts';
-import type { Store } from '../store/ports.ts';
+import type { AuditRecord, Store } from '../store/ports.ts';
 import { fail, loadConfigOrExit, storeOptions, withStore, type StoreFlags } from './context.ts';
 
 type PassportFinding = { jti?: string | undefined; receipt: string; verified: boolean; reason?: string | undefined };
@@ -47,19 +48,24 @@ async function explain(what: string, flags: StoreFlags & { config: string; json?
     const id = passport?.receipt ?? input;
     const record = await store.audit.find(id);
     if (!record) fail(`no receipt ${id} in this database`);
-    const email = record.subject !== undefined ? (await store.subjects.claimsOf(record.subject))?.email : undefined;
-    const explanation = explainReceipt(record, { person: typeof email === 'string' ? email : undefined });
+    const namesOf = async (r: AuditRecord): Promise<Names> => {
+      const email = r.subject !== undefined ? (await store.subjects.claimsOf(r.subject))?.email : undefined;
+      return { person: typeof email === 'string' ? email : undefined };
+    };
+    const explanation = explainReceipt(record, await namesOf(record));
+    // The receipts before it: the tokens it was exchanged from, back to where the chain began (or left for another issuer).
+    const chain = await explainChain(record, (id) => store.audit.find(id), namesOf);
     // A Passport and the receipt it names must be about the same token.
     const mismatch = passport?.jti !== undefined && record.tokenJti !== undefined && passport.jti !== record.tokenJti;
     if (flags.json) {
-      process.stdout.write(`${JSON.stringify({ ...(passport ? { passport: { ...passport, matches_receipt: !mismatch } } : {}), receipt: receiptJson(record), explanation }, null, 2)}\n`);
+      process.stdout.write(`${JSON.stringify({ ...(passport ? { passport: { ...passport, matches_receipt: !mismatch } } : {}), receipt: receiptJson(record), explanation, chain }, null, 2)}\n`);
       return;
     }
-    process.stdout.write(words(explanation, passport, mismatch));
+    process.stdout.write(words(explanation, passport, mismatch, chain));
   });
 }
 
-function words(explanation: Explanation, passport: PassportFinding | undefined, mismatch: boolean): string {
+function words(explanation: Explanation, passport: PassportFinding | undefined, mismatch: boolean, chain: Chain): string {
   const out: string[] = [];
   if (passport) {
     out.push(passport.verified ? `Passport ${passport.jti ?? ''}: signature verified against this Consulate's keys.` : `Passport NOT verified (${passport.reason}): it may not be ours; shown is the receipt it names.`);
@@ -68,6 +74,7 @@ function words(explanation: Explanation, passport: PassportFinding | undefined, 
   out.push(`${explanation.summary}.`, `receipt ${explanation.receipt}, ${explanation.event}, at ${explanation.at}`);
   if (explanation.decided) out.push(`decided by: ${explanation.decided.step}${explanation.decided.rule ? ` (${explanation.decided.rule})` : ''}`);
   for (const line of explanation.lines) out.push(`  - ${line}`);
+  out.push(...chainWords(chain));
   return `${out.join('\n')}\n`;
 }
 

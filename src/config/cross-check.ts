@@ -2,10 +2,11 @@
 // credentials that fit the auth method, RAR schemas that compile, lifetimes within bounds.
 import { compileDetailsSchema } from '../oauth/authorization-details.ts';
 import { isMultiTenantAuthority } from '../federation/entra-tenants.ts';
-import type { Located } from './load.ts';
+import type { Located } from './types.ts';
 import type { ConfigProblem } from './problems.ts';
 import { ssfResourceOf } from './ssf-schema.ts';
-import { reservedClaims, tokenExchangeGrant, jwtBearerGrant, cibaGrant, deviceCodeGrant, type ClientConfig, type IssuerConfig, type MainConfig, type ResourceConfig, type UpstreamConfig } from './schema.ts';
+import { reservedClaims, type ClientConfig, type IssuerConfig, type MainConfig, type ResourceConfig, type UpstreamConfig } from './schema.ts';
+import { tokenExchangeGrant, jwtBearerGrant, cibaGrant, deviceCodeGrant } from '../oauth/grant-types.ts';
 
 const secretHashFormat = /^(sha256:[A-Za-z0-9_-]{43}|scrypt:\d+:\d+:\d+:[A-Za-z0-9_-]{22,}:[A-Za-z0-9_-]{43,})$/;
 

@@ -10,25 +10,12 @@ import { crossCheck } from './cross-check.ts';
 import { ConfigError, laterChecks, type ConfigProblem } from './problems.ts';
 import { fixtureFileSchema, type FixtureCase } from '../claims/engine.ts';
 import { checkMappings, presetFiles } from './mappings.ts';
-import { clientSchema, issuerSchema, mainConfigSchema, mappingSchema, policySchema, resourceSchema, upstreamSchema, type ClientConfig, type IssuerConfig, type MainConfig, type MappingConfig, type PolicyConfig, type ResourceConfig, type UpstreamConfig } from './schema.ts';
+import { clientSchema, issuerSchema, mainConfigSchema, mappingSchema, policySchema, resourceSchema, upstreamSchema, type ClientConfig, type IssuerConfig, type MappingConfig, type PolicyConfig, type ResourceConfig, type UpstreamConfig } from './schema.ts';
 import { checkPolicies, policyIdOf } from '../obligations/policies.ts';
-import { readYamlSource, type YamlSource } from './yaml-source.ts';
+import { readYamlSource } from './yaml-source.ts';
+import type { Config, Located } from './types.ts';
 
-export type Located<T> = T & { readonly source: YamlSource };
-
-export type Config = {
-  readonly dir: string;
-  readonly main: MainConfig;
-  readonly clients: ReadonlyMap<string, Located<ClientConfig>>;
-  readonly resources: ReadonlyMap<string, Located<ResourceConfig>>;
-  readonly upstreams: ReadonlyMap<string, Located<UpstreamConfig>>;
-  /** Issuers trusted for JWT bearer assertions and ID-JAGs (config/issuers/), by id. */
-  readonly issuers: ReadonlyMap<string, Located<IssuerConfig>>;
-  /** Claims mapping rule sets by id: the presets (`preset:<kind>`) and config/mappings/. */
-  readonly mappings: ReadonlyMap<string, Located<MappingConfig>>;
-  /** Policies (config/policies/) by id (the file name without .yaml), in file-name order. */
-  readonly policies: ReadonlyMap<string, Located<PolicyConfig>>;
-};
+export type { Config, Located } from './types.ts';
 
 export type LoadOptions = { env?: NodeJS.ProcessEnv; overrides?: Overrides };
 

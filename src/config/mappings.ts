@@ -3,7 +3,7 @@
 // config problem at its file:line:col, like any other. An upstream names its rule set with
 // `mapping: <id>` (or `preset:<kind>`); without one it uses its kind's preset.
 import { compileRuleSet, presetFile, runFixtures, type FixtureCase } from '../claims/engine.ts';
-import type { Located } from './load.ts';
+import type { Located } from './types.ts';
 import type { ConfigProblem } from './problems.ts';
 import { upstreamKinds, type MappingConfig, type UpstreamConfig } from './schema.ts';
 

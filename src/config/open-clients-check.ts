@@ -3,7 +3,7 @@
 // certificate, so that a typo is a config problem at its line rather than a failed start.
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
-import type { Located } from './load.ts';
+import type { Located } from './types.ts';
 import type { ConfigProblem } from './problems.ts';
 import type { MainConfig, ResourceConfig } from './schema.ts';
 

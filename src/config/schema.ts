@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { mainConfigSchema } from './main-schema.ts';
 import { absoluteUri, httpsOrLoopbackUrl, scopeToken } from './values.ts';
+import { clientGrantTypes } from '../oauth/grant-types.ts';
 
 export { mainConfigSchema };
 
@@ -16,12 +17,6 @@ const jwk = z.looseObject({
 
 export const authMethods = ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'] as const;
 export type AuthMethod = (typeof authMethods)[number];
-
-export const tokenExchangeGrant = 'urn:ietf:params:oauth:grant-type:token-exchange';
-export const jwtBearerGrant = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
-export const cibaGrant = 'urn:openid:params:grant-type:ciba';
-export const deviceCodeGrant = 'urn:ietf:params:oauth:grant-type:device_code';
-export const clientGrantTypes = ['client_credentials', 'authorization_code', 'refresh_token', tokenExchangeGrant, jwtBearerGrant, cibaGrant, deviceCodeGrant] as const;
 
 /** A budget: uses and/or an amount in one currency. Amounts are decimal strings (no float rounding). */
 export const budgetSchema = z

@@ -6,7 +6,7 @@
 import { OAuthError } from '../oauth/errors.ts';
 import { uuidv7 } from '../audit/ids.ts';
 import type { Deps } from '../deps.ts';
-import { hashId, randomId } from '../federation/browser-login.ts';
+import { hashId, randomId } from '../oauth/ids.ts';
 import { stepUpOf, stepUpSatisfied, type Authentication } from '../obligations/step-up.ts';
 import type { StepUp } from '../obligations/types.ts';
 import type { ApprovalKind, ApprovalRecord, ApproverRule } from '../store/ports.ts';
@@ -91,3 +91,6 @@ export async function decideApproval(deps: Deps, id: string, approver: Approver,
   if (result.record.status !== 'pending') pingCibaClient(deps, result.record);
   return result;
 }
+
+/** One approval request by its id, whatever its state (pages and the API decide what to show of it). */
+export const findApproval = (deps: Pick<Deps, 'store'>, id: string): Promise<ApprovalRecord | undefined> => deps.store.approvals.find(id);

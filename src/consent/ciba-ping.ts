@@ -5,13 +5,17 @@
 // client never delays or fails the decision. Must not log the token, the auth_req_id or the URL.
 import type { Deps } from '../deps.ts';
 import type { ApprovalRecord } from '../store/ports.ts';
-import type { CibaRequest } from './ciba-request.ts';
 import { sendTraced } from '../tracing/outgoing.ts';
+
+/** What a ping-mode CIBA request keeps to ping its client (ciba-request.ts writes it into the approval's request). */
+export type CibaPing = { authReqId: string; clientNotificationToken: string };
+
+const pingOf = (record: ApprovalRecord): CibaPing | undefined => (record.request as { ping?: CibaPing }).ping;
 
 /** Sends the ping for a settled request of a ping client; resolves whether the client took it (2xx). Never throws. */
 export async function sendCibaPing(deps: Deps, record: ApprovalRecord): Promise<boolean> {
   // 1. Only settled CIBA requests that were made in ping mode, for a client still configured for it.
-  const ping = (record.request as CibaRequest).ping;
+  const ping = pingOf(record);
   if (record.kind !== 'ciba' || !ping || (record.status !== 'approved' && record.status !== 'denied')) return false;
   const client = deps.config.clients.get(record.clientId);
   const endpoint = client?.backchannel_token_delivery_mode === 'ping' ? client.backchannel_client_notification_endpoint : undefined;
@@ -37,5 +41,5 @@ export async function sendCibaPing(deps: Deps, record: ApprovalRecord): Promise<
 
 /** Fire-and-forget: the decision does not wait for the client. */
 export function pingCibaClient(deps: Deps, record: ApprovalRecord): void {
-  if (record.kind === 'ciba' && (record.request as CibaRequest).ping) void sendCibaPing(deps, record);
+  if (record.kind === 'ciba' && pingOf(record)) void sendCibaPing(deps, record);
 }

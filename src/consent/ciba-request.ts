@@ -7,28 +7,29 @@
 // interval. Everything is checked before anything is written. Must not issue tokens (the CIBA
 // grant does, on the client's poll) and must not log hints or tokens.
 import type { ClientConfig } from '../config/schema.ts';
-import { cibaGrant } from '../config/schema.ts';
+import { cibaGrant } from '../oauth/grant-types.ts';
 import type { Deps } from '../deps.ts';
 import { validateAsk } from '../authorize/request.ts';
 import { isActive } from '../delegation/policy.ts';
-import { randomId } from '../federation/browser-login.ts';
+import { randomId } from '../oauth/ids.ts';
 import type { PersonRequest } from '../grants/approved-request.ts';
 import { isOAuthError, OAuthError } from '../oauth/errors.ts';
 import type { Params } from '../oauth/params.ts';
-import { approvalFor } from '../obligations/approvers-for.ts';
+import { approvalFor } from './approvers-for.ts';
 import { checkAgentForPerson } from '../delegation/agent-person.ts';
 import { stepUpRecord, type StepUpRecord } from '../obligations/step-up.ts';
 import type { TrailObligation } from '../audit/trail.ts';
 import { verifyIdTokenHint } from '../passports/id-token.ts';
 import { openApproval } from './approvals.ts';
 import { readCibaRequestObject } from './ciba-request-object.ts';
+import type { CibaPing } from './ciba-ping.ts';
 
 /**
  * What a CIBA request keeps beside the PersonRequest. Ping clients only: the auth_req_id and the
  * client's notification token, kept because the ping (§10.2) must send them back; the auth_req_id
  * alone gets nothing (the poll authenticates the client that made the request).
  */
-export type CibaRequest = PersonRequest & { ping?: { authReqId: string; clientNotificationToken: string } | undefined; stepUp?: StepUpRecord | undefined; obligation?: TrailObligation | undefined };
+export type CibaRequest = PersonRequest & { ping?: CibaPing | undefined; stepUp?: StepUpRecord | undefined; obligation?: TrailObligation | undefined };
 
 export type BackchannelAnswer = { auth_req_id: string; expires_in: number; interval: number };
 

@@ -9,12 +9,13 @@
 // 3 they approve or deny (§3.3) as its only approver; the device's next poll hears the outcome.
 // No hono, no SQL; wrong-code limits are the page's business.
 import { validateAsk } from '../authorize/request.ts';
-import { deviceCodeGrant, type ClientConfig } from '../config/schema.ts';
+import type { ClientConfig } from '../config/schema.ts';
+import { deviceCodeGrant } from '../oauth/grant-types.ts';
 import { isActive } from '../delegation/policy.ts';
 import type { Deps } from '../deps.ts';
 import type { PersonRequest } from '../grants/approved-request.ts';
 import { isOAuthError, OAuthError } from '../oauth/errors.ts';
-import { approvalFor } from '../obligations/approvers-for.ts';
+import { approvalFor } from './approvers-for.ts';
 import { stepUpRecord, type Authentication } from '../obligations/step-up.ts';
 import type { TrailObligation } from '../audit/trail.ts';
 import type { StepUp } from '../obligations/types.ts';

@@ -4,7 +4,7 @@
 // types is normalised before comparison: upper case, dashes and spaces dropped. Only the hash of
 // the normalised code is stored. No I/O besides the random source.
 import { randomInt } from 'node:crypto';
-import { hashId } from '../federation/browser-login.ts';
+import { hashId } from '../oauth/ids.ts';
 
 export const userCodeAlphabet = 'BCDFGHJKLMNPQRSTVWXZ';
 export const userCodeLength = 8;

@@ -10,7 +10,7 @@ import { decideDelegation, mayActFor } from './policy.ts';
 export type PersonAsk = { sub: string; claims: Readonly<Record<string, unknown>>; resource?: string | undefined; resourceScopes: readonly string[]; details: readonly AuthorizationDetail[] };
 
 /** Throws the policy's refusal; `dpop` undefined: not known yet (at request time), not judged. */
-export function checkAgentForPerson(deps: Deps, client: ClientConfig, ask: PersonAsk, dpop?: boolean): void {
+export function checkAgentForPerson(deps: Pick<Deps, 'config'>, client: ClientConfig, ask: PersonAsk, dpop?: boolean): void {
   if (client.kind !== 'agent') return;
   const subject = { kind: 'person' as const, sub: ask.sub, claims: ask.claims };
   const chain = [client.client_id];

@@ -4,43 +4,15 @@
 // Any failure is one invalid_request on the wire (RFC 8693 §2.2.2); the reason goes to the log.
 import type { Deps } from '../deps.ts';
 import { OAuthError } from '../oauth/errors.ts';
-import type { AuthorizationDetail } from '../oauth/authorization-details.ts';
 import { parseScope } from '../oauth/params.ts';
 import { verifyOwnIdToken } from '../passports/id-token.ts';
 import { verifyPassport } from '../passports/verify.ts';
-import { parseAct, type ActClaim } from './act.ts';
-import type { Represented } from './policy.ts';
+import { parseAct } from './act.ts';
 import { tokenTypes } from './token-types.ts';
 import { resolveUpstreamToken } from './upstream-token.ts';
-import type { TrailMapping } from '../audit/trail.ts';
+import { invalidSubjectToken, type SubjectToken } from './subject.ts';
 
-export type SubjectToken = {
-  /** passport, id_token, upstream:<id>. */
-  origin: string;
-  represented: Represented;
-  /** Ours: the client the token was issued to. Upstream: undefined. */
-  issuedTo?: string | undefined;
-  upstreamId?: string | undefined;
-  /** Ours (Passports): its jti, so that revoking it revokes what is minted from it. */
-  jti?: string | undefined;
-  /** A Passport's audience and what it allows there. */
-  audience?: string | undefined;
-  scopes: string[];
-  details: AuthorizationDetail[];
-  exp: number;
-  act?: ActClaim | undefined;
-  did?: string | undefined;
-  mayAct?: unknown;
-  /** A DPoP-bound subject token's key thumbprint (cnf.jkt, RFC 9449 §6). */
-  boundJkt?: string | undefined;
-  authentication?: { authTime: number; acr?: string | undefined; amr?: string[] | undefined } | undefined;
-  /** Provenance and canonical claims of the person. */
-  claims: Readonly<Record<string, unknown>>;
-  /** An upstream token's mapping as it ran (which rule gave each claim), for the receipt's trail. */
-  mapping?: TrailMapping | undefined;
-};
-
-export const invalidSubjectToken = (reason: string) => new OAuthError('invalid_request', 'subject_token is invalid', { reason: `subject_token_${reason}` });
+export { invalidSubjectToken, type SubjectToken } from './subject.ts';
 
 const supported: ReadonlySet<string> = new Set([tokenTypes.accessToken, tokenTypes.idToken, tokenTypes.jwt]);
 
@@ -68,6 +40,7 @@ async function ownPassport(deps: Deps, token: string, now: number): Promise<Subj
     represented: isPerson ? { kind: 'person', sub: claims.sub, claims: personClaims } : { kind: 'client', clientId: claims.sub },
     issuedTo: claims.client_id,
     jti: claims.jti,
+    receipt: typeof claims.receipt === 'string' ? claims.receipt : undefined,
     audience: claims.aud,
     scopes: parseScope(typeof claims.scope === 'string' ? claims.scope : undefined),
     details: Array.isArray(claims.authorization_details) ? claims.authorization_details : [],

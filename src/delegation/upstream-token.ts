@@ -13,7 +13,7 @@ import { linkExchangedSubject } from '../federation/exchange-subject.ts';
 import { introspectAtUpstreams } from '../federation/upstream-introspection.ts';
 import { verifyUpstreamJwt, type ExchangeTrust, type UpstreamTokenCheck, type WantedForm } from '../federation/upstream-token-verifier.ts';
 import { OAuthError } from '../oauth/errors.ts';
-import { invalidSubjectToken, type SubjectToken } from './subject-token.ts';
+import { invalidSubjectToken, type SubjectToken } from './subject.ts';
 import { tokenTypes } from './token-types.ts';
 
 const maxTokenLength = 16384;

@@ -3,15 +3,18 @@
 // where config demands one. Failures are OAuthErrors in token-endpoint form (invalid_dpop_proof,
 // use_dpop_nonce with a DPoP-Nonce header); resource-style endpoints convert them (toResourceError).
 import { randomBytes } from 'node:crypto';
-import type { Deps } from '../deps.ts';
+import type { MainConfig } from '../config/schema.ts';
 import { OAuthError } from '../oauth/errors.ts';
 import { createNonceIssuer, type NonceIssuer } from './nonce.ts';
-import { dpopAlgorithms, verifyDpopProof } from './proof.ts';
+import { verifyDpopProof } from './proof.ts';
 import type { Store } from '../store/ports.ts';
 
 export type DpopEndpoint = 'token' | 'userinfo' | 'introspection' | 'par';
 
 export type DpopBinding = { jkt: string };
+
+/** What checking a request's proof reads of the running server (deps.ts gives it): not the whole Deps. */
+export type DpopDeps = { issuer: string; now(): number; config: { main: Pick<MainConfig, 'dpop'> }; dpopNonces: NonceIssuer; store: Pick<Store, 'replay'> };
 
 /** Several DPoP headers reach us joined by ", "; a compact JWS has no comma, so a comma means more than one. */
 export function dpopHeaderValues(raw: string | null | undefined): string[] {
@@ -25,14 +28,14 @@ export async function createDpopNonces(store: Store, windowSeconds: number, now:
 }
 
 /** The nonce to send with this endpoint's answers, when the endpoint demands nonces. */
-export function nonceHeader(deps: Deps, endpoint: DpopEndpoint): Record<string, string> {
+export function nonceHeader(deps: Pick<DpopDeps, 'config' | 'dpopNonces' | 'now'>, endpoint: DpopEndpoint): Record<string, string> {
   return deps.config.main.dpop.nonce_endpoints.includes(endpoint) ? { 'DPoP-Nonce': deps.dpopNonces.current(endpoint, deps.now()) } : {};
 }
 
 export type ProofCheck = { proofs: readonly string[]; method: string; path: string; accessToken?: string | undefined; endpoint: DpopEndpoint };
 
 /** The proof's key, or undefined when the request carries no proof. Throws for a bad proof. */
-export async function checkRequestProof(deps: Deps, check: ProofCheck): Promise<DpopBinding | undefined> {
+export async function checkRequestProof(deps: DpopDeps, check: ProofCheck): Promise<DpopBinding | undefined> {
   if (check.proofs.length === 0) return undefined;
   const now = deps.now();
   const { dpop } = deps.config.main;
@@ -52,10 +55,4 @@ export async function checkRequestProof(deps: Deps, check: ProofCheck): Promise<
     throw new OAuthError('use_dpop_nonce', 'a DPoP nonce from this server is required', { reason: 'dpop_nonce_required', headers: nonceHeader(deps, check.endpoint) });
   }
   throw new OAuthError('invalid_dpop_proof', 'the DPoP proof is invalid', { reason: `dpop_${result.reason}` });
-}
-
-/** RFC 9449 §7.1: at a protected resource (userinfo), errors are challenges in WWW-Authenticate. */
-export function dpopChallenge(error?: { code: string; description: string }): string {
-  const algs = `algs="${dpopAlgorithms.join(' ')}"`;
-  return error ? `DPoP error="${error.code}", error_description="${error.description}", ${algs}` : `DPoP ${algs}`;
 }

@@ -3,17 +3,14 @@
 // checks of completeUpstreamLogin, then a session). Secrets in cookies are stored only hashed.
 // Every start counts against the page limits (rate_limits.sign_in_pages per browser,
 // address_sign_in_pages per source address) before anything is stored or asked of the upstream.
-import { createHash, randomBytes } from 'node:crypto';
 import type { Deps } from '../deps.ts';
 import type { CanonicalClaims } from '../claims/canonical.ts';
 import type { Visitor } from '../limits/limits.ts';
 import { UpstreamError } from './connector.ts';
 import { completeUpstreamLogin } from './login.ts';
+import { hashId, randomId } from '../oauth/ids.ts';
 
 export const pendingLoginSeconds = 600;
-
-export const hashId = (value: string): string => createHash('sha256').update(value).digest('base64url');
-export const randomId = (): string => randomBytes(32).toString('base64url');
 
 /** Only same-origin paths: anything else would make the login an open redirector. */
 export function safeReturnTo(value: string | undefined): string {

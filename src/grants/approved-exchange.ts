@@ -1,15 +1,16 @@
-// A paused token exchange or JWT bearer request, approved (src/obligations/exchange.ts paused it):
+// A paused token exchange or JWT bearer request, approved (src/consent/pause-exchange.ts paused it):
 // the agent polls the CIBA grant with the auth_req_id it was given and receives exactly the
 // Passport that was approved, naming the approval. 1 the request is one we paused, for this
 // client  2 the same DPoP key as the original request (or none, if it had none)  3 the subject
 // token still stands  4 the shared delegated-Passport steps on the stored facts, policies skipped
 // (the approval satisfied them)  5 the answer the original grant would have given.
 // pollApproval has already turned the approval into "issued" (after checkPausedHolder): a failure here spends it.
-import { jwtBearerGrant, tokenExchangeGrant, type ClientConfig } from '../config/schema.ts';
+import type { ClientConfig } from '../config/schema.ts';
+import { jwtBearerGrant, tokenExchangeGrant } from '../oauth/grant-types.ts';
 import type { Deps } from '../deps.ts';
 import type { DpopBinding } from '../dpop/request.ts';
 import { OAuthError } from '../oauth/errors.ts';
-import type { PausedExchange } from '../obligations/exchange.ts';
+import type { PausedExchange } from '../consent/pause-exchange.ts';
 import type { ApprovalRecord } from '../store/ports.ts';
 import { delegatedReceiptDetails, delegatedResponse, issueDelegatedPassport } from './delegated-passport.ts';
 import type { GrantResult } from './types.ts';

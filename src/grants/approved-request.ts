@@ -6,13 +6,13 @@
 import type { ClientConfig } from '../config/schema.ts';
 import type { Deps } from '../deps.ts';
 import type { DpopBinding } from '../dpop/request.ts';
-import { hashId, randomId } from '../federation/browser-login.ts';
+import { hashId, randomId } from '../oauth/ids.ts';
 import type { AuthorizationDetail } from '../oauth/authorization-details.ts';
 import { OAuthError } from '../oauth/errors.ts';
 import { checkAgentForPerson } from '../delegation/agent-person.ts';
 import type { ApprovalKind, ApprovalRecord } from '../store/ports.ts';
 import type { PersonGrant } from './person-grant.ts';
-import { issuePersonTokens, passportTarget } from './person-tokens.ts';
+import { issuePersonTokens, passportTarget, type PersonTokenDeps } from './person-tokens.ts';
 import type { GrantResult } from './types.ts';
 import { approvalTrail, type Trail } from '../audit/trail.ts';
 
@@ -28,7 +28,7 @@ export type PersonRequest = {
 
 /** `beforeIssue`: checks of the poll itself (a DPoP key) made before the approval is spent, so that a wrong poll does not burn it. */
 export async function pollApproval(
-  deps: Deps,
+  deps: Pick<Deps, 'store'>,
   client: ClientConfig,
   pollToken: string,
   kinds: readonly ApprovalKind[],
@@ -58,7 +58,7 @@ export async function pollApproval(
   return record;
 }
 
-export async function issueApprovedPersonTokens(options: { deps: Deps; client: ClientConfig; record: ApprovalRecord; grantType: 'ciba' | 'device_code'; dpop?: DpopBinding | undefined; receipt: string; now: number; trail: Trail }): Promise<GrantResult> {
+export async function issueApprovedPersonTokens(options: { deps: PersonTokenDeps; client: ClientConfig; record: ApprovalRecord; grantType: 'ciba' | 'device_code'; dpop?: DpopBinding | undefined; receipt: string; now: number; trail: Trail }): Promise<GrantResult> {
   const { deps, client, record, now, trail } = options;
   const asked = record.request as PersonRequest;
   if (record.sub === undefined) throw new OAuthError('invalid_grant', 'the request has nobody to issue for', { reason: 'no_subject' });

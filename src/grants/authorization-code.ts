@@ -7,20 +7,24 @@
 // or code_verifier still spends it, so whoever holds an intercepted code gets exactly one guess at
 // the verifier instead of as many as the code's lifetime allows; the honest client's later attempt
 // then counts as a reuse and gets invalid_grant too (nothing was issued, so nothing is revoked).
-import { hashId } from '../federation/browser-login.ts';
+import { hashId } from '../oauth/ids.ts';
 import { OAuthError } from '../oauth/errors.ts';
 import { verifyPkce } from '../oauth/pkce.ts';
 import { requireHolder } from '../dpop/binding.ts';
 import { fromIssuedGrant } from './person-grant.ts';
-import { familyExpiresAtOf, issuePersonTokens, passportTarget, revokeOnReuse } from './person-tokens.ts';
-import type { Grant } from './types.ts';
+import { familyExpiresAtOf, issuePersonTokens, passportTarget, revokeOnReuse, type PersonTokenDeps } from './person-tokens.ts';
+import type { Deps } from '../deps.ts';
+import type { Grant, GrantContext } from './types.ts';
+
+/** What this grant reads of the running server: what issuing person tokens needs, and receipts and the log for a reuse. */
+type AuthorizationCodeDeps = PersonTokenDeps & Pick<Deps, 'receipts' | 'log'>;
 
 const invalidGrant = (reason: string) => new OAuthError('invalid_grant', 'the code is invalid, expired, used, or was issued to another client or redirect', { reason });
 
 export const authorizationCodeGrant: Grant = {
   grantType: 'authorization_code',
   params: ['code', 'redirect_uri', 'code_verifier', 'resource'],
-  async handle({ deps, client: { client }, params, now, receipt, dpop, trail }) {
+  async handle({ deps, client: { client }, params, now, receipt, dpop, trail }: GrantContext<AuthorizationCodeDeps>) {
     trail.at = 'code';
     const code = params.get('code');
     if (code === undefined) throw new OAuthError('invalid_request', 'code is required');

@@ -8,12 +8,16 @@ import { mintPassport } from '../passports/mint.ts';
 import { decideDelegation } from '../delegation/policy.ts';
 import { requireDpopForResource } from '../dpop/binding.ts';
 import { resourceChoice } from '../audit/trail.ts';
-import type { Grant } from './types.ts';
+import type { Deps } from '../deps.ts';
+import type { Grant, GrantContext } from './types.ts';
+
+/** What this grant reads of the running server. */
+type ClientCredentialsDeps = Pick<Deps, 'config' | 'detailsTypes' | 'keyring' | 'issuer'>;
 
 export const clientCredentialsGrant: Grant = {
   grantType: 'client_credentials',
   params: ['scope', 'resource', 'authorization_details'],
-  async handle({ deps, client: { client }, params, now, receipt, dpop, trail }) {
+  async handle({ deps, client: { client }, params, now, receipt, dpop, trail }: GrantContext<ClientCredentialsDeps>) {
     const { config } = deps;
     // 1. Audience.
     trail.at = 'resource';

@@ -1,7 +1,7 @@
 // Issuing a Passport on behalf of someone: the steps token exchange and JWT bearer (and later CIBA)
 // share, in order: 1 the target resource  2 only narrowing against the subject token  3 the one
 // delegation policy, then the policies of config/policies/ (deny, step up, or pause for approval:
-// src/obligations/exchange.ts)  4 the delegation (joined, or started with its budget)  5 mint with
+// src/consent/pause-exchange.ts)  4 the delegation (joined, or started with its budget)  5 mint with
 // act, did, provenance  6 record the lineage. Nothing is written before every check has passed.
 // An approved paused request comes back here with its approval id: the policies were satisfied.
 import { uuidv7 } from '../audit/ids.ts';
@@ -19,7 +19,8 @@ import { OAuthError } from '../oauth/errors.ts';
 import { passportIdentityClaims } from '../oauth/identity-scopes.ts';
 import { mintPassport, type PassportClaims } from '../passports/mint.ts';
 import { requireDpopForResource, requireHolder } from '../dpop/binding.ts';
-import { applyExchangePolicies, type ExchangeGrant } from '../obligations/exchange.ts';
+import { applyExchangePolicies, type ExchangeGrant } from '../consent/pause-exchange.ts';
+import type { Paused } from '../obligations/pending.ts';
 import type { DpopBinding } from '../dpop/request.ts';
 import type { TokenResponse } from './types.ts';
 import type { ResourceChoice, Trail } from '../audit/trail.ts';
@@ -47,7 +48,10 @@ export type DelegatedAsk = {
 
 export type DelegatedPassport = { token: string; claims: PassportClaims; ttlSeconds: number; newDelegation: boolean };
 
-export async function issueDelegatedPassport(ask: DelegatedAsk): Promise<DelegatedPassport> {
+/** The Passport, or the pause a policy decided (nothing written but the approval: the caller answers it). An approved request is never paused again. */
+export async function issueDelegatedPassport(ask: DelegatedAsk & { approvalId: string }): Promise<DelegatedPassport>;
+export async function issueDelegatedPassport(ask: DelegatedAsk): Promise<DelegatedPassport | Paused>;
+export async function issueDelegatedPassport(ask: DelegatedAsk): Promise<DelegatedPassport | Paused> {
   const { deps, client, subject, now, trail } = ask;
   const { config } = deps;
 
@@ -125,7 +129,10 @@ export async function issueDelegatedPassport(ask: DelegatedAsk): Promise<Delegat
   trail.delegation = { verdict: verdict.ok ? 'allowed' : verdict.reason, chain };
   if (!verdict.ok) throw new OAuthError(verdict.code, verdict.description, { reason: verdict.reason });
   trail.at = 'obligations';
-  if (ask.approvalId === undefined) await applyExchangePolicies({ deps, client, subject, grant: ask.grant ?? 'token_exchange', target, scopes, details, dpop: ask.dpop, now, trail });
+  if (ask.approvalId === undefined) {
+    const paused = await applyExchangePolicies({ deps, client, subject, grant: ask.grant ?? 'token_exchange', target, scopes, details, dpop: ask.dpop, now, trail });
+    if (paused) return paused;
+  }
   const ttlSeconds = Math.min(verdict.ttlSeconds, remaining);
 
   // 4. The delegation: the subject's (still live), or a new one with this resource's budget.
@@ -207,6 +214,8 @@ export function delegatedReceiptDetails(passport: DelegatedPassport, subject: Su
     act: claims.act,
     subject_origin: subject.origin,
     subject_jti: subject.jti ?? null,
+    // The subject Passport's own receipt: explain follows the chain back through it.
+    ...(subject.receipt !== undefined ? { subject_receipt: subject.receipt } : {}),
     dpop_jkt: claims.cnf?.jkt ?? null,
     authorization_details_types: claims.authorization_details?.map((d) => d.type) ?? [],
   };

@@ -2,14 +2,18 @@
 // 1 find the grant  2 authenticate the client  3 check the client may use the grant (and, for an
 // agent, that it is active)  4 verify the DPoP proof, if any
 // 5 handle  6 write the receipt (no receipt, no token)  7 the http layer answers with no-store.
-// Denials after step 2 are recorded too, with the reason that stays off the wire. Every step adds
+// Denials after step 2 are recorded too, with the reason that stays off the wire; a request a policy
+// paused for approval comes back from the grant as a result of its own and gets its own receipt
+// (passport.paused) before the client is told authorization_pending. Every step adds
 // what it decided to the request's trail (audit/trail.ts), which the receipt keeps; the receipt's
 // id goes back to the caller in the Consulate-Receipt header, denied or issued.
 // With tracing on, steps 2–6 are child spans of the request's (token.authenticate_client … token.receipt).
 import { authenticateClient, type AuthenticatedClient, type ClientAuthRequest } from '../clients/authenticate.ts';
+import { assertionContext } from '../clients/auth-context.ts';
 import { clientLookup } from '../clients/directory.ts';
 import type { Deps } from '../deps.ts';
 import { isOAuthError, OAuthError } from '../oauth/errors.ts';
+import { pickParams } from '../oauth/params.ts';
 import { authorizationCodeGrant } from './authorization-code.ts';
 import { clientCredentialsGrant } from './client-credentials.ts';
 import { jwtBearerGrant } from './jwt-bearer.ts';
@@ -24,25 +28,15 @@ import { newTrail, type DispatchStep, type Trail } from '../audit/trail.ts';
 
 const tokenPath = '/token';
 import type { Grant, GrantResult, TokenResponse } from './types.ts';
+import { isPaused, pausedAnswer, type Paused } from '../obligations/pending.ts';
 import { knownOr } from '../metrics/labels.ts';
 
 const grants: ReadonlyMap<string, Grant> = new Map([authorizationCodeGrant, refreshTokenGrant, clientCredentialsGrant, tokenExchange, jwtBearerGrant, cibaGrant, deviceCodeGrant].map((grant) => [grant.grantType, grant]));
 
 export const supportedGrantTypes = (): string[] => [...grants.keys()];
 
-export function assertionContext(deps: Deps, now: number) {
-  const { client_assertions } = deps.config.main;
-  return {
-    issuer: deps.issuer,
-    now,
-    replay: deps.store.replay,
-    keySets: deps.clientKeySets,
-    maxLifetimeSeconds: client_assertions.max_lifetime_seconds,
-    clockSkewSeconds: client_assertions.clock_skew_seconds,
-    secretDecoy: deps.secretDecoy,
-    limits: deps.rateLimits,
-  };
-}
+/** Parameters every grant sees besides its own: what names the grant and the client, never a credential. */
+const commonParams = ['grant_type', 'client_id'] as const;
 
 /** A token request: the form, the Authorization header, and the DPoP header values (RFC 9449). */
 export type TokenRequest = ClientAuthRequest & { dpop?: readonly string[] | undefined };
@@ -72,6 +66,7 @@ export async function dispatchTokenRequest(deps: Deps, request: TokenRequest): P
   const receipt = deps.receipts.newId();
   const trail = newTrail(client.method);
   let step: DispatchStep = 'check_client';
+  let paused: Paused | undefined;
   try {
     // 3. The client may use this grant.
     inSpanSync('token.check_client', () => {
@@ -87,16 +82,21 @@ export async function dispatchTokenRequest(deps: Deps, request: TokenRequest): P
     if (dpop) trail.dpop_jkt = dpop.jkt;
     // 5. The grant itself.
     step = 'grant';
-    const result = await inSpan('token.grant', () => grant.handle({ deps, client, params: request.params, now, receipt, dpop, trail }));
-    // 6. The receipt, with the trail; if it cannot be written, no token leaves.
-    step = 'receipt';
-    trail.at = undefined;
-    trail.subject = undefined;
-    result.audit.details.trail = trail;
-    await inSpan('token.receipt', () => deps.receipts.record({ clientId: client.client.client_id, ...result.audit }, receipt));
-    countPassport(deps, grantType, result);
-    traced?.setAttribute('consulate.outcome', 'issued');
-    return { response: result.response, receipt };
+    // Only what the grant declares reaches it (node-oidc-provider's allow-list): client credentials stay with step 2.
+    const params = pickParams(request.params, [...commonParams, ...grant.params]);
+    const result = await inSpan('token.grant', () => grant.handle({ deps, client, params, now, receipt, dpop, trail }));
+    if (isPaused(result)) paused = result;
+    else {
+      // 6. The receipt, with the trail; if it cannot be written, no token leaves.
+      step = 'receipt';
+      trail.at = undefined;
+      trail.subject = undefined;
+      result.audit.details.trail = trail;
+      await inSpan('token.receipt', () => deps.receipts.record({ clientId: client.client.client_id, ...result.audit }, receipt));
+      countPassport(deps, grantType, result);
+      traced?.setAttribute('consulate.outcome', 'issued');
+      return { response: result.response, receipt };
+    }
   } catch (error) {
     if (isOAuthError(error)) {
       trail.refused = { step, ...(step === 'grant' && trail.at !== undefined ? { at: trail.at } : {}) };
@@ -107,6 +107,13 @@ export async function dispatchTokenRequest(deps: Deps, request: TokenRequest): P
     }
     throw error;
   }
+  // 6'. Paused by a policy (nothing minted): its own receipt, then the answer telling the agent to poll.
+  const subject = trail.subject;
+  trail.at = undefined;
+  trail.subject = undefined;
+  const answer = pausedAnswer(paused);
+  if (await recordPause(deps, client, grantType, paused, trail, receipt, subject)) answer.headers[receiptHeader] = receipt;
+  throw answer;
 }
 
 /** A Passport counts once its receipt is written; its resource as the config names it, else `other`. */
@@ -114,6 +121,17 @@ function countPassport(deps: Deps, grantType: string, result: GrantResult): void
   const { event, details } = result.audit;
   if (event !== 'passport.issued' && event !== 'passport.exchanged') return;
   deps.metrics.passportIssued(grantType, knownOr(deps.config.resources, typeof details.aud === 'string' ? details.aud : undefined));
+}
+
+/** A pause's receipt (passport.paused, under the id the issuance would have had); false when it could not be written (logged). */
+async function recordPause(deps: Deps, client: AuthenticatedClient, grantType: string, paused: Paused, trail: Trail, receipt: string, subject: string | undefined): Promise<boolean> {
+  try {
+    await deps.receipts.record({ event: 'passport.paused', clientId: client.client.client_id, subject, details: { grant_type: grantType, approval: paused.approvalId, reason: paused.reason, trail } }, receipt);
+    return true;
+  } catch (cause) {
+    deps.log.error({ err: cause }, 'audit write failed for a pause');
+    return false;
+  }
 }
 
 /** The denial's receipt, under the id the issuance would have had; false when it could not be written (logged). */

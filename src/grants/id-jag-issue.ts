@@ -6,7 +6,8 @@
 // client may ask of that server  4 lifetime  5 sign (typ oauth-id-jag+jwt)  6 answer.
 // Writes nothing itself: dispatch writes the receipt. Never a Passport: the ID-JAG is no access token here.
 import { randomUUID } from 'node:crypto';
-import { tokenExchangeGrant, type ClientConfig } from '../config/schema.ts';
+import type { ClientConfig } from '../config/schema.ts';
+import { tokenExchangeGrant } from '../oauth/grant-types.ts';
 import { actorsOf, nestAct } from '../delegation/act.ts';
 import { mayActFor } from '../delegation/policy.ts';
 import { chainStates } from '../agents/state.ts';
@@ -26,7 +27,7 @@ export const idJagTyp = 'oauth-id-jag+jwt';
 /** The draft asks for a short-lived grant; it only has to reach the other server. */
 export const idJagMaxLifetimeSeconds = 300;
 
-export async function issueIdJag({ deps, client, subject, params, now, trail }: IdJagRequest): Promise<GrantResult> {
+export async function issueIdJag({ deps, client, subject, params, now, receipt, trail }: IdJagRequest): Promise<GrantResult> {
   // 1. The authorization server the ID-JAG is for (§4.3: audience is its issuer identifier), never
   //    ourselves (Security Considerations, Cross-Domain Use). Public clients never get here (config
   //    refuses token exchange for them), as the draft's Client Authentication consideration asks.
@@ -82,6 +83,9 @@ export async function issueIdJag({ deps, client, subject, params, now, trail }: 
     ...(scopes.length ? { scope: scopes.join(' ') } : {}),
     ...(authn ? { auth_time: authn.authTime, ...(authn.acr ? { acr: authn.acr } : {}), ...(authn.amr?.length ? { amr: [...authn.amr] } : {}) } : {}),
     act: nestAct(client.client_id, subject.act),
+    // This issuance's receipt here, as Passports name theirs: the accepting server records it, so
+    // an explain there can point back to this one (the audit trail across both servers).
+    receipt,
   };
   const key = await deps.keyring.signingKey(deps.config.main.passports.signing_alg, now);
   const token = signJwt(key, idJagTyp, claims);
@@ -109,6 +113,7 @@ export async function issueIdJag({ deps, client, subject, params, now, trail }: 
         act: claims.act,
         subject_origin: subject.origin,
         subject_jti: subject.jti ?? null,
+        ...(subject.receipt !== undefined ? { subject_receipt: subject.receipt } : {}),
       },
     },
   };

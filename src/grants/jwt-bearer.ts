@@ -7,7 +7,8 @@
 // Every assertion failure is one invalid_grant on the wire (RFC 7523 §3.1); the reason goes to the log.
 import { randomUUID } from 'node:crypto';
 import { mapClaims } from '../claims/engine.ts';
-import { jwtBearerGrant as grantType, type ClientConfig } from '../config/schema.ts';
+import type { ClientConfig } from '../config/schema.ts';
+import { jwtBearerGrant as grantType } from '../oauth/grant-types.ts';
 import { checkJwtAssertion, useAssertionOnce, type AssertionContext, type VerifiedAssertion } from '../delegation/jwt-assertion.ts';
 import type { SubjectToken } from '../delegation/subject-token.ts';
 import type { Deps } from '../deps.ts';
@@ -15,6 +16,7 @@ import { OAuthError } from '../oauth/errors.ts';
 import { parseScope, type Params } from '../oauth/params.ts';
 import { delegatedReceiptDetails, delegatedResponse, issueDelegatedPassport } from './delegated-passport.ts';
 import type { Grant } from './types.ts';
+import { isPaused } from '../obligations/pending.ts';
 import { mappingFromTrace, resourceChoice, type ResourceChoice } from '../audit/trail.ts';
 
 const invalidAssertion = (reason: string) => new OAuthError('invalid_grant', 'assertion is invalid', { reason: `assertion_${reason}` });
@@ -75,6 +77,7 @@ export const jwtBearerGrant: Grant = {
       claims: person,
     };
     const passport = await issueDelegatedPassport({ deps, client, subject, targets: [target], scopes: asked, dpop, receipt, now, grant: 'jwt_bearer', trail, targetBy: targetChoice(params, bounds.resources, client) });
+    if (isPaused(passport)) return passport;
     await deps.store.subjects.saveClaims(linked.sub, person);
 
     // 7.
@@ -90,6 +93,10 @@ export const jwtBearerGrant: Grant = {
           assertion_kind: check.kind,
           assertion_issuer: issuer.config.id,
           assertion_jti: claims.jti,
+          // Where the assertion came from, and its receipt there (an ID-JAG of a Consulate names one):
+          // explain here points to the issuer's own record of it.
+          assertion_iss: issuer.config.issuer,
+          ...(typeof claims.receipt === 'string' && /^[\w.:-]{1,100}$/.test(claims.receipt) ? { assertion_receipt: claims.receipt } : {}),
           // The issuer's actors name its own clients: recorded here, not nested into our act.
           assertion_act: claims.act ?? null,
           linked_by: linked.linkedBy,

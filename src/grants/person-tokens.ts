@@ -3,7 +3,7 @@
 // granted, and a rotated refresh token for clients allowed the refresh_token grant.
 import type { ClientConfig } from '../config/schema.ts';
 import type { Deps } from '../deps.ts';
-import { hashId, randomId } from '../federation/browser-login.ts';
+import { hashId, randomId } from '../oauth/ids.ts';
 import { OAuthError } from '../oauth/errors.ts';
 import { sameResource } from '../oauth/resource.ts';
 import { mintIdToken } from '../passports/id-token.ts';
@@ -20,7 +20,7 @@ import { mappingOfClaims, type Trail } from '../audit/trail.ts';
 export type PassportTarget = { audience: string; resourceScopes: string[]; ttlSeconds: number; pins?: Readonly<Record<string, string>> | undefined; dropped?: string[] | undefined };
 
 /** `requested`: resources named at the token endpoint (RFC 8707 §2.2): only the grant's own. */
-export function passportTarget(deps: Deps, client: ClientConfig, grant: PersonGrant, requested: readonly string[] = []): PassportTarget {
+export function passportTarget(deps: Pick<Deps, 'config' | 'issuer'>, client: ClientConfig, grant: PersonGrant, requested: readonly string[] = []): PassportTarget {
   const { config } = deps;
   if (requested.some((uri) => grant.resource === undefined || !sameResource(uri, grant.resource))) throw new OAuthError('invalid_target', 'the resource is not the one this grant is for', { reason: 'resource_not_granted' });
   // Only identity scopes: the Passport is for Consulate itself (userinfo).
@@ -37,8 +37,11 @@ export function passportTarget(deps: Deps, client: ClientConfig, grant: PersonGr
 /** The refresh record's grant: the person grant plus the family's end, which the store does not hand back. */
 export type StoredRefreshGrant = ReturnType<typeof toIssuedGrant> & { familyExpiresAt: number };
 
+/** What issuing a person's tokens reads of the running server. */
+export type PersonTokenDeps = Pick<Deps, 'config' | 'issuer' | 'keyring' | 'store'>;
+
 export type PersonTokenRequest = {
-  deps: Deps;
+  deps: PersonTokenDeps;
   client: ClientConfig;
   /** What this response is for; on refresh possibly narrower than `grant` (scope parameter). */
   issued: PersonGrant;
@@ -169,7 +172,7 @@ export function familyExpiresAtOf(stored: Readonly<Record<string, unknown>>, fal
  * dies (RFC 6749 §4.1.2 for codes, RFC 9700 §4.14.2 for refresh tokens), and the revocation gets its own receipt. An audit failure is
  * logged, never turned into a success or a 500: the client still sees invalid_grant.
  */
-export async function revokeOnReuse(deps: Deps, what: 'code' | 'refresh_token', familyId: string, clientId: string, subject: string | undefined, now: number): Promise<OAuthError> {
+export async function revokeOnReuse(deps: Pick<Deps, 'store' | 'receipts' | 'log'>, what: 'code' | 'refresh_token', familyId: string, clientId: string, subject: string | undefined, now: number): Promise<OAuthError> {
   await deps.store.families.revokeFamily(familyId, now);
   try {
     await deps.receipts.record({ event: 'family.revoked', clientId, subject, details: { reason: `${what}_reused`, family: familyId } });

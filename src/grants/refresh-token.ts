@@ -4,13 +4,17 @@
 // request does not spend it and a retry is not mistaken for a reuse. A client may opt in to a grace
 // period (refresh_reuse_grace_seconds): within it, its own token presented again after rotation (a
 // response lost on the way) gets a fresh successor, and the family lives on.
-import { hashId } from '../federation/browser-login.ts';
+import { hashId } from '../oauth/ids.ts';
 import { OAuthError } from '../oauth/errors.ts';
 import { parseScope } from '../oauth/params.ts';
 import { requireHolder } from '../dpop/binding.ts';
 import { fromIssuedGrant, type PersonGrant } from './person-grant.ts';
-import { familyExpiresAtOf, issuePersonTokens, passportTarget, revokeOnReuse } from './person-tokens.ts';
-import type { Grant } from './types.ts';
+import { familyExpiresAtOf, issuePersonTokens, passportTarget, revokeOnReuse, type PersonTokenDeps } from './person-tokens.ts';
+import type { Deps } from '../deps.ts';
+import type { Grant, GrantContext } from './types.ts';
+
+/** What this grant reads of the running server: what issuing person tokens needs, and receipts and the log for a reuse. */
+type RefreshTokenDeps = PersonTokenDeps & Pick<Deps, 'receipts' | 'log'>;
 
 const invalidGrant = (reason: string) => new OAuthError('invalid_grant', 'the refresh token is invalid, expired, revoked, or was issued to another client', { reason });
 
@@ -30,7 +34,7 @@ function narrow(grant: PersonGrant, requested: readonly string[]): PersonGrant {
 export const refreshTokenGrant: Grant = {
   grantType: 'refresh_token',
   params: ['refresh_token', 'scope', 'resource'],
-  async handle({ deps, client: { client }, params, now, receipt, dpop, trail }) {
+  async handle({ deps, client: { client }, params, now, receipt, dpop, trail }: GrantContext<RefreshTokenDeps>) {
     trail.at = 'refresh_token';
     const token = params.get('refresh_token');
     if (token === undefined) throw new OAuthError('invalid_request', 'refresh_token is required');

@@ -4,7 +4,7 @@
 // 1 parameters  2 the subject token  3 the actor token, if any  4 whose tokens this client may
 // exchange, and may_act  5 ID-JAG or Passport.
 import { allActive } from '../clients/directory.ts';
-import { tokenExchangeGrant } from '../config/schema.ts';
+import { tokenExchangeGrant } from '../oauth/grant-types.ts';
 import { mayAct } from '../delegation/act.ts';
 import { resolveSubjectToken, type SubjectToken } from '../delegation/subject-token.ts';
 import { tokenTypes } from '../delegation/token-types.ts';
@@ -16,6 +16,7 @@ import type { Deps } from '../deps.ts';
 import { delegatedReceiptDetails, delegatedResponse, issueDelegatedPassport } from './delegated-passport.ts';
 import { issueIdJag } from './id-jag-issue.ts';
 import type { Grant } from './types.ts';
+import { isPaused } from '../obligations/pending.ts';
 import { subjectMapping } from '../audit/trail.ts';
 
 export const tokenExchange: Grant = {
@@ -62,6 +63,7 @@ export const tokenExchange: Grant = {
       now,
       trail,
     });
+    if (isPaused(passport)) return passport;
     const { claims } = passport;
     return {
       response: delegatedResponse(passport, true),

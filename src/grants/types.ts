@@ -7,6 +7,7 @@ import type { Params } from '../oauth/params.ts';
 import type { Receipt } from '../audit/receipts.ts';
 import type { DpopBinding } from '../dpop/request.ts';
 import type { Trail } from '../audit/trail.ts';
+import type { Paused } from '../obligations/pending.ts';
 
 export type TokenResponse = {
   access_token: string;
@@ -22,9 +23,15 @@ export type TokenResponse = {
   refresh_token?: string;
 };
 
-export type GrantContext = {
-  deps: Deps;
+/**
+ * What a handler gets. `deps` is narrowed by each grant to what it reads (fosite's style): a grant
+ * declares `GrantContext<Pick<Deps, ...>>`, so what it may touch is written at its head and the
+ * compiler holds it to that. `params` holds only the parameters the grant declares.
+ */
+export type GrantContext<D = Deps> = {
+  deps: D;
   client: AuthenticatedClient;
+  /** The grant's declared parameters (Grant.params) and grant_type / client_id; nothing else, no client credentials. */
   params: Params;
   now: number;
   /** Id of the receipt (audit record) dispatch writes for this issuance. */
@@ -42,7 +49,8 @@ export type GrantResult = {
 
 export type Grant = {
   grantType: string;
-  /** Parameters the handler reads; everything else is ignored. */
+  /** Parameters the handler reads; dispatch hands it only these (and grant_type, client_id). */
   params: readonly string[];
-  handle(context: GrantContext): Promise<GrantResult>;
+  /** The token response and the receipt's details, or a pause for approval (token exchange, JWT bearer): dispatch answers it. */
+  handle(context: GrantContext): Promise<GrantResult | Paused>;
 };

@@ -6,6 +6,8 @@ import type { Deps } from '../deps.ts';
 import { formatAmount } from '../delegation/budget.ts';
 import type { RevokedBy } from '../delegation/revoke.ts';
 import type { DelegationRecord, SessionRecord } from '../store/ports.ts';
+import { latestClaimsOf } from '../federation/subjects.ts';
+import { liveDelegations } from '../delegation/records.ts';
 
 export type DelegationRow = { did: string; agent: string; resource: string; since: string; budget?: string | undefined; forWhom?: string | undefined };
 export type AccountDelegations = { forYou: DelegationRow[]; ofYourAgents: DelegationRow[]; ownsAgents: boolean };
@@ -44,7 +46,7 @@ function row(deps: Deps, record: DelegationRecord, forWhom?: string): Delegation
 }
 
 async function personName(deps: Deps, sub: string): Promise<string> {
-  const claims = (await deps.store.subjects.claimsOf(sub)) ?? {};
+  const claims = await latestClaimsOf(deps.store, sub);
   for (const name of ['name', 'email']) if (typeof claims[name] === 'string' && claims[name]) return claims[name] as string;
   return sub;
 }
@@ -52,12 +54,11 @@ async function personName(deps: Deps, sub: string): Promise<string> {
 /** Live delegations (unexpired, not revoked) of the person, and of the agents they own (theirs listed once, above). */
 export async function loadAccountDelegations(deps: Deps, session: SessionRecord): Promise<AccountDelegations> {
   const now = deps.now();
-  const live = (records: DelegationRecord[]) => records.filter((r) => r.revokedAt === undefined);
-  const forYou = live(await deps.store.delegations.list({ sub: session.sub }, now)).map((r) => row(deps, r));
+  const forYou = (await liveDelegations(deps.store, { sub: session.sub }, now)).map((r) => row(deps, r));
   const owned = ownedAgents(deps, session.claims);
   const ofYourAgents: DelegationRow[] = [];
   if (owned.length) {
-    for (const record of live(await deps.store.delegations.list({ clientIds: owned }, now))) {
+    for (const record of await liveDelegations(deps.store, { clientIds: owned }, now)) {
       if (record.sub !== session.sub) ofYourAgents.push(row(deps, record, await personName(deps, record.sub)));
     }
   }

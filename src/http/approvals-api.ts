@@ -12,59 +12,51 @@
 // RFC 6750 §3 challenges. No cookies are read, so no CSRF applies.
 // A request that keeps a step-up is approved only with a Passport whose auth_time / acr meet it;
 // else 401 insufficient_user_authentication with acr_values / max_age (RFC 9470 §3).
-import { Hono, type Context } from 'hono';
+import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { z } from 'zod';
 import { approverFrom, type Approver } from '../consent/approvers.ts';
-import { decideApproval } from '../consent/approvals.ts';
+import { decideApproval, findApproval } from '../consent/approvals.ts';
 import type { Deps } from '../deps.ts';
 import { OAuthError } from '../oauth/errors.ts';
 import type { Authentication } from '../obligations/step-up.ts';
-import type { PassportClaims } from '../passports/mint.ts';
-import { verifyPassport } from '../passports/verify.ts';
 import { parseLimit } from '../consent/inbox.ts';
 import { loadInbox, progressWords, type ApprovalView } from './approvals-pages.tsx';
 import { methodNotAllowed } from './errors.ts';
 import { noStoreJson } from './respond.ts';
-
-export const approvalsApiPath = '/approvals/api';
-
-const bearerShape = /^Bearer +([A-Za-z0-9._~+/-]+=*) *$/i;
-
-const challenge = (code: 'invalid_request' | 'invalid_token', description: string, reason: string, status?: number) =>
-  new OAuthError(code, description, { reason, ...(status ? { status } : {}), headers: { 'WWW-Authenticate': `Bearer error="${code}", error_description="${description}"` } });
+import { latestClaimsOf } from '../federation/subjects.ts';
+import type { ChallengeParam } from '../oauth/www-authenticate.ts';
+import { challengeError } from './challenges.ts';
+import { audienceIs, fromAPersonGrant, notBound, notDelegated, notRevoked, passportAuth, requireScope } from './passport-auth.ts';
+import { approvalsApiPath } from './paths.ts';
 
 const decisionBody = z.strictObject({ decision: z.enum(['approve', 'deny']) });
 
 type Caller = { approver: Approver; clientId: string; authentication: Authentication };
 
-/** 1 the header  2 the Passport  3 a person's own, for us  4 the approver from the stored claims. */
-async function authenticate(deps: Deps, c: Context): Promise<Caller> {
-  const header = c.req.header('authorization');
-  if (header === undefined || !/^bearer(\s|$)/i.test(header.trim())) throw new OAuthError('invalid_token', 'a Bearer token is required', { reason: 'no_token', headers: { 'WWW-Authenticate': 'Bearer' } });
-  const match = bearerShape.exec(header.trim());
-  if (!match) throw challenge('invalid_request', 'the Authorization header is malformed', 'malformed_authorization', 400);
-  const now = deps.now();
-  const check = await verifyPassport(match[1] as string, deps.keyring, deps.issuer, now);
-  const invalid = (reason: string) => challenge('invalid_token', 'the access token is invalid, expired or revoked', reason);
-  if (!check.ok) throw invalid(check.reason);
-  const claims: PassportClaims = check.claims;
-  if (claims.aud !== deps.issuer) throw invalid('audience_not_consulate');
-  if (typeof claims.auth_time !== 'number') throw invalid('not_a_person_passport');
-  if (claims.act !== undefined) throw invalid('delegated_passport');
-  if (claims.cnf?.jkt !== undefined) throw invalid('bound_token_as_bearer');
-  if (deps.config.clients.get(claims.client_id)?.kind === 'agent') throw invalid('agent_passport');
-  // Issued on an approval itself (CIBA, device): never a key to other approvals.
-  if (claims.approval !== undefined) throw invalid('approval_issued_passport');
-  // Deciding in the person's name is its own permission: a plain sign-in (openid) is not enough.
-  if (!(claims.scope ?? '').split(' ').includes('approvals')) {
-    throw new OAuthError('insufficient_scope', 'the access token lacks the approvals scope', {
-      reason: 'no_approvals_scope',
-      headers: { 'WWW-Authenticate': 'Bearer error="insufficient_scope", error_description="the access token lacks the approvals scope", scope="approvals"' },
-    });
-  }
-  if (await deps.store.revocations.isRevoked(claims.jti)) throw invalid('revoked');
+/** 1 the Passport (passportAuth)  2 a person's own, for us, for deciding  3 the approver from the stored claims. */
+function callerPassport(deps: Deps): MiddlewareHandler {
+  return passportAuth(deps, {
+    dpop: false,
+    rules: [
+      audienceIs(() => deps.issuer, 'audience_not_consulate'),
+      fromAPersonGrant,
+      notDelegated,
+      notBound,
+      (claims) => (deps.config.clients.get(claims.client_id)?.kind === 'agent' ? 'agent_passport' : undefined),
+      // Issued on an approval itself (CIBA, device): never a key to other approvals.
+      (claims) => (claims.approval !== undefined ? 'approval_issued_passport' : undefined),
+      // Deciding in the person's name is its own permission: a plain sign-in (openid) is not enough.
+      requireScope('approvals', 'no_approvals_scope'),
+      notRevoked(deps),
+    ],
+  });
+}
+
+async function callerOf(deps: Deps, c: Context): Promise<Caller> {
+  const claims = c.var.passportClaims;
+  if (claims === undefined || typeof claims.auth_time !== 'number') throw new Error('callerPassport must run before this route');
   return {
-    approver: approverFrom(claims.sub, (await deps.store.subjects.claimsOf(claims.sub)) ?? {}),
+    approver: approverFrom(claims.sub, await latestClaimsOf(deps.store, claims.sub)),
     clientId: claims.client_id,
     authentication: { authTime: claims.auth_time, acr: typeof claims.acr === 'string' ? claims.acr : undefined },
   };
@@ -115,8 +107,10 @@ async function readJson(c: Context, maxBytes: number): Promise<unknown> {
 export function approvalsApiRoutes(deps: Deps): Hono {
   const app = new Hono();
 
-  app.get(approvalsApiPath, async (c) => {
-    const caller = await authenticate(deps, c);
+  const passport = callerPassport(deps);
+
+  app.get(approvalsApiPath, passport, async (c) => {
+    const caller = await callerOf(deps, c);
     const query = new URL(c.req.url).searchParams;
     for (const name of ['limit', 'cursor']) if (query.getAll(name).length > 1) throw new OAuthError('invalid_request', `parameter ${name} must not be repeated`);
     const limit = parseLimit(query.get('limit') ?? undefined);
@@ -127,12 +121,12 @@ export function approvalsApiRoutes(deps: Deps): Hono {
   });
 
   // 1 authenticate  2 the body  3 decide  4 answer (unknown, someone else's and the caller's own request alike: not_found).
-  app.post(`${approvalsApiPath}/:id`, async (c) => {
-    const caller = await authenticate(deps, c);
+  app.post(`${approvalsApiPath}/:id`, passport, async (c) => {
+    const caller = await callerOf(deps, c);
     const parsed = decisionBody.safeParse(await readJson(c, deps.config.main.http.max_body_bytes));
     if (!parsed.success) throw new OAuthError('invalid_request', 'the body must be {"decision":"approve"} or {"decision":"deny"}');
     const id = c.req.param('id');
-    const own = await deps.store.approvals.find(id);
+    const own = await findApproval(deps, id);
     const result = own && own.clientId === caller.clientId ? ({ status: 'not_found' } as const) : await decideApproval(deps, id, caller.approver, parsed.data.decision, caller.authentication);
     deps.log.info({ req_id: c.get('requestId'), approval: result.status === 'recorded' ? id : undefined, result: result.status, via: 'api' }, 'approval decision');
     switch (result.status) {
@@ -146,13 +140,9 @@ export function approvalsApiRoutes(deps: Deps): Hono {
         throw new OAuthError('invalid_request', 'you have already decided on this request', { status: 409, reason: 'duplicate' });
       case 'step_up': {
         const { acr, maxAge } = result.stepUp;
-        const wanted = [acr !== undefined ? `acr_values="${acr}"` : '', maxAge !== undefined ? `max_age=${maxAge}` : ''].filter(Boolean).join(', ');
+        const wanted: ChallengeParam[] = [...(acr !== undefined ? [['acr_values', acr] as const] : []), ...(maxAge !== undefined ? [['max_age', maxAge] as const] : [])];
         const description = 'approving this request needs a fresh sign-in: get a new Passport, then decide again';
-        throw new OAuthError('insufficient_user_authentication', description, {
-          status: 401,
-          reason: 'approver_step_up_required',
-          headers: { 'WWW-Authenticate': `Bearer error="insufficient_user_authentication", error_description="${description}"${wanted ? `, ${wanted}` : ''}` },
-        });
+        throw challengeError('Bearer', 'insufficient_user_authentication', description, 'approver_step_up_required', { status: 401, params: wanted });
       }
     }
   });

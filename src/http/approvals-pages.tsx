@@ -14,6 +14,7 @@ import { stepUpOf, stepUpSatisfied, stepUpWords, type Authentication } from '../
 import type { ApprovalRecord } from '../store/ports.ts';
 import { AskWordsView } from './ask-words.tsx';
 import { Page, pageHeaders } from './pages.tsx';
+import { latestClaimsOf } from '../federation/subjects.ts';
 
 export type ApprovalView = {
   id: string;
@@ -30,13 +31,13 @@ export type ApprovalView = {
 
 /** The person represented: "Name (e-mail)". */
 async function personName(deps: Deps, sub: string | undefined): Promise<string | undefined> {
-  return sub === undefined ? undefined : (personLabel((await deps.store.subjects.claimsOf(sub)) ?? {}) ?? sub);
+  return sub === undefined ? undefined : (personLabel(await latestClaimsOf(deps.store, sub)) ?? sub);
 }
 
 /** An approver so far: the e-mail their decision was recorded with, else what their claims say. */
 async function approverName(deps: Deps, sub: string, email: string | undefined): Promise<string> {
   if (email) return email;
-  const claims = (await deps.store.subjects.claimsOf(sub)) ?? {};
+  const claims = await latestClaimsOf(deps.store, sub);
   return typeof claims.email === 'string' && claims.email ? claims.email : (personLabel(claims) ?? sub);
 }
 

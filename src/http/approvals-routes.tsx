@@ -20,8 +20,8 @@ import { readForm } from './form.ts';
 import { stepUpWords } from '../obligations/step-up.ts';
 import { upstreamFailurePage } from './login-routes.tsx';
 import { errorPage } from './pages.tsx';
-
-export const approvalsPath = '/approvals';
+import { approvalsPath } from './paths.ts';
+import { findApproval } from '../consent/approvals.ts';
 
 const loginRedirect = `/login?return_to=${encodeURIComponent(approvalsPath)}`;
 
@@ -64,7 +64,7 @@ export function approvalsRoutes(deps: Deps): Hono {
    */
   async function decidedNotice(session: SessionRecord, id: string | undefined): Promise<string | undefined> {
     if (!id || id.length > 100) return undefined;
-    const record = await deps.store.approvals.find(id);
+    const record = await findApproval(deps, id);
     if (!record?.decisions.some((d) => d.approverSub === session.sub)) return undefined;
     return decisionNotice({ status: 'recorded', record }, deps.config.clients.get(record.clientId)?.name ?? record.clientId).notice;
   }

@@ -22,10 +22,11 @@ import { errorPage, pageHeaders } from './pages.tsx';
 import { isRateLimited } from '../limits/limits.ts';
 import { tooManyRequestsPage } from './limit-page.tsx';
 import { sourceAddress } from './source.ts';
+import { authorizePaths } from './paths.ts';
+import { consentsOf, withdrawConsent } from '../authorize/consent.ts';
+import { findDelegation } from '../delegation/records.ts';
 
 const notRevocable = 'There is no such delegation among yours (it may have expired).';
-
-export const authorizePaths = { authorize: '/authorize', continue: '/authorize/continue', consent: '/authorize/consent', account: '/account' } as const;
 
 export function authorizeRoutes(deps: Deps): Hono {
   const app = new Hono();
@@ -86,7 +87,7 @@ export function authorizeRoutes(deps: Deps): Hono {
   );
 
   async function showAccount(c: Context, session: SessionRecord, notice?: string, status?: 200 | 404): Promise<Response> {
-    const [consents, delegations] = await Promise.all([deps.store.consents.list(session.sub), loadAccountDelegations(deps, session)]);
+    const [consents, delegations] = await Promise.all([consentsOf(deps, session.sub), loadAccountDelegations(deps, session)]);
     return accountPage(c, deps, { csrf: kit.csrfFor(c), who: who(session.claims, session.sub), consents, delegations, notice, ...(status ? { status } : {}) });
   }
 
@@ -96,9 +97,7 @@ export function authorizeRoutes(deps: Deps): Hono {
     return showAccount(c, session);
   });
 
-  // Withdrawing consent also ends what was issued under it: refresh tokens and their Passports.
-  // Those go first: if that fails, the consent is still listed and withdrawing it again finishes
-  // the job (the other way round, a retry found no consent and left the tokens alive).
+  // Withdrawing consent also ends what was issued under it (authorize/consent.ts withdrawConsent).
   app.post(`${authorizePaths.account}/consents/revoke`, (c) =>
     guarded(c, async () => {
       const form = await readForm(c, maxBytes);
@@ -106,9 +105,7 @@ export function authorizeRoutes(deps: Deps): Hono {
       const session = await currentSession(deps, c);
       if (!session) return c.redirect(`/login?return_to=${encodeURIComponent(authorizePaths.account)}`, 303);
       const clientId = form.get('client_id') ?? '';
-      const families = await deps.store.families.revokeFamiliesOf(session.sub, clientId, deps.now());
-      const revoked = await deps.store.consents.revoke(session.sub, clientId);
-      if (revoked || families > 0) await deps.receipts.record({ event: 'consent.withdrawn', clientId, subject: session.sub, details: { families_revoked: families } });
+      const { revoked } = await withdrawConsent(deps, session.sub, clientId);
       const client = deps.config.clients.get(clientId);
       return showAccount(c, session, revoked ? `Access of ${client?.name ?? clientId} withdrawn.` : undefined);
     }),
@@ -124,7 +121,7 @@ export function authorizeRoutes(deps: Deps): Hono {
       const session = await currentSession(deps, c);
       if (!session) return c.redirect(`/login?return_to=${encodeURIComponent(authorizePaths.account)}`, 303);
       const did = form.get('did');
-      const record = did ? await deps.store.delegations.find(did) : undefined;
+      const record = did ? await findDelegation(deps.store, did) : undefined;
       const role = record ? revokerRole(deps, session, record) : undefined;
       if (!did || !record || !role) {
         deps.log.info({ req_id: c.get('requestId'), reason: 'delegation_not_revocable_by_person' }, 'delegation revocation refused');

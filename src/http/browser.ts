@@ -5,9 +5,10 @@ import type { Context } from 'hono';
 import { getCookie, setCookie } from 'hono/cookie';
 import { timingSafeEqual } from 'node:crypto';
 import type { Deps } from '../deps.ts';
-import { hashId, randomId } from '../federation/browser-login.ts';
+import { hashId, randomId } from '../oauth/ids.ts';
 import type { Visitor } from '../limits/limits.ts';
 import { sourceAddress } from './source.ts';
+import { findLoginSession } from '../federation/sessions.ts';
 
 export const browserCookie = 'consulate_browser';
 export const sessionCookie = 'consulate_session';
@@ -50,5 +51,5 @@ export function browserKit(deps: Deps) {
 
 export async function currentSession(deps: Deps, c: Context) {
   const id = getCookie(c, sessionCookie);
-  return id ? deps.store.logins.findSession(hashId(id), deps.now()) : undefined;
+  return id ? findLoginSession(deps, id) : undefined;
 }

@@ -8,14 +8,11 @@
 // A policy that refuses the request when the code is entered: a page that says so (it is denied).
 // Wrong codes are counted per login session: `device.user_code_attempts` per 10 minutes (limits/user-codes.ts).
 import { Hono, type Context } from 'hono';
-import { authenticateClient } from '../clients/authenticate.ts';
-import { clientLookup } from '../clients/directory.ts';
 import { decideDeviceRequest, enterUserCode, startDeviceAuthorization, verificationPath } from '../consent/device-request.ts';
 import { displayUserCode, normaliseUserCode } from '../consent/user-code.ts';
 import { sessionAuthentication } from '../authorize/flow.ts';
 import type { Deps } from '../deps.ts';
 import { startBrowserLogin } from '../federation/browser-login.ts';
-import { assertionContext } from '../grants/dispatch.ts';
 import type { PersonRequest } from '../grants/approved-request.ts';
 import { isOAuthError } from '../oauth/errors.ts';
 import type { Params } from '../oauth/params.ts';
@@ -28,9 +25,8 @@ import { upstreamFailurePage } from './login-routes.tsx';
 import { errorPage } from './pages.tsx';
 import { stepUpOf } from '../obligations/step-up.ts';
 import { noStoreJson } from './respond.ts';
-import { sourceAddress } from './source.ts';
-
-export const devicePaths = { authorization: '/device_authorization', verify: verificationPath, decide: `${verificationPath}/decide` } as const;
+import { clientAuth } from './client-auth.ts';
+import { devicePaths } from './paths.ts';
 
 export function deviceRoutes(deps: Deps): Hono {
   const app = new Hono();
@@ -41,13 +37,11 @@ export function deviceRoutes(deps: Deps): Hono {
   const expired = (c: Context) => errorPage(c, 403, 'Form expired', 'This form has expired or was not sent by this browser. Please enter the code again.');
 
   // 1. Errors are RFC 6749 §5.2 JSON (app.onError), as at the token endpoint.
-  app.post(devicePaths.authorization, async (c) => {
-    const params = await readForm(c, maxBytes);
-    const source = sourceAddress(c, deps);
-    const { client } = await authenticateClient({ authorization: c.req.header('authorization'), params, source }, clientLookup(deps, source), assertionContext(deps, deps.now()));
+  app.post(devicePaths.authorization, clientAuth(deps), async (c) => {
+    const { client } = c.var.client;
     // Per client (rate_limits.device_authorizations), once it is known who asks: 429 over the limit.
     await deps.rateLimits.deviceAuthorization(client.client_id);
-    return noStoreJson(c, await startDeviceAuthorization(deps, client, params));
+    return noStoreJson(c, await startDeviceAuthorization(deps, client, c.var.form));
   });
   app.all(devicePaths.authorization, methodNotAllowed('POST'));
 

@@ -5,7 +5,7 @@ import { Hono, type Context } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import type { Deps } from '../deps.ts';
 import { UpstreamError } from '../federation/connector.ts';
-import { finishBrowserLogin, hashId, safeReturnTo, startBrowserLogin, upstreamForEmail } from '../federation/browser-login.ts';
+import { finishBrowserLogin, safeReturnTo, startBrowserLogin, upstreamForEmail } from '../federation/browser-login.ts';
 import { abandonAuthorization, pendingIdOf, upstreamUnavailable } from '../authorize/flow.ts';
 import { AuthorizePageError } from '../authorize/request.ts';
 import { sendAuthorizationAnswer } from './authorize-answer.ts';
@@ -15,6 +15,7 @@ import { knownOr } from '../metrics/labels.ts';
 import { errorPage, Page, pageHeaders, SignOut } from './pages.tsx';
 import { isRateLimited } from '../limits/limits.ts';
 import { tooManyRequestsPage } from './limit-page.tsx';
+import { endLoginSession } from '../federation/sessions.ts';
 
 export function loginRoutes(deps: Deps): Hono {
   const app = new Hono();
@@ -97,7 +98,7 @@ export function loginRoutes(deps: Deps): Hono {
       deps.metrics.upstreamLogin(upstream, 'success');
       // The new session replaces the browser's old one (e.g. before a step-up): the old id must not live on.
       const previous = getCookie(c, sessionCookie);
-      if (previous) await deps.store.logins.deleteSession(hashId(previous));
+      if (previous) await endLoginSession(deps, previous);
       setCookie(c, sessionCookie, result.sessionId, { ...cookieOptions, maxAge: deps.config.main.authorization.session_ttl_seconds });
       pageHeaders(c);
       return c.redirect(result.returnTo, 303);
@@ -131,7 +132,7 @@ export function loginRoutes(deps: Deps): Hono {
     const form = await readForm(c, maxBytes);
     if (!csrfOk(c, form.get('csrf'))) return errorPage(c, 403, 'Sign-out expired', 'This form has expired or was not sent by this browser.');
     const id = getCookie(c, sessionCookie);
-    if (id) await deps.store.logins.deleteSession(hashId(id));
+    if (id) await endLoginSession(deps, id);
     deleteCookie(c, sessionCookie, { path: '/', secure });
     return c.redirect('/login', 303);
   });

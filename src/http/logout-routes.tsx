@@ -7,7 +7,6 @@ import { findClient } from '../clients/directory.ts';
 import { Hono, type Context } from 'hono';
 import { deleteCookie, getCookie } from 'hono/cookie';
 import type { Deps } from '../deps.ts';
-import { hashId } from '../federation/browser-login.ts';
 import { isOAuthError } from '../oauth/errors.ts';
 import { parseFormParams, type Params } from '../oauth/params.ts';
 import { matchRedirectUri } from '../oauth/redirect-uri.ts';
@@ -17,8 +16,8 @@ import { browserKit, currentSession, sessionCookie } from './browser.ts';
 import { readForm } from './form.ts';
 import { brandOf } from './branding.ts';
 import { errorPage, Page, pageHeaders } from './pages.tsx';
-
-export const endSessionPath = '/end-session';
+import { endSessionPath } from './paths.ts';
+import { endLoginSession } from '../federation/sessions.ts';
 
 type Return = { uri: string; state?: string | undefined } | undefined;
 
@@ -46,7 +45,7 @@ export function logoutRoutes(deps: Deps): Hono {
 
   async function endSession(c: Context, session: SessionRecord | undefined, back: Return, via: string): Promise<Response> {
     const id = getCookie(c, sessionCookie);
-    if (id) await deps.store.logins.deleteSession(hashId(id));
+    if (id) await endLoginSession(deps, id);
     deleteCookie(c, sessionCookie, { path: '/', secure: kit.secure });
     if (session) {
       await deps.receipts.record({ event: 'session.ended', subject: session.sub, details: { via, sid: session.sid } });

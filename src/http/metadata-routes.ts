@@ -9,18 +9,9 @@ import { supportedGrantTypes } from '../grants/dispatch.ts';
 import { identityScopeClaims } from '../oauth/identity-scopes.ts';
 import { signingAlgs } from '../passports/keys.ts';
 import { dpopAlgorithms } from '../dpop/proof.ts';
-import { authorizePaths } from './authorize-routes.tsx';
-import { devicePaths } from './device-routes.tsx';
 import { methodNotAllowed } from './errors.ts';
-import { endSessionPath } from './logout-routes.tsx';
-import { parPath } from './par-routes.ts';
-import { registrationPath } from './registration-routes.ts';
-import { cibaPath } from './ciba-routes.ts';
 import { cibaRequestAlgorithms } from '../consent/ciba-request-object.ts';
-import { paths } from './oauth-routes.ts';
-import { userinfoPath } from './userinfo-routes.ts';
-
-export const jwksPath = '/jwks';
+import { authorizePaths, cibaPath, devicePaths, endSessionPath, jwksPath, oauthPaths, parPath, registrationPath, userinfoPath } from './paths.ts';
 
 export function serverMetadata(deps: Deps): Record<string, unknown> {
   const base = deps.issuer.replace(/\/$/, '');
@@ -32,10 +23,10 @@ export function serverMetadata(deps: Deps): Record<string, unknown> {
   });
   return {
     issuer: deps.issuer,
-    token_endpoint: base + paths.token,
+    token_endpoint: base + oauthPaths.token,
     jwks_uri: base + jwksPath,
-    introspection_endpoint: base + paths.introspection,
-    revocation_endpoint: base + paths.revocation,
+    introspection_endpoint: base + oauthPaths.introspection,
+    revocation_endpoint: base + oauthPaths.revocation,
     grant_types_supported: supportedGrantTypes(),
     // The browser flow: authorization code with PKCE S256 only, PAR, request objects, JARM.
     authorization_endpoint: base + authorizePaths.authorize,

@@ -13,6 +13,7 @@ import type { ConfigStatus } from '../reload.ts';
 import { createErrorHandler, notFound } from './errors.ts';
 import { configFields } from './health-routes.ts';
 import { noStoreJson, oauthErrorResponse } from './respond.ts';
+import { formatChallenge } from '../oauth/www-authenticate.ts';
 
 export const operatorPaths = { metrics: '/metrics', status: '/status' } as const;
 
@@ -24,7 +25,7 @@ export function operatorRoutes(current: () => Deps, configStatus?: () => ConfigS
     const given = /^Bearer +(\S+) *$/i.exec(c.req.header('authorization') ?? '')?.[1];
     if (given !== undefined && sameSecret(given, token)) return undefined;
     // RFC 6750 §3.1: no error code when no credentials came at all.
-    const challenge = given === undefined ? 'Bearer realm="consulate"' : 'Bearer realm="consulate", error="invalid_token"';
+    const challenge = formatChallenge('Bearer', [['realm', 'consulate'], ...(given === undefined ? [] : [['error', 'invalid_token'] as const])]);
     return oauthErrorResponse(c, new OAuthError('invalid_token', 'a valid bearer token is required', { headers: { 'WWW-Authenticate': challenge } }));
   };
 

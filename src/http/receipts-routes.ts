@@ -5,11 +5,11 @@
 // GET /receipts/<id>: one receipt and its explanation (audit/explain.ts) for whom it concerns
 // (receipt-access.ts); registered after /receipts/checkpoint, which it would otherwise shadow.
 import { Hono } from 'hono';
-import { signCheckpoint } from '../audit/checkpoint.ts';
+import { signLatestCheckpoint, type SignedCheckpoint } from '../audit/latest-checkpoint.ts';
 import type { Deps } from '../deps.ts';
 import { receiptRoutes } from './receipt-access.ts';
 
-type Signed = { body: { checkpoint: string; seq: number; hash: string; iat: number }; at: number };
+type Signed = SignedCheckpoint;
 
 /** Kept with the keyring, which outlives config reloads: a reload does not force a new signature. */
 const latest = new WeakMap<object, Promise<Signed | undefined>>();
@@ -18,12 +18,7 @@ export function receiptsRoutes(deps: Deps): Hono {
   const app = new Hono();
   const every = deps.config.main.receipts.checkpoint_seconds;
 
-  const sign = async (now: number): Promise<Signed | undefined> => {
-    const head = await deps.store.audit.head();
-    if (!head) return undefined;
-    const key = await deps.keyring.signingKey(deps.config.main.passports.signing_alg, now);
-    return { body: { checkpoint: signCheckpoint(key, deps.issuer, head, now), ...head, iat: now }, at: now };
-  };
+  const sign = (now: number) => signLatestCheckpoint(deps, now);
 
   app.get('/receipts/checkpoint', async (c) => {
     const now = deps.now();

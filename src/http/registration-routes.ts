@@ -7,12 +7,12 @@ import { registerClient } from '../clients/registration.ts';
 import { verifySecret } from '../clients/secrets.ts';
 import type { Deps } from '../deps.ts';
 import { OAuthError } from '../oauth/errors.ts';
+import { bearerChallenge } from './challenges.ts';
 import { methodNotAllowed } from './errors.ts';
 import { readJson } from './form.ts';
 import { noStoreJson } from './respond.ts';
 import { sourceAddress } from './source.ts';
-
-export const registrationPath = '/register';
+import { registrationPath } from './paths.ts';
 
 export function registrationRoutes(deps: Deps): Hono {
   const app = new Hono();
@@ -24,7 +24,7 @@ export function registrationRoutes(deps: Deps): Hono {
     if (settings.initial_access_token_hash !== undefined) {
       const token = /^Bearer ([\x21-\x7E]+)$/i.exec(c.req.header('authorization') ?? '')?.[1];
       if (token === undefined || !(await verifySecret(token, settings.initial_access_token_hash))) {
-        throw new OAuthError('invalid_token', 'an initial access token is required to register', { headers: { 'WWW-Authenticate': 'Bearer error="invalid_token"' } });
+        throw new OAuthError('invalid_token', 'an initial access token is required to register', { headers: { 'WWW-Authenticate': bearerChallenge({ code: 'invalid_token' }) } });
       }
     }
     const body = await readJson(c, deps.config.main.http.max_body_bytes, new OAuthError('invalid_client_metadata', 'the body must be JSON (application/json)'));

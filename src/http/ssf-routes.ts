@@ -8,20 +8,19 @@ import type { Deps } from '../deps.ts';
 import { OAuthError } from '../oauth/errors.ts';
 import { transmitterMetadata } from '../ssf/metadata.ts';
 import { pollInput, pollStream } from '../ssf/poll.ts';
-import { changeStream, configurationOf, createStream, deleteStream, ownStream, requestVerification, setStatus, ssfPaths, statusOf } from '../ssf/streams.ts';
+import { changeStream, configurationOf, createStream, deleteStream, ownStream, receiverStreams, requestVerification, setStatus, ssfPaths, statusOf } from '../ssf/streams.ts';
 import type { Transmitter } from '../ssf/transmitter.ts';
 import { methodNotAllowed } from './errors.ts';
 import { readJson } from './form.ts';
-import { jwksPath } from './metadata-routes.ts';
 import { noStoreJson } from './respond.ts';
-import { authenticateReceiver } from './ssf-auth.ts';
-
-export const ssfMetadataPath = '/.well-known/ssf-configuration';
+import { receiverOf, ssfReceiver } from './ssf-auth.ts';
+import { jwksPath, ssfMetadataPath } from './paths.ts';
 
 export type SsfRouteOptions = { transmitter?: Transmitter | undefined; isShuttingDown?: () => boolean };
 
 export function ssfRoutes(deps: Deps, options: SsfRouteOptions = {}): Hono {
   const app = new Hono();
+  const receiver = ssfReceiver(deps);
   const maxBytes = deps.config.main.http.max_body_bytes;
   const metadata = transmitterMetadata(deps, jwksPath);
   const body = (c: Context) => readJson(c, maxBytes, new OAuthError('invalid_request', 'the body must be a JSON object (application/json)'));
@@ -42,37 +41,37 @@ export function ssfRoutes(deps: Deps, options: SsfRouteOptions = {}): Hono {
   });
 
   // Configuration (SSF 1.0 §8.1.1): create, read (one or all of the receiver's), update, replace, delete.
-  app.post(ssfPaths.configuration, async (c) => {
-    const receiver = await authenticateReceiver(deps, c);
+  app.post(ssfPaths.configuration, receiver, async (c) => {
+    const receiver = receiverOf(c);
     return noStoreJson(c, configurationOf(deps, await createStream(deps, receiver, await body(c))), 201);
   });
-  app.get(ssfPaths.configuration, async (c) => {
-    const receiver = await authenticateReceiver(deps, c);
+  app.get(ssfPaths.configuration, receiver, async (c) => {
+    const receiver = receiverOf(c);
     const id = streamIdOf(c);
     if (id !== undefined) return noStoreJson(c, configurationOf(deps, await ownStream(deps, receiver, id)));
-    return noStoreJson(c, (await deps.store.ssf.listStreams(receiver)).map((s) => configurationOf(deps, s)));
+    return noStoreJson(c, (await receiverStreams(deps, receiver)).map((s) => configurationOf(deps, s)));
   });
-  app.patch(ssfPaths.configuration, async (c) => {
-    const receiver = await authenticateReceiver(deps, c);
+  app.patch(ssfPaths.configuration, receiver, async (c) => {
+    const receiver = receiverOf(c);
     return noStoreJson(c, configurationOf(deps, await changeStream(deps, receiver, await body(c), false)));
   });
-  app.put(ssfPaths.configuration, async (c) => {
-    const receiver = await authenticateReceiver(deps, c);
+  app.put(ssfPaths.configuration, receiver, async (c) => {
+    const receiver = receiverOf(c);
     return noStoreJson(c, configurationOf(deps, await changeStream(deps, receiver, await body(c), true)));
   });
-  app.delete(ssfPaths.configuration, async (c) => {
-    const receiver = await authenticateReceiver(deps, c);
+  app.delete(ssfPaths.configuration, receiver, async (c) => {
+    const receiver = receiverOf(c);
     await deleteStream(deps, receiver, streamIdOf(c));
     return noContent(c);
   });
 
   // Status (SSF 1.0 §8.1.2).
-  app.get(ssfPaths.status, async (c) => {
-    const receiver = await authenticateReceiver(deps, c);
+  app.get(ssfPaths.status, receiver, async (c) => {
+    const receiver = receiverOf(c);
     return noStoreJson(c, statusOf(await ownStream(deps, receiver, streamIdOf(c))));
   });
-  app.post(ssfPaths.status, async (c) => {
-    const receiver = await authenticateReceiver(deps, c);
+  app.post(ssfPaths.status, receiver, async (c) => {
+    const receiver = receiverOf(c);
     const stream = await setStatus(deps, receiver, await body(c));
     // Enabled again: what was held goes out now.
     if (stream.status === 'enabled') options.transmitter?.nudge();
@@ -80,16 +79,16 @@ export function ssfRoutes(deps: Deps, options: SsfRouteOptions = {}): Hono {
   });
 
   // Verification (SSF 1.0 §8.1.4): 204 now, the SET follows on the stream.
-  app.post(ssfPaths.verification, async (c) => {
-    const receiver = await authenticateReceiver(deps, c);
+  app.post(ssfPaths.verification, receiver, async (c) => {
+    const receiver = receiverOf(c);
     await requestVerification(deps, receiver, await body(c));
     options.transmitter?.nudge();
     return noContent(c);
   });
 
   // Poll delivery (RFC 8936 §2.4), one URL per stream.
-  app.post(`${ssfPaths.poll}/:id`, async (c) => {
-    const receiver = await authenticateReceiver(deps, c);
+  app.post(`${ssfPaths.poll}/:id`, receiver, async (c) => {
+    const receiver = receiverOf(c);
     const stream = await ownStream(deps, receiver, c.req.param('id'));
     if (stream.delivery.method !== 'poll') throw new OAuthError('not_found', 'no such stream');
     const parsed = pollInput.safeParse(await readJson(c, maxBytes, new OAuthError('invalid_request', 'the body must be a JSON object (application/json)')).catch(() => undefined));

@@ -16,27 +16,17 @@
 //   401 invalid_client        client authentication failed
 //   405 method_not_allowed    anything but POST
 import { Hono } from 'hono';
-import { authenticateClient } from '../clients/authenticate.ts';
-import { clientLookup } from '../clients/directory.ts';
 import { parseUsageReport, reportUsage } from '../delegation/usage.ts';
 import type { Deps } from '../deps.ts';
-import { assertionContext } from '../grants/dispatch.ts';
 import { methodNotAllowed } from './errors.ts';
-import { readForm } from './form.ts';
+import { clientAuth } from './client-auth.ts';
 import { noStoreJson } from './respond.ts';
-import { sourceAddress } from './source.ts';
-
-export const usagePath = '/delegations/usage';
+import { usagePath } from './paths.ts';
 
 export function usageRoutes(deps: Deps): Hono {
   const app = new Hono();
-  app.post(usagePath, async (c) => {
-    // 1 read the form  2 authenticate the caller  3 parse the report  4 count it.
-    const params = await readForm(c, deps.config.main.http.max_body_bytes);
-    const source = sourceAddress(c, deps);
-    const caller = await authenticateClient({ authorization: c.req.header('authorization'), params, source }, clientLookup(deps, source), assertionContext(deps, deps.now()));
-    return noStoreJson(c, await reportUsage(deps, caller, parseUsageReport(params)));
-  });
+  // 1 read the form and authenticate the caller (clientAuth)  2 parse the report  3 count it.
+  app.post(usagePath, clientAuth(deps), async (c) => noStoreJson(c, await reportUsage(deps, c.var.client, parseUsageReport(c.var.form))));
   app.all(usagePath, methodNotAllowed('POST'));
   return app;
 }

@@ -10,59 +10,55 @@
 import { findClient } from '../clients/directory.ts';
 import { Hono, type Context } from 'hono';
 import type { Deps } from '../deps.ts';
+import { latestClaimsOf } from '../federation/subjects.ts';
 import { isIdentityScope, releasedClaims } from '../oauth/identity-scopes.ts';
+import { formatChallenges } from '../oauth/www-authenticate.ts';
+import { bearerChallenge, challengeError, dpopChallenge } from './challenges.ts';
+import { dpopNonce } from './dpop-nonce.ts';
 import { methodNotAllowed } from './errors.ts';
 import { readForm } from './form.ts';
+import { headerCredential, type Presented } from './passport-auth.ts';
+import { personPassport } from './person-passport.ts';
 import { noStoreJson } from './respond.ts';
-import { dpopChallenge, nonceHeader } from '../dpop/request.ts';
-import { OAuthError } from '../oauth/errors.ts';
-import { asChallenge, bearerError, checkPersonPassport, headerCredential, type Presented } from './person-passport.ts';
-
-export const userinfoPath = '/userinfo';
+import { userinfoPath } from './paths.ts';
 
 export function userinfoRoutes(deps: Deps): Hono {
   const app = new Hono();
   const maxBytes = deps.config.main.http.max_body_bytes;
-
-  const answer = async (c: Context, presented: Presented | undefined) => {
-    const nonce = nonceHeader(deps, 'userinfo');
-    for (const [name, value] of Object.entries(nonce)) c.header(name, value);
-    try {
-      return await respond(c, presented);
-    } catch (error) {
-      const shown = asChallenge(error);
-      if (shown instanceof OAuthError) Object.assign(shown.headers, nonce, shown.headers);
-      throw shown;
-    }
+  const notInQuery = (c: Context) => {
+    if (new URL(c.req.url).searchParams.has('access_token')) throw challengeError('Bearer', 'invalid_request', 'the access token must not be sent in the query', 'token_in_query');
+  };
+  const fromHeader = (c: Context): Presented | undefined => {
+    const presented = headerCredential(c.req.header('authorization'));
+    notInQuery(c);
+    return presented;
+  };
+  const fromHeaderOrForm = async (c: Context): Promise<Presented | undefined> => {
+    const inHeader = headerCredential(c.req.header('authorization'));
+    // Only a form body can carry the token; any other body is not read.
+    const isForm = /^application\/x-www-form-urlencoded\s*(;|$)/i.test(c.req.header('content-type') ?? '');
+    const inBody = isForm ? (await readForm(c, maxBytes)).get('access_token') : undefined;
+    if (inHeader !== undefined && inBody !== undefined) throw challengeError('Bearer', 'invalid_request', 'the access token was sent more than one way', 'token_sent_twice');
+    notInQuery(c);
+    return inHeader ?? (inBody === undefined ? undefined : { scheme: 'Bearer', token: inBody });
   };
 
-  const respond = async (c: Context, presented: Presented | undefined) => {
-    if (new URL(c.req.url).searchParams.has('access_token')) throw bearerError('invalid_request', 'the access token must not be sent in the query', 'token_in_query');
+  const answer = async (c: Context) => {
+    const claims = c.var.passportClaims;
     // RFC 6750 §3.1: a request without any token gets the challenges and no error code.
-    if (presented === undefined) {
-      c.header('WWW-Authenticate', `Bearer, ${dpopChallenge()}`);
+    if (claims === undefined) {
+      c.header('WWW-Authenticate', formatChallenges(bearerChallenge(), dpopChallenge()));
       c.header('Cache-Control', 'no-store');
       return c.body(null, 401);
     }
-    // The person's own Passport for Consulate (http/person-passport.ts), with openid in its scope.
-    const claims = await checkPersonPassport(deps, c, presented, userinfoPath);
     const scopes = (claims.scope ?? '').split(' ').filter(isIdentityScope);
-    if (!scopes.includes('openid')) throw bearerError('insufficient_scope', 'the access token lacks the openid scope', 'no_openid_scope', ', scope="openid"');
-
-    const latest = (await deps.store.subjects.claimsOf(claims.sub)) ?? {};
     const selection = (await findClient(deps, claims.client_id))?.claims;
-    return noStoreJson(c, { ...releasedClaims(latest, scopes, selection), sub: claims.sub });
+    return noStoreJson(c, { ...releasedClaims(await latestClaimsOf(deps.store, claims.sub), scopes, selection), sub: claims.sub });
   };
 
-  app.get(userinfoPath, (c) => answer(c, headerCredential(c.req.header('authorization'))));
-  app.post(userinfoPath, async (c) => {
-    const fromHeader = headerCredential(c.req.header('authorization'));
-    // Only a form body can carry the token; any other body is not read.
-    const isForm = /^application\/x-www-form-urlencoded\s*(;|$)/i.test(c.req.header('content-type') ?? '');
-    const fromBody = isForm ? (await readForm(c, maxBytes)).get('access_token') : undefined;
-    if (fromHeader !== undefined && fromBody !== undefined) throw bearerError('invalid_request', 'the access token was sent more than one way', 'token_sent_twice');
-    return answer(c, fromHeader ?? (fromBody === undefined ? undefined : { scheme: 'Bearer', token: fromBody }));
-  });
+  // The person's own Passport for Consulate (person-passport.ts), with openid in its scope.
+  app.get(userinfoPath, dpopNonce(deps, 'userinfo'), personPassport(deps, { scope: 'openid', credential: fromHeader }), answer);
+  app.post(userinfoPath, dpopNonce(deps, 'userinfo'), personPassport(deps, { scope: 'openid', credential: fromHeaderOrForm }), answer);
   app.all(userinfoPath, methodNotAllowed('GET, POST'));
   return app;
 }

@@ -20,20 +20,10 @@ import { RateLimiterMemory, type RateLimiterAbstract, type RateLimiterRes } from
 import { OAuthError } from '../oauth/errors.ts';
 import type { Store } from '../store/ports.ts';
 import { createUserCodeAttempts, userCodeWindowSeconds, type UserCodeAttempts } from './user-codes.ts';
+import type { KeyKind, LimitReached, RateLimitName } from './types.ts';
 
-export type RateLimitName =
-  | 'client_auth_failures'
-  | 'address_auth_failures'
-  | 'token_requests'
-  | 'registrations'
-  | 'device_authorizations'
-  | 'metadata_document_fetches'
-  | 'sign_in_pages'
-  | 'address_sign_in_pages'
-  | 'consent_pages'
-  | 'user_code_attempts';
-/** What a counter is keyed by: a client_id, a source address, a browser (the hash of its cookie id), a login session (its sid). */
-export type KeyKind = 'client' | 'address' | 'browser' | 'session';
+export type { KeyKind, LimitReached, RateLimitName } from './types.ts';
+
 type Setting = { max: number; window_seconds: number };
 export type RateLimitSettings = Partial<Record<RateLimitName, Setting>>;
 
@@ -58,9 +48,6 @@ export async function createLimiters(settings: RateLimitSettings, shared?: Store
   }
   return limiters;
 }
-
-/** A limit reached for one key, reported once per key and window. `key` is a client_id, an address, a hash or a sid, never a secret. */
-export type LimitReached = { limit: RateLimitName; keyKind: KeyKind; key: string; retryAfterSeconds: number };
 
 /** Who a browser request counts as: its browser (the hash of its cookie id) when it sent one, and its source address. */
 export type Visitor = { browser: string | undefined; source: string | undefined };

@@ -7,7 +7,7 @@
 // counter is keyed by the session's sid and n. The counter's own expiry (the library's, in real
 // time, one window after the first failure) only cleans up.
 import type { RateLimiterAbstract } from 'rate-limiter-flexible';
-import type { LimitReached } from './limits.ts';
+import type { LimitReached } from './types.ts';
 
 export const userCodeWindowSeconds = 600;
 

@@ -36,3 +36,13 @@ export function parseScope(scope: string | undefined): string[] {
   if (!/^[\x21\x23-\x5B\x5D-\x7E]+( [\x21\x23-\x5B\x5D-\x7E]+)*$/.test(scope)) throw new OAuthError('invalid_scope', 'scope is malformed');
   return [...new Set(scope.split(' '))];
 }
+
+/** Only the named parameters of a request (what a grant declares it reads); the rest are not there. */
+export function pickParams(params: Params, names: readonly string[]): Params {
+  const allowed = new Set(names);
+  return {
+    get: (name) => (allowed.has(name) ? params.get(name) : undefined),
+    all: (name) => (allowed.has(name) ? params.all(name) : []),
+    names: () => params.names().filter((name) => allowed.has(name)),
+  };
+}

@@ -3,8 +3,18 @@
 // authentication response's members, CIBA Core §7.3), so that any CIBA-capable client can poll the
 // token endpoint with grant_type urn:openid:params:grant-type:ciba; insufficient_user_authentication
 // with the acr_values / max_age wanted (RFC 9470 §3).
+// A pause itself is a result (Paused), not an error: it travels back to dispatch, which writes its
+// own receipt (passport.paused) and only then gives the client the authorization_pending answer.
 import { OAuthError } from '../oauth/errors.ts';
 import type { StepUp } from './types.ts';
+
+/** A request a policy paused for approval: nothing was minted; the agent polls with `authReqId`. */
+export type Paused = { kind: 'paused'; approvalId: string; authReqId: string; interval: number; expiresIn: number; reason: string };
+
+export const isPaused = (value: object): value is Paused => (value as { kind?: unknown }).kind === 'paused';
+
+/** What the client is told of a pause (CIBA Core §7.3's members in an authorization_pending answer). */
+export const pausedAnswer = (paused: Paused): PendingApprovalError => new PendingApprovalError(paused.authReqId, paused.interval, paused.expiresIn, paused.reason);
 
 export class PendingApprovalError extends OAuthError {
   constructor(

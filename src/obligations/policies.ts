@@ -1,7 +1,7 @@
 // Policies in config (config/policies/*.yaml, one policy per file, its id the file name without
 // .yaml): compiled when the config loads, so that a CEL syntax, type or bounds error is a config
 // problem at its file:line:col; and the compiled list in file-name order for evaluation.
-import type { Config, Located } from '../config/load.ts';
+import type { Config, Located } from '../config/types.ts';
 import type { ConfigProblem } from '../config/problems.ts';
 import type { PolicyConfig } from '../config/schema.ts';
 import { compilePolicy } from './compile.ts';

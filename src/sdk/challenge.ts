@@ -2,6 +2,7 @@
 // the WWW-Authenticate challenges (RFC 6750 §3, RFC 9449 §7.1, RFC 9728 §5.1 `resource_metadata`).
 // One exhaustive switch maps reasons to wire errors that never say which check failed; it must not
 // put anything from the request (least of all the token) into a header or a description.
+import { formatChallenge } from '../oauth/www-authenticate.ts';
 import type { GuardError, GuardFailure, RefusalReason } from './types.ts';
 
 export type ChallengeContext = {
@@ -77,17 +78,13 @@ export function wireFor(reason: RefusalReason, presented: Scheme | undefined): W
   }
 }
 
-// RFC 9110 §5.6.4 quoted-string: only backslash and double quote need escaping; our values are ASCII.
-const quote = (value: string) => `"${value.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
-
 function challenge(scheme: Scheme, ctx: ChallengeContext, params: [string, string][]): string {
-  const all: [string, string][] = [
+  return formatChallenge(scheme, [
     ...(ctx.realm !== undefined ? ([['realm', ctx.realm]] as [string, string][]) : []),
     ...params,
     ...(scheme === 'DPoP' ? ([['algs', ctx.dpopAlgorithms.join(' ')]] as [string, string][]) : []),
     ...(ctx.resourceMetadataUrl !== undefined ? ([['resource_metadata', ctx.resourceMetadataUrl]] as [string, string][]) : []),
-  ];
-  return all.length ? `${scheme} ${all.map(([name, value]) => `${name}=${quote(value)}`).join(', ')}` : scheme;
+  ]);
 }
 
 /** The WWW-Authenticate value: the challenge carrying the error first, then the other scheme offered (RFC 9449 §7.2). */

@@ -39,6 +39,9 @@ export async function ownStream(deps: StreamDeps, receiver: string, streamId: st
   return stream;
 }
 
+/** Every stream of this receiver (SSF 1.0 §8.1.1.2, read without stream_id). */
+export const receiverStreams = (deps: StreamDeps, receiver: string): Promise<SsfStreamRecord[]> => deps.store.ssf.listStreams(receiver);
+
 export const configurationOf = (deps: StreamDeps, stream: SsfStreamRecord) => streamConfiguration(stream, deps.issuer, pollUrlOf(deps, stream.id));
 
 function checkSentBack(deps: StreamDeps, input: StreamInput, audience: string, current: SsfStreamRecord | undefined): void {

@@ -4,7 +4,7 @@
 // are not the person's to revoke, are refused without telling whether the did exists.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashSecret } from '../../src/clients/secrets.ts';
-import { hashId } from '../../src/federation/browser-login.ts';
+import { hashId } from '../../src/oauth/ids.ts';
 import { cookieJar } from './support/browser.ts';
 import { basicAuth, postForm } from './support/clients.ts';
 import { secrets, type TestConsulate } from './support/consulate.ts';

@@ -3,19 +3,17 @@
 // applied by hot reload; suspend, resume and retire are runtime state in the database, in force for
 // the server's very next request with no reload and no file change — a suspended agent gets no
 // token and its Passports stop working.
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { hashSecret, verifySecret } from '../../src/clients/secrets.ts';
 import { loadConfig } from '../../src/config/load.ts';
-import { consulateCommand } from './support/cli.ts';
+import { runConsulate } from './support/cli.ts';
 import { basicAuth, postForm } from './support/clients.ts';
 import { fixtureEnv, makeConfigDir, secrets, startConsulate, type TestConsulate } from './support/consulate.ts';
 import { accessTokenType, addPerson, api, exchangeGrant, personTokens } from './support/delegation.ts';
 
-const root = resolve(import.meta.dirname, '../..');
 const secretOf = (id: string) => `${id}-secret-0123456789abcdefghijklmnopqrstuvwxyz`;
 
 // Comments, a quoted value and a blank line: all must survive a state change untouched.
@@ -55,28 +53,8 @@ delegation:
   subject_token_clients: [web-app]
 `;
 
-type Result = { code: number | null; stdout: string; stderr: string };
-
 /** Runs `consulate <args>` to completion, with the fixture's environment and no CONSULATE_* variables. */
-function consulate(args: string[]): Promise<Result> {
-  const env = { ...Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('CONSULATE_'))), ...fixtureEnv() };
-  const child = spawn(...consulateCommand(args), { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  return new Promise((done, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`consulate ${args.join(' ')} did not exit\nstdout: ${stdout}\nstderr: ${stderr}`));
-    }, 15_000);
-    child.once('error', reject);
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      done({ code, stdout, stderr });
-    });
-  });
-}
+const consulate = (args: string[]) => runConsulate(args, fixtureEnv(), 15_000);
 
 describe('consulate agent and consulate delegation', () => {
   let server: TestConsulate;

@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashSecret } from '../../src/clients/secrets.ts';
 import { openApproval, type OpenRequest } from '../../src/consent/approvals.ts';
-import { hashId, randomId } from '../../src/federation/browser-login.ts';
+import { hashId, randomId } from '../../src/oauth/ids.ts';
 import type { ApproverRule } from '../../src/store/ports.ts';
 import { hiddenFields, startWithOkta } from './support/authorize.ts';
 import { cookieJar } from './support/browser.ts';

@@ -5,7 +5,7 @@
 // invalid_request. The inbox page says how many wait and links to the older ones.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashSecret } from '../../src/clients/secrets.ts';
-import { hashId, randomId } from '../../src/federation/browser-login.ts';
+import { hashId, randomId } from '../../src/oauth/ids.ts';
 import { cookieJar } from './support/browser.ts';
 import { basicAuth, postForm } from './support/clients.ts';
 import { startConsulate, type TestConsulate } from './support/consulate.ts';

@@ -1,39 +1,19 @@
 // The receipt chain as an auditor meets it: receipts written by a running Consulate, walked by
 // `consulate audit verify`, exported as JSON Lines with a signed checkpoint, verified offline
 // against the JWKS, and every kind of tampering found and named.
-import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JSONWebKeySet } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { consulateCommand } from './support/cli.ts';
+import { runConsulate } from './support/cli.ts';
 import { basicAuth, postForm } from './support/clients.ts';
 import { fixtureEnv, secrets, startConsulate, type TestConsulate } from './support/consulate.ts';
 
-const root = resolve(import.meta.dirname, '../..');
 const api = 'https://api.demo.example';
 
-type Result = { code: number | null; stdout: string; stderr: string };
-
-function consulate(args: string[], env: NodeJS.ProcessEnv): Promise<Result> {
-  const clean = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('CONSULATE_')));
-  const child = spawn(...consulateCommand(args), { cwd: root, env: { ...clean, ...fixtureEnv(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  return new Promise((done, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`consulate ${args.join(' ')} did not exit\n${stderr}`));
-    }, 20_000);
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      done({ code, stdout, stderr });
-    });
-  });
-}
+/** The CLI with the fixture's secrets in its environment (the config references them). */
+const consulate = (args: string[], env: NodeJS.ProcessEnv) => runConsulate(args, { ...fixtureEnv(), ...env });
 
 describe('consulate audit', () => {
   let server: TestConsulate;

@@ -4,7 +4,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import * as client from 'openid-client';
 import { decideConsent, findPending } from '../../src/authorize/flow.ts';
 import { AuthorizePageError } from '../../src/authorize/request.ts';
-import { hashId } from '../../src/federation/browser-login.ts';
+import { hashId } from '../../src/oauth/ids.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cookieJar } from './support/browser.ts';
 import { discover } from './support/clients.ts';

@@ -2,7 +2,7 @@
 // stand-in Okta, consent, the code back with iss and state, every response mode, PAR, and the
 // requests that must end on an error page rather than at a redirect.
 import * as client from 'openid-client';
-import { hashId } from '../../src/federation/browser-login.ts';
+import { hashId } from '../../src/oauth/ids.ts';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { cookieJar } from './support/browser.ts';
 import { discover } from './support/clients.ts';

@@ -3,19 +3,15 @@
 // explained in words and as JSON — for a client credentials Passport issued, and for requests
 // refused at the grant (a scope the client may not have), at the client check (a suspended agent)
 // and at the DPoP check (a replayed proof). A Passport that is not ours is said to be unverified.
-import { spawn } from 'node:child_process';
-import { resolve } from 'node:path';
 import { decodeJwt, SignJWT, generateKeyPair } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashSecret } from '../../src/clients/secrets.ts';
-import { consulateCommand } from './support/cli.ts';
+import { runConsulate } from './support/cli.ts';
 import { basicAuth, postForm, type Answer } from './support/clients.ts';
 import { fixtureEnv, secrets, startConsulate, type TestConsulate } from './support/consulate.ts';
 import { agentAuth, agentSecret, agentYaml, api, envName } from './support/delegation.ts';
 import { makeProof, proofKey } from './support/dpop.ts';
 
-const root = resolve(import.meta.dirname, '../..');
-type Result = { code: number | null; stdout: string; stderr: string };
 
 describe('consulate explain', () => {
   let server: TestConsulate;
@@ -32,24 +28,8 @@ describe('consulate explain', () => {
     await server?.stop();
   });
 
-  function consulate(args: string[]): Promise<Result> {
-    const clean = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('CONSULATE_')));
-    const child = spawn(...consulateCommand(args), { cwd: root, env: { ...clean, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    return new Promise((done, reject) => {
-      const timer = setTimeout(() => {
-        child.kill('SIGKILL');
-        reject(new Error(`consulate ${args.join(' ')} did not exit\n${stderr}`));
-      }, 20_000);
-      child.once('close', (code) => {
-        clearTimeout(timer);
-        done({ code, stdout, stderr });
-      });
-    });
-  }
+  const consulate = (args: string[]) => runConsulate(args, env);
+
   const receiptOf = (answer: Answer): string => {
     const id = answer.headers.get('consulate-receipt');
     expect(id).toMatch(/^[0-9a-f-]{36}$/);

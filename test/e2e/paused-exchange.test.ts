@@ -104,6 +104,15 @@ describe('paused token exchange (policies with consent)', () => {
     return record!.id;
   };
 
+  it('records a pause as a receipt of its own (passport.paused, naming its approval), not as a denial', async () => {
+    await refusal(exchange('writer', await adaToken(), { scope: 'write-data' }));
+    const id = await approvalIdOf('writer');
+    const records = await server.deps.store.audit.list({ limit: 1000 });
+    const last = records.filter((r) => r.clientId === 'writer' && r.event.startsWith('passport.')).at(-1);
+    expect(last).toMatchObject({ event: 'passport.paused', subject: ada.sub, details: { approval: id, reason: `paused_for_approval:agents/agent-writes:${id}`, trail: { approval: { id, approvers: 'subject' } } } });
+    expect(records.filter((r) => r.event === 'passport.denied' && String(r.details.reason).startsWith('paused_for_approval:'))).toEqual([]);
+  });
+
   it('pauses, then issues exactly the approved Passport to the agent that polls', async () => {
     const subjectToken = await adaToken();
     const before = await delegations();

@@ -1,7 +1,8 @@
 // Step-up at the upstream: when a login asks for acr_values or max_age, what the upstream returns
 // (acr, auth_time in its signed ID token) is checked before any session exists.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { finishBrowserLogin, hashId, randomId, startBrowserLogin } from '../../src/federation/browser-login.ts';
+import { finishBrowserLogin, startBrowserLogin } from '../../src/federation/browser-login.ts';
+import { hashId, randomId } from '../../src/oauth/ids.ts';
 import { UpstreamError } from '../../src/federation/connector.ts';
 import { startConsulate, type TestConsulate } from './support/consulate.ts';
 import { freePort } from './support/browser.ts';

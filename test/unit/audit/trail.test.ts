@@ -55,4 +55,11 @@ describe('decision trail', () => {
     const login = explainReceipt(record({ event: 'login.upstream', subject: 'p-1', details: { upstream: 'okta', linked_by: 'account' } }), { person: 'alice@example.com' });
     expect(login).toMatchObject({ outcome: 'recorded', summary: 'login.upstream for alice@example.com (sub p-1)', lines: ['upstream: okta', 'linked_by: account'] });
   });
+
+  it('a paused request is pending at the obligations step, naming the approval it waits for, not refused', () => {
+    const trail = { client_auth: 'client_secret_basic', obligation: { policy: 'orders', rule: 'writes', outcome: 'obligations', requires: ['consent subject'] }, approval: { id: 'ap-1', approvers: 'subject' } };
+    const paused = explainReceipt(record({ event: 'passport.paused', clientId: 'shopper', subject: 'p-1', details: { grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange', approval: 'ap-1', reason: 'paused_for_approval:orders/writes:ap-1', trail } }));
+    expect(paused).toMatchObject({ outcome: 'pending', summary: "Not yet: shopper's token exchange request is waiting for approval ap-1", decided: { step: 'grant.obligations', rule: 'paused_for_approval:orders/writes:ap-1' } });
+    expect(paused.lines).toEqual(expect.arrayContaining(['obligation: policy orders, rule writes: required consent subject', 'approval ap-1 (approvers: subject): no decision yet']));
+  });
 });

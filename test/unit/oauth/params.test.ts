@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { OAuthError } from '../../../src/oauth/errors.ts';
-import { parseFormParams, parseScope } from '../../../src/oauth/params.ts';
+import { parseFormParams, parseScope, pickParams } from '../../../src/oauth/params.ts';
 import { narrowScopes, sameResource, selectResource } from '../../../src/oauth/resource.ts';
 
 const code = (fn: () => unknown) => {
@@ -55,5 +55,17 @@ describe('resource indicators (RFC 8707) and scope narrowing', () => {
     expect(narrowScopes([], ['r', 'w'])).toEqual(['r', 'w']);
     expect(narrowScopes(['r'], ['r', 'w'])).toEqual(['r']);
     expect(code(() => narrowScopes(['r', 'admin'], ['r']))).toBe('400 invalid_scope');
+  });
+});
+
+describe('pickParams: what a grant is handed (grants/dispatch.ts)', () => {
+  it('keeps the named parameters and hides every other one, a client credential too', () => {
+    const form = parseFormParams('grant_type=refresh_token&refresh_token=r1&resource=https://a.example&resource=https://b.example&client_secret=s3cret&extra=x');
+    const picked = pickParams(form, ['grant_type', 'refresh_token', 'resource']);
+    expect(picked.get('refresh_token')).toBe('r1');
+    expect(picked.all('resource')).toEqual(['https://a.example', 'https://b.example']);
+    expect(picked.get('client_secret')).toBeUndefined();
+    expect(picked.all('extra')).toEqual([]);
+    expect(picked.names()).toEqual(['grant_type', 'refresh_token', 'resource']);
   });
 });

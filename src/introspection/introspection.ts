@@ -10,12 +10,12 @@
 import { allActive } from '../clients/directory.ts';
 import type { AuthenticatedClient } from '../clients/authenticate.ts';
 import type { Deps } from '../deps.ts';
-import { hashId } from '../federation/browser-login.ts';
+import { hashId } from '../oauth/ids.ts';
 import { OAuthError } from '../oauth/errors.ts';
 import { actorsOf, parseAct } from '../delegation/act.ts';
 import { isSpent, remainingBudget } from '../delegation/budget.ts';
-import type { PassportClaims } from './mint.ts';
-import { verifyPassport } from './verify.ts';
+import type { PassportClaims } from '../passports/mint.ts';
+import { verifyPassport } from '../passports/verify.ts';
 
 export type IntrospectionResponse =
   | { active: false }

@@ -3,10 +3,10 @@
 // `risk`  3 the pure evaluation (evaluate.ts). Callers turn the decision into wire behaviour.
 import type { ClientConfig } from '../config/schema.ts';
 import type { Deps } from '../deps.ts';
-import { evaluatePolicies, policiesUseRisk } from './evaluate.ts';
-import { compiledPolicies } from './policies.ts';
+import { evaluatePolicies, policiesUseRisk } from '../obligations/evaluate.ts';
+import { compiledPolicies } from '../obligations/policies.ts';
 import { inSpan } from '../tracing/spans.ts';
-import type { PolicyDecision, PolicyGrant, RiskSignals } from './types.ts';
+import type { PolicyDecision, PolicyGrant, RiskSignals } from '../obligations/types.ts';
 
 export type ObligationAsk = {
   client: ClientConfig;

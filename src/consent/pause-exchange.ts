@@ -2,24 +2,25 @@
 // allowed it and before anything is written: 1 decide  2 deny → access_denied  3 step_up without
 // consent → satisfied by the subject's authentication, or insufficient_user_authentication
 // 4 consent → PAUSE: an approval (kind exchange) holding everything needed to mint exactly this
-// Passport later, and the answer authorization_pending with its auth_req_id; a step_up of the same
-// rule goes with it (the approval's `stepUp`): each approver's own authentication must meet it when
-// they approve (consent/approvals.ts). Nothing is minted until it is approved;
-// grants/approved-exchange.ts resumes it.
+// Passport later, returned as a Paused result (the caller answers authorization_pending with its
+// auth_req_id); a step_up of the same rule goes with it (the approval's `stepUp`): each approver's
+// own authentication must meet it when they approve (consent/approvals.ts). Nothing is minted until
+// it is approved; grants/approved-exchange.ts resumes it.
 // access_denied rather than invalid_grant for a refusal: the grant is valid, the policy refuses
 // it, and it is the same answer an approver's denial gets when the agent polls (CIBA Core §11).
-import { cibaGrant, type ClientConfig } from '../config/schema.ts';
-import { openApproval } from '../consent/approvals.ts';
+import type { ClientConfig } from '../config/schema.ts';
+import { cibaGrant } from '../oauth/grant-types.ts';
+import { openApproval } from './approvals.ts';
 import { actorsOf } from '../delegation/act.ts';
 import type { SubjectToken } from '../delegation/subject-token.ts';
 import type { Deps } from '../deps.ts';
 import type { DpopBinding } from '../dpop/request.ts';
 import type { AuthorizationDetail } from '../oauth/authorization-details.ts';
 import { OAuthError } from '../oauth/errors.ts';
-import { resolveApprovers } from './approver-rule.ts';
-import { decideObligations } from './decide.ts';
-import { PendingApprovalError, StepUpError } from './pending.ts';
-import { stepUpRecord, stepUpSatisfied, type StepUpRecord } from './step-up.ts';
+import { resolveApprovers } from './resolve-approvers.ts';
+import { decideObligations } from './decide-obligations.ts';
+import { StepUpError, type Paused } from '../obligations/pending.ts';
+import { stepUpRecord, stepUpSatisfied, type StepUpRecord } from '../obligations/step-up.ts';
 import { obligationOf, type Trail } from '../audit/trail.ts';
 
 export type ExchangeGrant = 'token_exchange' | 'jwt_bearer';
@@ -51,7 +52,8 @@ export type ExchangeFacts = {
   trail?: Trail | undefined;
 };
 
-export async function applyExchangePolicies(facts: ExchangeFacts): Promise<void> {
+/** Paused: the request waits for approval; undefined: the policies allow it now. Refusals throw. */
+export async function applyExchangePolicies(facts: ExchangeFacts): Promise<Paused | undefined> {
   const { deps, client, subject, now } = facts;
   const person = subject.represented.kind === 'person' ? subject.represented : undefined;
   // 1.
@@ -68,14 +70,14 @@ export async function applyExchangePolicies(facts: ExchangeFacts): Promise<void>
   });
   const obligation = obligationOf(decision);
   if (facts.trail && obligation) facts.trail.obligation = obligation;
-  if (decision.decision === 'allow') return;
+  if (decision.decision === 'allow') return undefined;
   const ruleRef = `${decision.policy}/${decision.rule}`;
   // 2.
   if (decision.decision === 'deny') throw new OAuthError('access_denied', decision.reason, { reason: `policy_denied:${ruleRef}` });
   // 3.
   if (!decision.consent) {
     if (decision.stepUp && !stepUpSatisfied(decision.stepUp, subject.authentication, now)) throw new StepUpError(decision.stepUp, `policy_step_up:${ruleRef}`);
-    return;
+    return undefined;
   }
   // 4. The agent resumes by polling the CIBA grant: it must be allowed to use it.
   if (!(client.grant_types as readonly string[]).includes(cibaGrant)) {
@@ -96,5 +98,5 @@ export async function applyExchangePolicies(facts: ExchangeFacts): Promise<void>
   };
   const opened = await openApproval(deps, { kind: 'exchange', clientId: client.client_id, sub: person?.sub, request, approvers, expiresIn, interval: ciba.interval_seconds });
   if (facts.trail) facts.trail.approval = { id: opened.id, approvers: approvers.kind };
-  throw new PendingApprovalError(opened.pollToken, ciba.interval_seconds, expiresIn, `paused_for_approval:${ruleRef}:${opened.id}`);
+  return { kind: 'paused', approvalId: opened.id, authReqId: opened.pollToken, interval: ciba.interval_seconds, expiresIn, reason: `paused_for_approval:${ruleRef}:${opened.id}` };
 }

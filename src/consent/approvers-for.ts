@@ -9,9 +9,9 @@ import type { Deps } from '../deps.ts';
 import type { AuthorizationDetail } from '../oauth/authorization-details.ts';
 import { OAuthError } from '../oauth/errors.ts';
 import type { ApproverRule } from '../store/ports.ts';
-import { resolveApprovers } from './approver-rule.ts';
-import { decideObligations } from './decide.ts';
-import type { StepUp } from './types.ts';
+import { resolveApprovers } from './resolve-approvers.ts';
+import { decideObligations } from './decide-obligations.ts';
+import type { StepUp } from '../obligations/types.ts';
 import { obligationOf, type TrailObligation } from '../audit/trail.ts';
 
 export type ApprovalAsk = {
