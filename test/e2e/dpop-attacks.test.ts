@@ -605,6 +605,22 @@ describe('DPoP server nonces (token, userinfo, introspection, PAR)', () => {
     expect(nonceOf(badClient)).toBe(nonceOf(bearer));
   });
 
+  it('PAR and introspection answer every refusal with their nonce: a repeated parameter, a wrong client secret (RFC 9449 §8)', async () => {
+    const parRepeated = await postForm(server, '/par', 'client_id=web-app&client_id=web-app', webApp);
+    expect(parRepeated.status).toBe(400);
+    const parNonce = nonceOf(parRepeated);
+    const parBadClient = await postForm(server, '/par', { client_id: 'web-app' }, { authorization: basicAuth('web-app', 'wrong') });
+    const introspectionRepeated = await postForm(server, '/introspect', 'token=a&token=b', demoApi);
+    const introspectionBadClient = await postForm(server, '/introspect', { token: 'x' }, { authorization: basicAuth('demo-api', 'wrong') });
+    expect(parNonce).toMatch(/^[a-z0-9]+\.[A-Za-z0-9_-]+$/);
+    expect(parBadClient.status).toBe(401);
+    expect(nonceOf(parBadClient)).toBe(parNonce);
+    expect(introspectionRepeated.status).toBe(400);
+    expect(introspectionBadClient.status).toBe(401);
+    expect(nonceOf(introspectionBadClient)).toBe(nonceOf(introspectionRepeated));
+    expect(nonceOf(introspectionRepeated)).not.toBe(parNonce);
+  });
+
   it('a nonce of another endpoint is refused: userinfo\'s and introspection\'s at the token endpoint, and the reverse', async () => {
     const tokenNonce = await demandsNonce(() => cc());
     const userinfoNonce = nonceOf(await fetchAnswer(`${server.url}/userinfo`, {}));
