@@ -7,6 +7,7 @@ import type { ConfigStatus } from './reload.ts';
 import { createRequestLog } from './log.ts';
 import { createErrorHandler, notFound } from './http/errors.ts';
 import { authorizeRoutes } from './http/authorize-routes.tsx';
+import { accountRoutes } from './http/account-routes.tsx';
 import { sameOriginForms } from './http/same-origin.ts';
 import { logoutRoutes } from './http/logout-routes.tsx';
 import { healthRoutes } from './http/health-routes.ts';
@@ -27,6 +28,8 @@ import { traceRequests } from './http/trace-requests.ts';
 import { tracingEnabled } from './tracing/spans.ts';
 import { operatorRoutes } from './http/operator-routes.ts';
 import { ssfRoutes } from './http/ssf-routes.ts';
+import { adminApi } from './http/admin/routes.ts';
+import { adminFormPaths, adminPage } from './http/admin-page.tsx';
 import type { Transmitter } from './ssf/transmitter.ts';
 
 /** `operatorListener`: /metrics and /status are served on their own listener (metrics.listen), not here. */
@@ -55,7 +58,7 @@ export function createApp(deps: Deps, options: { isShuttingDown?: () => boolean;
   app.notFound(notFound);
   app.route('/', stylesheetRoutes(brand));
   const forms = sameOriginForms(deps.issuer);
-  for (const path of ['/login', '/logout', authorizePaths.consent, `${authorizePaths.account}/*`, `${approvalsPath}/:id`, devicePaths.verify, devicePaths.decide, `${endSessionPath}/confirm`]) app.use(path, forms);
+  for (const path of ['/login', '/logout', authorizePaths.consent, `${authorizePaths.account}/*`, `${approvalsPath}/:id`, devicePaths.verify, devicePaths.decide, `${endSessionPath}/confirm`, ...adminFormPaths]) app.use(path, forms);
   app.route('/', metadataRoutes(deps));
   app.route('/', oauthRoutes(deps));
   app.route('/', userinfoRoutes(deps));
@@ -65,12 +68,15 @@ export function createApp(deps: Deps, options: { isShuttingDown?: () => boolean;
   app.route('/', registrationRoutes(deps));
   app.route('/', loginRoutes(deps));
   app.route('/', authorizeRoutes(deps));
+  app.route('/', accountRoutes(deps));
   app.route('/', deviceRoutes(deps));
   app.route('/', logoutRoutes(deps));
   app.route('/', approvalsRoutes(deps));
   app.route('/', receiptsRoutes(deps));
   // ssf.enabled is read at start: the server passes the transmitter it started (or undefined); a bare app follows its config.
   if ('ssfTransmitter' in options ? options.ssfTransmitter !== undefined : deps.config.main.ssf.enabled) app.route('/', ssfRoutes(deps, { transmitter: options.ssfTransmitter, isShuttingDown: options.isShuttingDown }));
+  // The admin API (/admin/v1) and page (/admin), read at each app build: a reload that turns them off removes them.
+  if (deps.config.main.admin.enabled) app.route('/', adminApi(deps, options.configStatus)).route('/', adminPage(deps, options.configStatus));
   app.route('/', healthRoutes(deps, options.isShuttingDown ?? (() => false), options.configStatus));
   if (!options.operatorListener) app.route('/', operatorRoutes(() => deps, options.configStatus));
   return app;

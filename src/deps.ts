@@ -123,7 +123,7 @@ export async function createDeps(options: { config: Config; issuer: string; stor
 }
 
 /** The log field a rate limit's key goes in (never a secret: an id, an address, a hash). */
-const keyLogField: Record<KeyKind, string> = { client: 'client_id', address: 'address', browser: 'browser', session: 'sid' };
+const keyLogField: Record<KeyKind, string> = { client: 'client_id', address: 'address', browser: 'browser', session: 'sid', person: 'sub' };
 
 /** ES256 and RS256 always; EdDSA once a resource asks for it. */
 function passportAlgsInUse(config: Config): SigningAlg[] {

@@ -123,7 +123,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   });
   const purge = setInterval(() => {
     const now = deps.now();
-    Promise.all([store.replay.purgeExpired(now), store.revocations.purgeExpired(now), store.logins.purgeExpired(now), store.authorizations.purgeExpired(now), store.families.purgeExpired(now), store.delegations.purgeExpired(now), store.approvals.purgeExpired(now)]).catch((err) => log.warn({ err }, 'purge failed'));
+    Promise.all([store.replay.purgeExpired(now), store.revocations.purgeExpired(now), store.logins.purgeExpired(now), store.authorizations.purgeExpired(now), store.families.purgeExpired(now), store.delegations.purgeExpired(now), store.approvals.purgeExpired(now), store.pats.purgeExpired(now)]).catch((err) => log.warn({ err }, 'purge failed'));
   }, 60_000);
   purge.unref();
 

@@ -29,8 +29,12 @@ export type ReceiptEvent =
   | 'approval.requested'
   | 'approval.claimed'
   | 'approval.decided'
+  | 'approval.cancelled'
+  | 'keys.rotated'
   | 'rate_limit.reached'
   | 'consent.withdrawn'
+  | 'pat.created'
+  | 'pat.revoked'
   | 'ssf.delivery_failed';
 
 export type Receipt = {

@@ -35,7 +35,7 @@ export function agentOrExit(config: Config, id: string): Located<ClientConfig> {
 }
 
 /** Who runs the command, for the receipt and the row: operator:cli and the OS user when there is one. */
-function operator(): string {
+export function operator(): string {
   try {
     const { username } = userInfo();
     return username ? `operator:cli:${username}` : 'operator:cli';

@@ -9,6 +9,7 @@ import { systemClock } from '../deps.ts';
 import type { DelegationRecord } from '../store/ports.ts';
 import { fail, isoDate, loadConfigOrExit, storeOptions, table, withStore, type StoreFlags } from './context.ts';
 import { wholeNumber } from './serve.ts';
+import { operator } from './agents.ts';
 
 type ListFlags = StoreFlags & { sub?: string; agent?: string; json?: boolean; limit?: number };
 
@@ -63,7 +64,7 @@ async function listDelegations(flags: ListFlags): Promise<void> {
 
 async function revoke(did: string, flags: StoreFlags): Promise<void> {
   const config = loadConfigOrExit(flags);
-  const outcome = await withStore(config, (store) => revokeDelegation(store, createReceipts(store.audit), did, 'operator', {}, systemClock()));
+  const outcome = await withStore(config, (store) => revokeDelegation(store, createReceipts(store.audit), did, 'operator', { operator: operator() }, systemClock()));
   if (outcome.status === 'unknown') fail(`no delegation ${did} in the store (see consulate delegation list)`);
   if (outcome.status === 'already_revoked') fail(`delegation ${did} was already revoked${outcome.record.revokedAt !== undefined ? ` at ${isoDate(outcome.record.revokedAt)}` : ''}${outcome.record.revokedBy ? ` by ${outcome.record.revokedBy}` : ''}; nothing changed`);
   const { record } = outcome;

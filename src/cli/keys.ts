@@ -3,10 +3,12 @@ import { loadConfig } from '../config/load.ts';
 import { keyringOptions, systemClock } from '../deps.ts';
 import { createKeyring, signingAlgs, type SigningAlg } from '../passports/keys.ts';
 import { openConfiguredStore } from '../main.ts';
+import { createReceipts, type Receipts } from '../audit/receipts.ts';
+import { operator } from './agents.ts';
 import { table } from './context.ts';
 import { configOption, reportConfigError, wholeNumber } from './serve.ts';
 
-async function withKeyring<T>(flags: { config: string; dataDir?: string; databaseUrl?: string }, run: (keyring: ReturnType<typeof createKeyring>, activationDelay: number) => Promise<T>): Promise<T> {
+async function withKeyring<T>(flags: { config: string; dataDir?: string; databaseUrl?: string }, run: (keyring: ReturnType<typeof createKeyring>, activationDelay: number, receipts: Receipts) => Promise<T>): Promise<T> {
   let config;
   try {
     config = loadConfig(flags.config, { overrides: { ...(flags.dataDir ? { dataDir: flags.dataDir } : {}), ...(flags.databaseUrl ? { databaseUrl: flags.databaseUrl } : {}) } });
@@ -18,7 +20,7 @@ async function withKeyring<T>(flags: { config: string; dataDir?: string; databas
   try {
     const keyring = createKeyring(store.keys, { ...keyringOptions(config), reloadSeconds: 0.05 });
     await keyring.ensureKeys(systemClock());
-    return await run(keyring, config.main.keys.activation_delay_seconds);
+    return await run(keyring, config.main.keys.activation_delay_seconds, createReceipts(store.audit));
   } finally {
     await store.close();
   }
@@ -39,10 +41,12 @@ export function registerKeysCommands(keys: Command): void {
         process.stderr.write(`unknown algorithm ${flags.alg}; use one of ${signingAlgs.join(', ')}\n`);
         process.exit(2);
       }
-      await withKeyring(flags, async (keyring, defaultDelay) => {
+      await withKeyring(flags, async (keyring, defaultDelay, receipts) => {
         const now = systemClock();
         const delay = flags.activateIn ?? defaultDelay;
         const added = await keyring.rotate(now, delay, flags.alg ? [flags.alg as SigningAlg] : undefined);
+        // As the admin API's rotation: a receipt naming who rotated.
+        await receipts.record({ event: 'keys.rotated', details: { by: operator(), kids: added.map((k) => k.kid), activates_at: now + delay } });
         for (const key of added) {
           process.stdout.write(`${key.alg}  ${key.kid}  published now, signs from ${new Date(key.activatesAt * 1000).toISOString()}\n`);
         }

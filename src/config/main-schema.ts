@@ -7,6 +7,8 @@ import { clientIdMetadataDocumentsSchema, dynamicRegistrationSchema } from './op
 import { metricsSchema } from './metrics-schema.ts';
 import { brandingSchema } from './branding-schema.ts';
 import { ssfSchema } from './ssf-schema.ts';
+import { adminSchema } from './admin-schema.ts';
+import { patsSchema } from './pats-schema.ts';
 
 function isAddressOrCidr(value: string): boolean {
   const [address, bits, extra] = value.split('/');
@@ -139,6 +141,8 @@ export const mainConfigSchema = z
         sign_in_pages: rateLimit('Sign-ins started at an upstream (the redirect to it) per browser (its Consulate browser cookie). Over it the browser gets a 429 page, not a redirect.', 30, 300),
         address_sign_in_pages: rateLimit('Sign-ins started at an upstream per source address, from any browser (also one that sends no cookie). Higher than sign_in_pages: many people may share one address (a company\'s NAT, a proxy not listed in http.trust_proxy).', 600, 300),
         consent_pages: rateLimit('Consent answers (POST /authorize/consent) per browser. Over it the browser gets a 429 page.', 30, 300),
+        pat_creations: rateLimit('Personal access tokens created per person (/account/tokens). Over it the person gets a 429 page.', 10, 3600),
+        pat_failures: rateLimit('Failed personal access token presentations (unknown, revoked, expired or forged tokens given as subject_token at /token) per source address. Once reached, PATs from that address are answered 429 before any lookup, until the window ends.', 20, 300),
       })
       .prefault({})
       .describe('Rate limits: in memory on SQLite (one node), shared by all nodes on PostgreSQL. Over a limit: 429 temporarily_unavailable with Retry-After. Read at start.'),
@@ -195,6 +199,8 @@ export const mainConfigSchema = z
     branding: brandingSchema,
     metrics: metricsSchema,
     ssf: ssfSchema,
+    admin: adminSchema,
+    pats: patsSchema,
     welcome: z.string().max(4000).optional().describe('Text printed when the server starts (demo configs use it to list demo credentials).'),
     log: z
       .strictObject({

@@ -8,8 +8,8 @@ import type { DelegationRecord, Store } from '../store/ports.ts';
 
 export type RevokedBy = 'subject' | 'owner' | 'operator';
 
-/** Who acted, for the audit record: the person's local subject id (none for an operator). */
-export type RevokingActor = { sub?: string | undefined };
+/** Who acted, for the audit record: the person's local subject id, or the operator (operator:<client_id>, operator:cli:<user>). */
+export type RevokingActor = { sub?: string | undefined; operator?: string | undefined };
 
 export type RevokeOutcome =
   | { status: 'revoked'; record: DelegationRecord }
@@ -38,6 +38,7 @@ export async function revokeDelegation(
       did,
       by,
       ...(actor.sub !== undefined ? { actor_sub: actor.sub } : {}),
+      ...(actor.operator !== undefined ? { operator: actor.operator } : {}),
       ...(record.resource !== undefined ? { resource: record.resource } : {}),
       origin: record.origin,
     },

@@ -4,4 +4,6 @@ export const tokenTypes = {
   idToken: 'urn:ietf:params:oauth:token-type:id_token',
   jwt: 'urn:ietf:params:oauth:token-type:jwt',
   idJag: 'urn:ietf:params:oauth:token-type:id-jag',
+  /** Ours: a person's personal access token (src/pats/), as a token exchange subject_token. */
+  pat: 'urn:consulate:token-type:pat',
 } as const;

@@ -84,7 +84,7 @@ export async function dispatchTokenRequest(deps: Deps, request: TokenRequest): P
     step = 'grant';
     // Only what the grant declares reaches it (node-oidc-provider's allow-list): client credentials stay with step 2.
     const params = pickParams(request.params, [...commonParams, ...grant.params]);
-    const result = await inSpan('token.grant', () => grant.handle({ deps, client, params, now, receipt, dpop, trail }));
+    const result = await inSpan('token.grant', () => grant.handle({ deps, client, params, now, receipt, dpop, trail, source: request.source }));
     if (isPaused(result)) paused = result;
     else {
       // 6. The receipt, with the trail; if it cannot be written, no token leaves.

@@ -8,6 +8,7 @@ import { tokenExchangeGrant } from '../oauth/grant-types.ts';
 import { mayAct } from '../delegation/act.ts';
 import { resolveSubjectToken, type SubjectToken } from '../delegation/subject-token.ts';
 import { tokenTypes } from '../delegation/token-types.ts';
+import { patSubject } from '../pats/subject.ts';
 import { OAuthError } from '../oauth/errors.ts';
 import { parseScope, type Params } from '../oauth/params.ts';
 import { verifyPassport } from '../passports/verify.ts';
@@ -34,7 +35,10 @@ export const tokenExchange: Grant = {
     }
     // 2.
     trail.at = 'subject_token';
-    const subject = await resolveSubjectToken(deps, subjectToken, subjectTokenType, now, client.delegation?.subject_token_upstreams ?? []);
+    const subject =
+      subjectTokenType === tokenTypes.pat
+        ? await patSubject(deps, subjectToken, context.source)
+        : await resolveSubjectToken(deps, subjectToken, subjectTokenType, now, client.delegation?.subject_token_upstreams ?? []);
     const mapping = subjectMapping(deps.config, subject);
     if (mapping) trail.mapping = mapping;
     // 3.

@@ -40,6 +40,8 @@ export type GrantContext<D = Deps> = {
   dpop?: DpopBinding | undefined;
   /** The request's decision trail (audit/trail.ts): each step writes what it decided; the receipt keeps it. */
   trail: Trail;
+  /** The request's source address (http/source.ts), for the limits a grant applies itself (failed PATs). */
+  source?: string | undefined;
 };
 
 export type GrantResult = {

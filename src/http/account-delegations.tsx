@@ -8,19 +8,12 @@ import type { RevokedBy } from '../delegation/revoke.ts';
 import type { DelegationRecord, SessionRecord } from '../store/ports.ts';
 import { latestClaimsOf } from '../federation/subjects.ts';
 import { liveDelegations } from '../delegation/records.ts';
+import { ownedAgents } from './account-owner.ts';
+import { delegationReceipts, ReceiptList, type ReceiptRow } from './account-receipts.tsx';
 
-export type DelegationRow = { did: string; agent: string; resource: string; since: string; budget?: string | undefined; forWhom?: string | undefined };
+export type DelegationRow = { did: string; agent: string; resource: string; since: string; budget?: string | undefined; forWhom?: string | undefined; receipts: ReceiptRow[] };
 export type AccountDelegations = { forYou: DelegationRow[]; ofYourAgents: DelegationRow[]; ownsAgents: boolean };
 
-const verifiedEmail = (claims: Record<string, unknown>): string | undefined =>
-  typeof claims.email === 'string' && claims.email && claims.email_verified !== false ? claims.email.toLowerCase() : undefined;
-
-/** The agents this person owns. */
-function ownedAgents(deps: Deps, claims: Record<string, unknown>): string[] {
-  const email = verifiedEmail(claims);
-  if (email === undefined) return [];
-  return [...deps.config.clients.values()].filter((c) => c.kind === 'agent' && c.owner?.toLowerCase() === email).map((c) => c.client_id);
-}
 
 /** Whether (and as whom) this person may revoke the delegation: as the person it represents, or as its agent's owner. */
 export function revokerRole(deps: Deps, session: SessionRecord, record: DelegationRecord): Exclude<RevokedBy, 'operator'> | undefined {
@@ -40,9 +33,9 @@ function budgetWords(record: DelegationRecord): string | undefined {
   return `${parts.join(' and ')} used`;
 }
 
-function row(deps: Deps, record: DelegationRecord, forWhom?: string): DelegationRow {
+async function row(deps: Deps, record: DelegationRecord, forWhom?: string): Promise<DelegationRow> {
   const resource = record.resource === undefined ? 'any of its resources' : (deps.config.resources.get(record.resource)?.name ?? record.resource);
-  return { did: record.did, agent: agentName(deps, record.clientId), resource, since: new Date(record.createdAt * 1000).toISOString().slice(0, 10), budget: budgetWords(record), forWhom };
+  return { did: record.did, agent: agentName(deps, record.clientId), resource, since: new Date(record.createdAt * 1000).toISOString().slice(0, 10), budget: budgetWords(record), forWhom, receipts: await delegationReceipts(deps, record.did) };
 }
 
 async function personName(deps: Deps, sub: string): Promise<string> {
@@ -54,12 +47,12 @@ async function personName(deps: Deps, sub: string): Promise<string> {
 /** Live delegations (unexpired, not revoked) of the person, and of the agents they own (theirs listed once, above). */
 export async function loadAccountDelegations(deps: Deps, session: SessionRecord): Promise<AccountDelegations> {
   const now = deps.now();
-  const forYou = (await liveDelegations(deps.store, { sub: session.sub }, now)).map((r) => row(deps, r));
+  const forYou = await Promise.all((await liveDelegations(deps.store, { sub: session.sub }, now)).map((r) => row(deps, r)));
   const owned = ownedAgents(deps, session.claims);
   const ofYourAgents: DelegationRow[] = [];
   if (owned.length) {
     for (const record of await liveDelegations(deps.store, { clientIds: owned }, now)) {
-      if (record.sub !== session.sub) ofYourAgents.push(row(deps, record, await personName(deps, record.sub)));
+      if (record.sub !== session.sub) ofYourAgents.push(await row(deps, record, await personName(deps, record.sub)));
     }
   }
   return { forYou, ofYourAgents, ownsAgents: owned.length > 0 };
@@ -88,6 +81,7 @@ export function DelegationSections(props: { csrf: string; delegations: AccountDe
             <li>
               <strong>{d.agent}</strong> on {d.resource} since {d.since}
               {d.budget ? `; ${d.budget}` : ''}
+              <ReceiptList receipts={d.receipts} />
               <RevokeForm csrf={props.csrf} did={d.did} label={`Revoke: ${d.agent} stops acting for you`} />
             </li>
           ))}
@@ -104,6 +98,7 @@ export function DelegationSections(props: { csrf: string; delegations: AccountDe
                 <li>
                   <strong>{d.agent}</strong> acts for {d.forWhom} on {d.resource} since {d.since}
                   {d.budget ? `; ${d.budget}` : ''}
+                  <ReceiptList receipts={d.receipts} />
                   <RevokeForm csrf={props.csrf} did={d.did} label={`Revoke: ${d.agent} stops acting for ${d.forWhom}`} />
                 </li>
               ))}

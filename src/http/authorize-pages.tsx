@@ -134,6 +134,8 @@ export function accountPage(
       )}
       <DelegationSections csrf={props.csrf} delegations={props.delegations} />
       <nav class="links" aria-label="More">
+        <a href="/account/agents">Agents you own</a>
+        <a href="/account/tokens">Your personal access tokens</a>
         <a href="/approvals">Requests waiting for your approval</a>
       </nav>
       <SignOut csrf={props.csrf} />

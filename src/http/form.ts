@@ -4,7 +4,8 @@ import type { Context } from 'hono';
 import { OAuthError } from '../oauth/errors.ts';
 import { parseFormParams, type Params } from '../oauth/params.ts';
 
-export async function readForm(c: Context, maxBytes: number): Promise<Params> {
+/** `repeatable`: the parameters that may appear more than once (a page's checkboxes); by default those of the RFCs. */
+export async function readForm(c: Context, maxBytes: number, repeatable?: ReadonlySet<string>): Promise<Params> {
   const type = c.req.header('content-type') ?? '';
   if (!/^application\/x-www-form-urlencoded\s*(;|$)/i.test(type)) {
     throw new OAuthError('invalid_request', 'content type must be application/x-www-form-urlencoded');
@@ -21,7 +22,7 @@ export async function readForm(c: Context, maxBytes: number): Promise<Params> {
   } catch {
     throw new OAuthError('invalid_request', 'request body is not valid UTF-8');
   }
-  return parseFormParams(text);
+  return parseFormParams(text, repeatable);
 }
 
 /** A JSON request body (RFC 7591 registration): application/json, UTF-8, bounded size. */

@@ -121,6 +121,8 @@ export function loginRoutes(deps: Deps): Hono {
         </p>
         <nav class="links" aria-label="Where to go">
           <a href="/account">Your account</a>
+          <a href="/account/agents">Agents you own</a>
+          <a href="/account/tokens">Your personal access tokens</a>
           <a href="/approvals">Requests waiting for your approval</a>
         </nav>
         <SignOut csrf={kit.csrfFor(c)} />

@@ -70,6 +70,11 @@ form.actions, .actions form { margin-bottom: .5rem; }
 
 :focus-visible { outline: 3px solid var(--focus); outline-offset: 2px; }
 input:focus-visible { outline-offset: 0; border-color: var(--focus); }
+input[type="checkbox"] { display: inline-block; width: auto; margin: 0 .5rem 0 0; vertical-align: middle; }
+label.choice { font-weight: 400; margin-bottom: .5rem; }
+fieldset { border: 0; padding: 0; margin: 0 0 1rem; }
+legend { font-weight: 600; margin-bottom: .25rem; }
+code.secret { display: block; padding: .75rem; background: var(--bg); border-radius: .4rem; font-size: .95rem; word-break: break-all; }
 
 [role="alert"], [role="status"], [role="note"] { border: 1px solid; border-radius: .5rem; padding: .75rem 1rem; }
 [role="alert"] { color: var(--danger); background: var(--danger-bg); border-color: #f4a196; }

@@ -16,15 +16,20 @@ import { actorsOf, parseAct } from '../delegation/act.ts';
 import { isSpent, remainingBudget } from '../delegation/budget.ts';
 import type { PassportClaims } from '../passports/mint.ts';
 import { verifyPassport } from '../passports/verify.ts';
+import { looksLikePat } from '../pats/format.ts';
+import { introspectPat, type PatIntrospection } from '../pats/introspect.ts';
 
 export type IntrospectionResponse =
   | { active: false }
   | { active: true; token_type: 'refresh_token'; client_id: string; scope: string; sub: string; iat: number; exp: number; iss: string }
-  | ({ active: true; token_type: 'Bearer' | 'DPoP'; delegation_active?: boolean; budget_remaining?: Record<string, unknown> } & PassportClaims);
+  | ({ active: true; token_type: 'Bearer' | 'DPoP'; delegation_active?: boolean; budget_remaining?: Record<string, unknown> } & PassportClaims)
+  | PatIntrospection;
 
 const inactive = { active: false } as const;
 
 export async function introspectToken(deps: Deps, caller: AuthenticatedClient, token: string): Promise<IntrospectionResponse> {
+  // A PAT has its own prefix (pats/format.ts): neither a JWS nor a refresh token can be mistaken for one.
+  if (looksLikePat(token)) return introspectPat(deps, caller, token);
   const now = deps.now();
   if (!token.includes('.')) return introspectRefreshToken(deps, caller, token, now);
   const check = await verifyPassport(token, deps.keyring, deps.issuer, now);

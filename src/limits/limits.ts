@@ -69,6 +69,12 @@ export type RateLimits = {
   signInStart(visitor: Visitor): Promise<void>;
   /** One consent answer posted by this browser. */
   consentAnswer(browser: string | undefined): Promise<void>;
+  /** One personal access token created by this person; 429 over the limit. */
+  patCreation(sub: string): Promise<void>;
+  /** Before a presented PAT is looked up: 429 when this address has presented bad ones too often. */
+  checkPat(source: string | undefined): Promise<void>;
+  /** After a presented PAT was refused (unknown, revoked, expired, forged). */
+  patFailed(source: string | undefined): Promise<void>;
   /** Wrong user codes per login session (RFC 8628 §5.1). */
   readonly userCodes: UserCodeAttempts;
 };
@@ -131,6 +137,12 @@ export function createRateLimits(limiters: Limiters, onReached: (reached: LimitR
       await consume('sign_in_pages', 'browser', browser);
     },
     consentAnswer: (browser) => consume('consent_pages', 'browser', browser),
+    patCreation: (sub) => consume('pat_creations', 'person', sub),
+    async checkPat(source) {
+      const seconds = await blocked(limiters.pat_failures, source);
+      if (seconds !== undefined) throw tooManyRequests(seconds, 'too many failed personal access tokens; retry later');
+    },
+    patFailed: (source) => fail('pat_failures', 'address', limiters.pat_failures, source),
     userCodes: createUserCodeAttempts(limiters.user_code_attempts, onReached),
   };
 }

@@ -58,6 +58,8 @@ export type AuditStore = {
   chainPage(options: { afterSeq: number; limit: number }): Promise<ChainedRecord[]>;
   /** One receipt by its id. */
   find(id: string): Promise<AuditRecord | undefined>;
+  /** The newest receipts (at most `limit`) whose details name this delegation (`did`), newest first. */
+  listByDid(did: string, limit: number): Promise<AuditRecord[]>;
 };
 
 export type LoginLink = {
@@ -110,6 +112,10 @@ export type LoginStore = {
   saveSession(session: SessionRecord): Promise<void>;
   findSession(idHash: string, now: number): Promise<SessionRecord | undefined>;
   deleteSession(idHash: string): Promise<void>;
+  /** A person's live sessions, newest first (the admin API). */
+  sessionsOf(sub: string, now: number): Promise<SessionRecord[]>;
+  /** Ends the person's session `sid`: the ended session, or undefined when there was none. */
+  endSessionOf(sub: string, sid: string): Promise<SessionRecord | undefined>;
   purgeExpired(now: number): Promise<number>;
 };
 
@@ -387,6 +393,36 @@ export type AgentStateStore = {
   set(record: AgentStateRecord): Promise<boolean>;
 };
 
+/** A person's personal access token as stored: never the token, only its keyed hash (src/pats/). */
+export type PatRecord = {
+  /** Its public name (list, revoke, receipts), not a secret. */
+  id: string;
+  tokenHash: string;
+  sub: string;
+  /** The person's label for it. */
+  name: string;
+  resource: string;
+  scopes: string[];
+  createdAt: number;
+  expiresAt: number;
+  lastUsedAt?: number | undefined;
+  revokedAt?: number | undefined;
+};
+
+export type PatStore = {
+  /** Stores it unless the person already has `maxLive` unexpired, unrevoked tokens (checked in the same transaction): false then. */
+  create(record: Omit<PatRecord, 'lastUsedAt' | 'revokedAt'>, maxLive: number, now: number): Promise<boolean>;
+  /** By keyed hash, revoked or expired ones included (the caller decides). */
+  findByHash(tokenHash: string): Promise<PatRecord | undefined>;
+  /** The person's tokens not yet expired (revoked ones too), newest first. */
+  list(sub: string, now: number): Promise<PatRecord[]>;
+  /** Revokes it if it is this person's (any person's when `sub` is undefined) and not yet revoked: the revoked record, else undefined. */
+  revoke(id: string, sub: string | undefined, now: number): Promise<PatRecord | undefined>;
+  /** Sets last used to `now` unless it was set less than `everySeconds` ago: at most one write per token per interval. */
+  touch(id: string, now: number, everySeconds: number): Promise<void>;
+  purgeExpired(now: number): Promise<number>;
+};
+
 /** SSF delivery: push (RFC 8935) to the receiver's URL, or poll (RFC 8936) at ours. */
 export type SsfDelivery = { method: 'push'; endpointUrl: string; authorizationHeader?: string | undefined } | { method: 'poll' };
 
@@ -475,6 +511,7 @@ export type Store = {
   readonly dynamicClients: DynamicClientStore;
   readonly agentStates: AgentStateStore;
   readonly ssf: SsfStore;
+  readonly pats: PatStore;
   /**
    * Rate limit counters shared by every node of this database (PostgreSQL). Absent: the store serves
    * one node (SQLite) and the limits count in memory.

@@ -1,7 +1,7 @@
 // Row ↔ record mappings both backends share: the SQLite and PostgreSQL tables have the same
 // columns (same names, numbers read as JS numbers), so a row of either becomes the same port record
 // here. Pure: no driver, no SQL.
-import type { AgentState, AgentStateRecord, ApprovalDecision, ApprovalRecord, ApproverRule, AuditRecord, ChainedRecord, ConsentRecord, DelegationRecord, DynamicClientRecord, InboxPage, IssuedGrant, NewApproval, PushedPresentation, PushedRequest, RefreshRecord } from './ports.ts';
+import type { AgentState, AgentStateRecord, ApprovalDecision, ApprovalRecord, ApproverRule, AuditRecord, ChainedRecord, ConsentRecord, DelegationRecord, DynamicClientRecord, InboxPage, IssuedGrant, NewApproval, PatRecord, PushedPresentation, PushedRequest, RefreshRecord } from './ports.ts';
 
 export type DelegationRow = {
   did: string;
@@ -224,3 +224,19 @@ export function pushedRefusal(row: PushedRow | undefined, clientId: string, brow
   if (row.browserHash !== null && row.browserHash !== browserHash) return 'other_browser';
   return undefined;
 }
+
+/** A personal_access_tokens row, as both backends read it (scopes space-separated). */
+export type PatRow = { id: string; tokenHash: string; sub: string; name: string; resource: string; scopes: string; createdAt: number; expiresAt: number; lastUsedAt: number | null; revokedAt: number | null };
+
+export const patFromRow = (row: PatRow): PatRecord => ({
+  id: row.id,
+  tokenHash: row.tokenHash,
+  sub: row.sub,
+  name: row.name,
+  resource: row.resource,
+  scopes: row.scopes ? row.scopes.split(' ') : [],
+  createdAt: row.createdAt,
+  expiresAt: row.expiresAt,
+  lastUsedAt: row.lastUsedAt ?? undefined,
+  revokedAt: row.revokedAt ?? undefined,
+});

@@ -295,7 +295,7 @@ describe('consulate agent and consulate delegation', () => {
     expect(revoked.code, revoked.stderr).toBe(0);
     expect(revoked.stdout).toContain(`delegation ${did} revoked`);
     expect((await introspect(delegated)).active).toBe(false);
-    expect(await audit('delegation.revoked')).toMatchObject([{ clientId: 'helper', subject: ada.sub, details: { did, by: 'operator' } }]);
+    expect(await audit('delegation.revoked')).toMatchObject([{ clientId: 'helper', subject: ada.sub, details: { did, by: 'operator', operator: expect.stringMatching(/^operator:cli/) } }]);
     expect((await consulate(['delegation', 'list', '--agent', 'helper', ...on()])).stdout).toMatch(/revoked by operator$/m);
 
     const again = await consulate(['delegation', 'revoke', did, ...on()]);

@@ -110,7 +110,7 @@ describe('consulate mapping explain', () => {
 describe('consulate check', () => {
   it('accepts the demo config: exit 0 and "config OK" with the counts', async () => {
     const result = await consulate(['check']);
-    expect(result).toEqual({ code: 0, signal: null, stdout: 'config OK: 6 client(s) (3 agent(s)), 3 resource(s), 3 upstream(s), 0 trusted issuer(s), 1 mapping rule set(s) (fixtures passed)\n', stderr: '' });
+    expect(result).toEqual({ code: 0, signal: null, stdout: 'config OK: 7 client(s) (3 agent(s)), 4 resource(s), 3 upstream(s), 0 trusted issuer(s), 1 mapping rule set(s) (fixtures passed)\n', stderr: '' });
   });
 
   it('lists every problem of a broken config as file:line:col lines on stderr and exits 1', async () => {

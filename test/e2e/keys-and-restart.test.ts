@@ -56,6 +56,8 @@ describe('signing keys', () => {
 
     const { kids: [newEsKid, newRsKid], activatesAt } = await rotate(server, 100);
     expect(activatesAt).toBeGreaterThan(clock.now());
+    // The rotation is a receipt naming who ran it, as the admin API's is.
+    expect((await server.deps.store.audit.list({ limit: 1000 })).filter((r) => r.event === 'keys.rotated')).toMatchObject([{ details: { by: expect.stringMatching(/^operator:cli/), kids: [newEsKid, newRsKid] } }]);
     // 1. Published at once, not yet signing.
     await new Promise((r) => setTimeout(r, 100)); // the server re-reads keys every 50 ms in tests
     expect(await jwksKids(server)).toEqual(expect.arrayContaining([oldKid, newEsKid, newRsKid]));

@@ -75,7 +75,7 @@ function moduleOf(file: string): string {
   return slash === -1 ? file.replace(/\.tsx?$/, '') : file.slice(0, slash);
 }
 
-const services = ['agents', 'authorize', 'clients', 'consent', 'delegation', 'federation', 'grants', 'introspection', 'ssf'];
+const services = ['agents', 'authorize', 'clients', 'consent', 'delegation', 'federation', 'grants', 'introspection', 'pats', 'ssf'];
 const foundation = ['oauth', 'log', 'config-types', 'store-ports'];
 const pure = ['claims', 'obligations', 'dpop'];
 /**

@@ -82,5 +82,10 @@ export function createPgAuditStore(db: PgDb, observer?: StoreObserver): AuditSto
       const [row] = await db.select().from(auditRecords).where(eq(auditRecords.id, id)).limit(1);
       return row && auditFromRow(row);
     },
+    // The expression matches the index audit_records_did (schema.ts) exactly, so PostgreSQL uses it.
+    async listByDid(did, limit) {
+      const rows = await db.select().from(auditRecords).where(sql`(${auditRecords.details}::jsonb ->> 'did') = ${did}`).orderBy(desc(auditRecords.seq)).limit(limit);
+      return rows.map(auditFromRow);
+    },
   };
 }

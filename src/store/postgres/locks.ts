@@ -11,4 +11,6 @@ export const advisoryLocks = {
   signingKeys: 7_400_003,
   /** Class of the dynamic-client registration cap, per source (two-int form). */
   dynamicClients: 7_400_004,
+  /** Class of the personal access token cap, per person (two-int form). */
+  pats: 7_400_005,
 } as const;

@@ -1,6 +1,6 @@
 // Pending upstream logins (single use: DELETE … RETURNING, so of two callbacks on two nodes only one
 // gets the row) and browser sessions, on PostgreSQL.
-import { and, eq, gt, lt } from 'drizzle-orm';
+import { and, desc, eq, gt, lt } from 'drizzle-orm';
 import type { LoginStore } from '../ports.ts';
 import type { PgDb } from './db.ts';
 import { pendingLogins, sessions } from './schema.ts';
@@ -24,6 +24,14 @@ export function createPgLoginStore(db: PgDb): LoginStore {
     },
     async deleteSession(idHash) {
       await db.delete(sessions).where(eq(sessions.idHash, idHash));
+    },
+    async sessionsOf(sub, now) {
+      const rows = await db.select().from(sessions).where(and(eq(sessions.sub, sub), gt(sessions.expiresAt, now))).orderBy(desc(sessions.createdAt)).limit(1000);
+      return rows.map((row) => ({ ...row, claims: JSON.parse(row.claims) as Record<string, unknown> }));
+    },
+    async endSessionOf(sub, sid) {
+      const [row] = await db.delete(sessions).where(and(eq(sessions.sub, sub), eq(sessions.sid, sid))).returning();
+      return row ? { ...row, claims: JSON.parse(row.claims) as Record<string, unknown> } : undefined;
     },
     async purgeExpired(now) {
       const logins = await db.delete(pendingLogins).where(lt(pendingLogins.expiresAt, now));

@@ -6,6 +6,7 @@
 import { drizzle } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
 import type { Store, StoreObserver } from '../ports.ts';
+import { createPgPatStore } from './pats.ts';
 import { createPgAgentStateStore } from './agent-states.ts';
 import { createPgAuditStore } from './audit.ts';
 import { createPgConsentStore } from './consents.ts';
@@ -82,6 +83,7 @@ export async function openPostgresStore(url: string, options: PostgresOptions = 
     dynamicClients: createPgDynamicClientStore(db),
     agentStates: createPgAgentStateStore(db),
     ssf: createPgSsfStore(db),
+    pats: createPgPatStore(db),
     // Authorizations, families, delegations + lineage, approvals:
     authorizations: createPgAuthorizationStore(db),
     families: createPgFamilyStore(db),

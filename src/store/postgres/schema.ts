@@ -53,6 +53,8 @@ export const auditRecords = pgTable(
     prevHash: text('prev_hash').notNull(),
     hash: text('hash').notNull(),
   },
+  // The receipts of one delegation (the account page lists them): its did is in the details.
+  (t) => [index('audit_records_did').on(sql`(${t.details}::jsonb ->> 'did')`)],
 );
 
 /** A person: one local subject, linked to one or more upstream accounts. */
@@ -388,3 +390,21 @@ export const ssfFeed = pgTable('ssf_feed', {
   id: text('id').primaryKey(),
   position: big('position').notNull(),
 });
+
+/** Personal access tokens: see ../sqlite/schema.ts. */
+export const personalAccessTokens = pgTable(
+  'personal_access_tokens',
+  {
+    id: text('id').primaryKey(),
+    tokenHash: text('token_hash').notNull().unique(),
+    sub: text('sub').notNull(),
+    name: text('name').notNull(),
+    resource: text('resource').notNull(),
+    scopes: text('scopes').notNull(),
+    createdAt: big('created_at').notNull(),
+    expiresAt: big('expires_at').notNull(),
+    lastUsedAt: big('last_used_at'),
+    revokedAt: big('revoked_at'),
+  },
+  (t) => [index('personal_access_tokens_sub').on(t.sub), index('personal_access_tokens_expires').on(t.expiresAt)],
+);

@@ -4,7 +4,7 @@
 // appending to the same file (the CLI) never forks the chain. The hot statements are plain prepared
 // better-sqlite3 statements: drizzle's query building costs more than the insert itself.
 import { auditFromRow, chainedFromRow, type ChainedRow } from '../rows.ts';
-import { asc, eq, gt } from 'drizzle-orm';
+import { asc, desc, eq, gt, sql } from 'drizzle-orm';
 import { canonicalJson, chainHash, genesisHash } from '../../audit/chain.ts';
 import type { AuditInput, AuditRecord, AuditStore } from '../ports.ts';
 import type { SqliteDb } from './db.ts';
@@ -50,6 +50,10 @@ export function createSqliteAuditStore(db: SqliteDb, write: SqliteWrite): AuditS
     async find(id) {
       const row = db.select().from(auditRecords).where(eq(auditRecords.id, id)).get();
       return row && auditFromRow(row);
+    },
+    // The expression matches the index audit_records_did (schema.ts) exactly, so SQLite uses it.
+    async listByDid(did, limit) {
+      return db.select().from(auditRecords).where(sql`json_extract(${auditRecords.details}, '$.did') = ${did}`).orderBy(desc(auditRecords.seq)).limit(limit).all().map(auditFromRow);
     },
   };
 }

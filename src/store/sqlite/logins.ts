@@ -1,5 +1,5 @@
 // Pending upstream logins (single use: read and deleted in one statement) and browser sessions.
-import { and, eq, gt, lt } from 'drizzle-orm';
+import { and, desc, eq, gt, lt } from 'drizzle-orm';
 import type { LoginStore } from '../ports.ts';
 import type { SqliteDb } from './db.ts';
 import { pendingLogins, sessions } from './schema.ts';
@@ -24,6 +24,14 @@ export function createSqliteLoginStore(db: SqliteDb): LoginStore {
     },
     async deleteSession(idHash) {
       db.delete(sessions).where(eq(sessions.idHash, idHash)).run();
+    },
+    async sessionsOf(sub, now) {
+      const rows = db.select().from(sessions).where(and(eq(sessions.sub, sub), gt(sessions.expiresAt, now))).orderBy(desc(sessions.createdAt)).limit(1000).all();
+      return rows.map((row) => ({ ...row, claims: JSON.parse(row.claims) as Record<string, unknown> }));
+    },
+    async endSessionOf(sub, sid) {
+      const row = db.delete(sessions).where(and(eq(sessions.sub, sub), eq(sessions.sid, sid))).returning().get();
+      return row ? { ...row, claims: JSON.parse(row.claims) as Record<string, unknown> } : undefined;
     },
     async purgeExpired(now) {
       return db.delete(pendingLogins).where(lt(pendingLogins.expiresAt, now)).run().changes + db.delete(sessions).where(lt(sessions.expiresAt, now)).run().changes;

@@ -7,6 +7,7 @@ import Database from 'better-sqlite3';
 import { drizzle } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import type { Store, StoreObserver } from '../ports.ts';
+import { createSqlitePatStore } from './pats.ts';
 import { createSqliteAgentStateStore } from './agent-states.ts';
 import { createSqliteApprovalStore } from './approvals.ts';
 import { createSqliteAuditStore } from './audit.ts';
@@ -54,6 +55,7 @@ export function openSqliteStore(file: string, options: { busyTimeoutMs?: number;
     dynamicClients: createSqliteDynamicClientStore(db),
     agentStates: createSqliteAgentStateStore(db),
     ssf: createSqliteSsfStore(db, write),
+    pats: createSqlitePatStore(db, write),
     async ping() {
       sqlite.prepare('select 1').get();
     },

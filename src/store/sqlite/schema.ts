@@ -47,6 +47,8 @@ export const auditRecords = sqliteTable(
     prevHash: text('prev_hash').notNull(),
     hash: text('hash').notNull(),
   },
+  // The receipts of one delegation (the account page lists them): its did is in the details.
+  (t) => [index('audit_records_did').on(sql`json_extract(${t.details}, '$.did')`)],
 );
 
 /** A person: one local subject, linked to one or more upstream accounts. */
@@ -389,3 +391,25 @@ export const ssfFeed = sqliteTable('ssf_feed', {
   id: text('id').primaryKey(),
   position: integer('position').notNull(),
 });
+
+/**
+ * Personal access tokens (src/pats/): a person's long-lived token for developer tools, stored only as
+ * a keyed hash (HMAC-SHA-256 under a server secret) of the whole token; `id` is its public name (list,
+ * revoke). Scopes are space-separated. Revoked rows are kept until they expire, for the list.
+ */
+export const personalAccessTokens = sqliteTable(
+  'personal_access_tokens',
+  {
+    id: text('id').primaryKey(),
+    tokenHash: text('token_hash').notNull().unique(),
+    sub: text('sub').notNull(),
+    name: text('name').notNull(),
+    resource: text('resource').notNull(),
+    scopes: text('scopes').notNull(),
+    createdAt: integer('created_at').notNull(),
+    expiresAt: integer('expires_at').notNull(),
+    lastUsedAt: integer('last_used_at'),
+    revokedAt: integer('revoked_at'),
+  },
+  (t) => [index('personal_access_tokens_sub').on(t.sub), index('personal_access_tokens_expires').on(t.expiresAt)],
+);

@@ -1,6 +1,7 @@
 // The committed demo config (config/) loads as shipped, and the loaded config cannot be changed.
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { verifySecret } from '../../../src/clients/secrets.ts';
 import { loadConfig } from '../../../src/config/load.ts';
 
 const demoDir = resolve(import.meta.dirname, '../../../config');
@@ -8,15 +9,20 @@ const demoDir = resolve(import.meta.dirname, '../../../config');
 describe('the demo config', () => {
   const config = loadConfig(demoDir, { env: {} });
 
-  it('loads with its six clients (three agents) and three resources', () => {
+  it('loads with its seven clients (three agents, one operator) and four resources', async () => {
     expect(config.dir).toBe(demoDir);
-    expect([...config.clients.keys()].sort()).toEqual(['demo-agent', 'demo-api', 'demo-app', 'digital-assistant', 'notes-mcp-server', 'shopping-assistant']);
+    expect([...config.clients.keys()].sort()).toEqual(['demo-agent', 'demo-api', 'demo-app', 'demo-operator', 'digital-assistant', 'notes-mcp-server', 'shopping-assistant']);
     expect(config.clients.get('digital-assistant')).toMatchObject({ kind: 'agent', owner: 'alice@example.com', state: 'active', delegation: { subject_token_clients: ['demo-app'], max_chain: 2 } });
-    expect([...config.resources.keys()].sort()).toEqual(['http://127.0.0.1:8092/mcp', 'https://api.demo.example', 'https://shop.demo.example']);
+    expect([...config.resources.keys()].sort()).toEqual(['http://127.0.0.1:8092/mcp', 'http://localhost:8080/admin', 'https://api.demo.example', 'https://shop.demo.example']);
     // MCP clients (document URLs, registration) may reach only the notes MCP server.
     expect(Object.keys(config.main.client_id_metadata_documents.resources)).toEqual(['http://127.0.0.1:8092/mcp']);
     expect(config.main.dynamic_registration).toMatchObject({ enabled: true, resources: { 'http://127.0.0.1:8092/mcp': { scopes: ['notes:read', 'notes:write'] } } });
     expect(config.main.issuer).toBe('http://localhost:8080');
+    // The demo operator: the admin API's resource (the default <issuer>/admin) with every admin scope.
+    expect(Object.keys(config.clients.get('demo-operator')?.resources ?? {})).toEqual(['http://localhost:8080/admin']);
+    // Its secret, as the welcome text prints it, matches its hash.
+    const operatorSecret = /client_id: +demo-operator\n +client_secret: +(\S+)/.exec(config.main.welcome ?? '')?.[1];
+    expect(await verifySecret(operatorSecret ?? '', config.clients.get('demo-operator')?.secret_hash)).toBe(true);
     expect(config.main.listen).toEqual({ host: '127.0.0.1', port: 8080 });
     // Defaults fill in what the file leaves out.
     expect(config.main.passports.max_ttl_seconds).toBe(3600);

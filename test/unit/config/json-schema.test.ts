@@ -48,7 +48,7 @@ describe('demo YAML against the committed JSON Schemas', () => {
   ];
 
   it('there are demo files of every kind', () => {
-    expect(demoFiles.map(([, kind]) => kind).sort()).toEqual(['client', 'client', 'client', 'client', 'client', 'client', 'main', 'mapping', 'policy', 'resource', 'resource', 'resource', 'upstream', 'upstream', 'upstream']);
+    expect(demoFiles.map(([, kind]) => kind).sort()).toEqual(['client', 'client', 'client', 'client', 'client', 'client', 'client', 'main', 'mapping', 'policy', 'resource', 'resource', 'resource', 'resource', 'upstream', 'upstream', 'upstream']);
   });
 
   it.each(demoFiles)('%s is valid', (file, kind) => {

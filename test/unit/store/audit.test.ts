@@ -38,6 +38,22 @@ forEachBackend('receipts (group commit)', (backend) => {
     expect(stored.map((r) => r.hash)).toEqual(records.map((r) => r.hash));
   });
 
+  it('a batch keeps every field as written: quotes, backslashes, braces, commas, "NULL", non-ASCII, and absent fields', async () => {
+    const receipts = createReceipts(backend.store.audit, () => 1_700_000_000_000);
+    const odd = ['"quoted"', 'back\\slash', '{braced,comma}', 'NULL', 'ünïcødé ✓', ''];
+    const made = await Promise.all([
+      ...odd.map((text, i) => receipts.record({ event: 'passport.issued', clientId: text, subject: `${text}-sub`, tokenJti: `${text}-${i}`, details: { text, i } })),
+      receipts.record({ event: 'passport.issued', details: { none: null } }),
+    ]);
+    const stored = await wholeChain(backend.store);
+    expect(findChainBreak(stored)).toBe(-1);
+    expect(stored.map((r) => [r.clientId, r.subject, r.tokenJti, r.details])).toEqual([
+      ...odd.map((text, i) => [text, `${text}-sub`, `${text}-${i}`, { text, i }]),
+      [undefined, undefined, undefined, { none: null }],
+    ]);
+    expect(stored.map((r) => r.hash)).toEqual(made.map((r) => r.hash));
+  });
+
   it('a receipt under a given id keeps it, and the injected clock dates it', async () => {
     const receipts = createReceipts(backend.store.audit, () => 1_700_000_000_123);
     const id = receipts.newId();
