@@ -19,6 +19,7 @@ import { consulateCommand } from './support/cli.ts';
 import { basicAuth, postForm } from './support/clients.ts';
 import { fixtureEnv, secrets, startConsulate, type TestConsulate } from './support/consulate.ts';
 import { accessTokenType, addPerson, agentAuth, agentSecret, agentYaml, api, envName, exchangeGrant, personTokens } from './support/delegation.ts';
+import { wholeChain } from '../support/chain.ts';
 
 const execute = promisify(execFile);
 const files = { 'clients/assistant.yaml': agentYaml('assistant', 'act_for: { anyone: true }\nsubject_token_clients: [web-app]') };
@@ -37,15 +38,6 @@ async function consulate(args: string[]): Promise<Result> {
     const failed = error as { code?: number; stdout?: string; stderr?: string };
     if (typeof failed.code !== 'number') throw error;
     return { code: failed.code, stdout: failed.stdout ?? '', stderr: failed.stderr ?? '' };
-  }
-}
-
-async function wholeChain(store: Store): Promise<AuditRecord[]> {
-  const all: AuditRecord[] = [];
-  for (;;) {
-    const page = await store.audit.list({ afterSeq: all.at(-1)?.seq ?? 0, limit: 10_000 });
-    if (page.length === 0) return all;
-    all.push(...page);
   }
 }
 

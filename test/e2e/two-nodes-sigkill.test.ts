@@ -19,6 +19,7 @@ import { consulateCommand } from './support/cli.ts';
 import { answerOf, basicAuth, type Answer } from './support/clients.ts';
 import { fixtureEnv, secrets, startConsulate, type TestConsulate } from './support/consulate.ts';
 import { addPerson, api, personTokens } from './support/delegation.ts';
+import { wholeChain } from '../support/chain.ts';
 
 const mainYaml = [
   'listen: { host: 127.0.0.1, port: 0 }',
@@ -68,15 +69,6 @@ async function serve(configDir: string, port: number, issuer: string, databaseUr
   }
   child.kill('SIGKILL');
   throw new Error(`consulate serve on ${url} not ready within 30 s: ${stderr}${out}`);
-}
-
-async function wholeChain(store: Store): Promise<AuditRecord[]> {
-  const all: AuditRecord[] = [];
-  for (;;) {
-    const page = await store.audit.list({ afterSeq: all.at(-1)?.seq ?? 0, limit: 10_000 });
-    if (page.length === 0) return all;
-    all.push(...page);
-  }
 }
 
 const title = skipPostgres() ? `two node processes, one killed with SIGKILL mid-load (skipped: ${postgresUnavailable()})` : 'two node processes, one killed with SIGKILL mid-load';

@@ -14,17 +14,9 @@ import { createReceipts, type Receipt } from '../../../src/audit/receipts.ts';
 import type { AuditRecord, Store } from '../../../src/store/ports.ts';
 import { openSqliteStore } from '../../../src/store/sqlite/open.ts';
 import { forEachBackend } from './backends.ts';
+import { wholeChain } from '../../support/chain.ts';
 
 const issued = (i: number): Receipt => ({ event: 'passport.issued', clientId: 'bot', tokenJti: `jti-${i}`, details: { i } });
-
-async function wholeChain(store: Store): Promise<AuditRecord[]> {
-  const all: AuditRecord[] = [];
-  for (;;) {
-    const page = await store.audit.list({ afterSeq: all.at(-1)?.seq ?? 0, limit: 10_000 });
-    if (page.length === 0) return all;
-    all.push(...page);
-  }
-}
 
 forEachBackend('receipts (group commit)', (backend) => {
   it('receipts appended in the same turn form one gapless chain, in the order they were made', async () => {

@@ -14,20 +14,12 @@ import { postgresMigrationsFolder } from '../../../src/store/postgres/migrate.ts
 import { DatabaseUnreachableError, openPostgresStore } from '../../../src/store/postgres/open.ts';
 import type { AuditRecord, Store } from '../../../src/store/ports.ts';
 import { freshPostgresUrl, postgresUnavailable, skipPostgres } from '../../setup/postgres.ts';
+import { wholeChain } from '../../support/chain.ts';
 
 /** The migrations this code ships (drizzle/postgres), oldest first. */
 const migrationTags = (JSON.parse(readFileSync(join(postgresMigrationsFolder, 'meta/_journal.json'), 'utf8')) as { entries: { tag: string }[] }).entries.map((e) => e.tag);
 
 const issued = (i: number): Receipt => ({ event: 'passport.issued', clientId: 'bot', tokenJti: `jti-${i}`, details: { i } });
-
-async function wholeChain(store: Store): Promise<AuditRecord[]> {
-  const all: AuditRecord[] = [];
-  for (;;) {
-    const page = await store.audit.list({ afterSeq: all.at(-1)?.seq ?? 0, limit: 10_000 });
-    if (page.length === 0) return all;
-    all.push(...page);
-  }
-}
 
 async function query<R extends pg.QueryResultRow>(url: string, text: string, values: unknown[] = []): Promise<R[]> {
   const client = new pg.Client({ connectionString: url });
