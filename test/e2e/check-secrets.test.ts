@@ -46,7 +46,7 @@ describe('consulate check: weak plain-text secrets', () => {
     const shown = (file: string) => relative(root, join(dir, file));
     const result = await check(dir, { AUTH0_SECRET: weak.auth0, HOOK_KEY: weak.hook });
     expect(result.code, result.stderr).toBe(0);
-    expect(result.stdout).toMatch(/^config OK: 7 client\(s\)/);
+    expect(result.stdout).toMatch(/^config OK: 8 client\(s\)/);
     const advice = 'bits of entropy (estimated from its length and kinds of characters); use a random one of at least 128 bits, e.g. from `openssl rand -base64 32`';
     expect(result.stderr.trimEnd().split('\n')).toEqual([
       `${shown('upstreams/auth0.yaml')}:8:16  client_secret  weak secret: at most 72 ${advice}`,
@@ -61,6 +61,6 @@ describe('consulate check: weak plain-text secrets', () => {
     const dir = weakConfig();
     writeFileSync(join(dir, 'upstreams/okta.yaml'), readFileSync(join(root, 'config/upstreams/okta.yaml'), 'utf8'));
     const result = await check(dir, { AUTH0_SECRET: 'K7vQ2mX9pL4wR8tZ1nB6yH3cF5jD0sGa', HOOK_KEY: 'correct horse battery staple' });
-    expect(result).toEqual({ code: 0, stdout: expect.stringMatching(/^config OK: 7 client\(s\)/), stderr: '' });
+    expect(result).toEqual({ code: 0, stdout: expect.stringMatching(/^config OK: 8 client\(s\)/), stderr: '' });
   });
 });

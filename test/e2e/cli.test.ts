@@ -483,8 +483,11 @@ describe('consulate serve', () => {
     const { configDir, dataDir } = makeConfigDir({}, tempDir());
     const child = start(['serve', '--config', configDir, '--port', '0', '--data-dir', dataDir, '--issuer', 'http://localhost:1'], fixtureEnv());
     const exited = finished(child, 30_000);
+    // The banner (with its warning) is written once the server is up; stop it after that.
+    let stderr = '';
+    const banner = new Promise<void>((done) => child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()).includes('discovery:') && done()));
     try {
-      await listeningLine(child);
+      await banner;
     } finally {
       child.kill('SIGTERM');
     }
