@@ -74,7 +74,14 @@ export async function serveCommand(flags: ServeFlags): Promise<void> {
       demo = await (await import('../demo/serve-demo.ts')).startDemo(server);
     } catch (error) {
       await server.close();
-      const why = error instanceof ListenError ? `${error.message}; is another \`consulate serve --demo\` (npm start) running? The demo's stand-ins use fixed ports: run a second instance without --demo` : error instanceof Error ? error.message : String(error);
+      const why =
+        error instanceof ListenError
+          ? `${error.message}; is another \`consulate serve --demo\` (npm start) running? The demo's stand-ins use fixed ports: run a second instance without --demo`
+          : missingDevPackage(error)
+            ? `the demo's stand-in IdPs need oidc-provider, a development dependency this install left out (npm ci --omit=dev); install with \`npm ci\` to run the demo`
+            : error instanceof Error
+              ? error.message
+              : String(error);
       process.stderr.write(`could not start the demo: ${why}\n`);
       process.exit(1);
     }
@@ -95,6 +102,9 @@ export async function serveCommand(flags: ServeFlags): Promise<void> {
   process.once('SIGINT', () => stop('SIGINT'));
   process.once('SIGTERM', () => stop('SIGTERM'));
 }
+
+/** A module of the demo's own dependencies (devDependencies) is not installed. */
+const missingDevPackage = (error: unknown): boolean => (error as NodeJS.ErrnoException | undefined)?.code === 'ERR_MODULE_NOT_FOUND' && String((error as Error).message).includes("'oidc-provider'");
 
 /**
  * A loopback issuer naming another port than the one listened on: a second instance started with

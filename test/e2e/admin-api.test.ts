@@ -3,6 +3,7 @@
 // (403 insufficient_scope naming it), no Passport (401 Bearer) and a Passport for another resource
 // (401 invalid_token); a suspension over the API stops the agent's next token request and a resume
 // lets it in again; changes are receipts naming the operator; bad input is a 400 problem.
+import { Validator } from '@seriousme/openapi-schema-validator';
 import * as client from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashSecret } from '../../src/clients/secrets.ts';
@@ -69,6 +70,12 @@ describe('admin API', () => {
     expect(scheme.flows.clientCredentials.tokenUrl).toBe(`${server.issuer.replace(/\/$/, '')}/token`);
     expect(Object.keys(scheme.flows.clientCredentials.scopes).sort()).toEqual([...adminScopes].sort());
     expect(doc.paths['/admin/v1/agents/{id}/suspend']?.post?.security).toEqual([{ passport: ['agents:write'] }]);
+    // The document validates against the OpenAPI 3.1 schema.
+    const validator = new Validator();
+    const { valid, errors } = await validator.validate(answer.body as Record<string, unknown>);
+    expect(errors ?? []).toEqual([]);
+    expect(valid).toBe(true);
+    expect(validator.version).toBe('3.1');
   });
 
   it('the document and the routes agree: every /admin/v1 route is documented with its method, and nothing else answers', async () => {
