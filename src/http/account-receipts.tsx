@@ -8,6 +8,7 @@ import { explainReceipt } from '../audit/explain.ts';
 import { findReceipt } from '../audit/find.ts';
 import type { SessionRecord } from '../store/ports.ts';
 import { ownedAgents } from './account-owner.ts';
+import { ExplanationView } from './explanation-view.tsx';
 import { errorPage, Page, pageHeaders } from './pages.tsx';
 
 /** At most this many receipts per delegation on the page (newest first). */
@@ -50,35 +51,7 @@ export async function accountReceiptPage(deps: Deps, c: Context, session: Sessio
   pageHeaders(c);
   return c.html(
     <Page c={c} title="Receipt">
-      <p>
-        <strong>{explained.summary}</strong>
-      </p>
-      <dl class="facts">
-        <dt>Receipt</dt>
-        <dd>
-          <code>{explained.receipt}</code>
-        </dd>
-        <dt>When</dt>
-        <dd>{explained.at}</dd>
-        <dt>Outcome</dt>
-        <dd>{explained.outcome}</dd>
-        {explained.decided ? (
-          <>
-            <dt>Decided at</dt>
-            <dd>
-              {explained.decided.step}
-              {explained.decided.rule ? ` (${explained.decided.rule})` : ''}
-            </dd>
-          </>
-        ) : null}
-      </dl>
-      {explained.lines.length ? (
-        <ul aria-label="Why">
-          {explained.lines.map((line) => (
-            <li>{line}</li>
-          ))}
-        </ul>
-      ) : null}
+      <ExplanationView explained={explained} />
       <nav class="links" aria-label="More">
         <a href="/account">Your account</a>
       </nav>

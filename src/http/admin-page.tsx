@@ -20,6 +20,7 @@ import { configStatusOf } from './admin/keys-config.ts';
 import { listReceipts } from './admin/receipts.ts';
 import { browserKit, currentSession } from './browser.ts';
 import { readForm } from './form.ts';
+import { ExplanationView } from './explanation-view.tsx';
 import { errorPage, Page, pageHeaders, SignOut } from './pages.tsx';
 
 export const adminPagePath = '/admin';
@@ -176,28 +177,7 @@ export function adminPage(deps: Deps, configStatus?: () => ConfigStatus): Hono {
     pageHeaders(c);
     return c.html(
       <Page c={c} title="Receipt">
-        <p>
-          <strong>{explained.summary}</strong>
-        </p>
-        <dl>
-          <dt>Receipt</dt>
-          <dd>
-            <code>{explained.receipt}</code>
-          </dd>
-          <dt>Event</dt>
-          <dd>{explained.event}</dd>
-          <dt>When</dt>
-          <dd>{explained.at}</dd>
-          <dt>Outcome</dt>
-          <dd>{explained.outcome}</dd>
-        </dl>
-        {explained.lines.length ? (
-          <ul aria-label="Why">
-            {explained.lines.map((line) => (
-              <li>{line}</li>
-            ))}
-          </ul>
-        ) : null}
+        <ExplanationView explained={explained} showEvent />
         <nav class="links" aria-label="More">
           <a href={adminPagePath}>Administration</a>
         </nav>

@@ -5,7 +5,6 @@
 // worker exchanges the orchestrator's Passport at B (the SDK) for a narrower one and calls the
 // tasks API through the SDK's guard. Then `consulate explain` (the compiled CLI) on the worker's
 // Passport at B walks the receipts back to A's ID-JAG, and at A from the ID-JAG to alice's sign-in.
-import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
@@ -16,7 +15,7 @@ import { configFiles, exampleSecrets } from '../../examples/id-jag-chain/config.
 import { startTasksApi, tasksResource, type TasksApi } from '../../examples/id-jag-chain/tasks-api.ts';
 import { drive } from './support/authorize.ts';
 import { cookieJar } from './support/browser.ts';
-import { consulateCommand } from './support/cli.ts';
+import { runConsulate } from './support/cli.ts';
 import { fixtureEnv, startConsulate, type TestConsulate } from './support/consulate.ts';
 import { startUpstream, type Upstream } from './support/upstreams.ts';
 
@@ -125,24 +124,8 @@ describe('the ID-JAG chain of seed 003: alice → orchestrator → worker, acros
     expect(exchanged.map((r) => r.tokenJti)).toEqual([result.worker.claims.jti]);
   });
 
-  function run(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
-    const clean = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('CONSULATE_')));
-    const child = spawn(...consulateCommand(args), { cwd: root, env: { ...clean, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    return new Promise((done, reject) => {
-      const timer = setTimeout(() => {
-        child.kill('SIGKILL');
-        reject(new Error(`consulate ${args[0]} did not exit\n${stderr}`));
-      }, 20_000);
-      child.once('close', (code) => {
-        clearTimeout(timer);
-        done({ code, stdout, stderr });
-      });
-    });
-  }
+  const run = (args: string[], env: NodeJS.ProcessEnv) => runConsulate(args, env);
+
   const explain = (server: TestConsulate, what: string, json: boolean) =>
     run(['explain', what, ...(json ? ['--json'] : [])], { ...fixtureEnv(), CONSULATE_CONFIG_DIR: server.configDir, CONSULATE_DATA_DIR: server.dataDir, CONSULATE_ISSUER: server.issuer });
 
