@@ -11,7 +11,7 @@ import { stepUpOf, stepUpSatisfied, type Authentication } from '../obligations/s
 import type { StepUp } from '../obligations/types.ts';
 import type { ApprovalKind, ApprovalRecord, ApproverRule } from '../store/ports.ts';
 import { mayDecide, settle, type Approver } from './approvers.ts';
-import { notifyApproval } from './notify.ts';
+import { notifyApproval, type NoticeDeps } from './notify.ts';
 import { pingCibaClient } from './ciba-ping.ts';
 
 export type OpenRequest = {
@@ -30,7 +30,10 @@ export type OpenRequest = {
 
 export type Opened = { id: string; pollToken: string; record: ApprovalRecord };
 
-export async function openApproval(deps: Deps, open: OpenRequest): Promise<Opened> {
+/** What opening an approval reads: the clock, the pending limits, the store, receipts, metrics, and the notice. */
+export type OpenApprovalDeps = NoticeDeps & Pick<Deps, 'now' | 'receipts' | 'metrics'>;
+
+export async function openApproval(deps: OpenApprovalDeps, open: OpenRequest): Promise<Opened> {
   const now = deps.now();
   const pollToken = open.pollToken ?? randomId();
   const id = uuidv7();

@@ -13,7 +13,7 @@ export type CibaPing = { authReqId: string; clientNotificationToken: string };
 const pingOf = (record: ApprovalRecord): CibaPing | undefined => (record.request as { ping?: CibaPing }).ping;
 
 /** Sends the ping for a settled request of a ping client; resolves whether the client took it (2xx). Never throws. */
-export async function sendCibaPing(deps: Deps, record: ApprovalRecord): Promise<boolean> {
+export async function sendCibaPing(deps: Pick<Deps, 'config' | 'log'>, record: ApprovalRecord): Promise<boolean> {
   // 1. Only settled CIBA requests that were made in ping mode, for a client still configured for it.
   const ping = pingOf(record);
   if (record.kind !== 'ciba' || !ping || (record.status !== 'approved' && record.status !== 'denied')) return false;
@@ -40,6 +40,6 @@ export async function sendCibaPing(deps: Deps, record: ApprovalRecord): Promise<
 }
 
 /** Fire-and-forget: the decision does not wait for the client. */
-export function pingCibaClient(deps: Deps, record: ApprovalRecord): void {
+export function pingCibaClient(deps: Pick<Deps, 'config' | 'log'>, record: ApprovalRecord): void {
   if (record.kind === 'ciba' && pingOf(record)) void sendCibaPing(deps, record);
 }

@@ -23,7 +23,7 @@ export type ObligationAsk = {
 };
 
 /** The decision, as a `policy.evaluate` span when tracing is on (its outcome only). */
-export function decideObligations(deps: Deps, ask: ObligationAsk): Promise<PolicyDecision> {
+export function decideObligations(deps: Pick<Deps, 'config' | 'store'>, ask: ObligationAsk): Promise<PolicyDecision> {
   return inSpan('policy.evaluate', async (span) => {
     const decision = await decide(deps, ask);
     span?.setAttribute('consulate.outcome', decision.decision);
@@ -31,7 +31,7 @@ export function decideObligations(deps: Deps, ask: ObligationAsk): Promise<Polic
   });
 }
 
-async function decide(deps: Deps, ask: ObligationAsk): Promise<PolicyDecision> {
+async function decide(deps: Pick<Deps, 'config' | 'store'>, ask: ObligationAsk): Promise<PolicyDecision> {
   // 1.
   const policies = compiledPolicies(deps.config);
   if (policies.length === 0) return { decision: 'allow', trace: [] };

@@ -11,6 +11,9 @@ import { sendTraced } from '../tracing/outgoing.ts';
 
 export type ApprovalEvent = 'approval.requested' | 'approval.decided';
 
+/** What sending a notice reads: the webhook's config, the person's name, the inbox link, the log. */
+export type NoticeDeps = Pick<Deps, 'config' | 'issuer' | 'store' | 'log'>;
+
 export const signatureHeader = 'Consulate-Signature';
 
 /** The header value for `body` sent at `t` (epoch seconds). */
@@ -30,11 +33,11 @@ function approversOf(rule: ApproverRule, sub: string | undefined): Record<string
   }
 }
 
-const personName = async (deps: Deps, sub: string | undefined): Promise<string | undefined> =>
+const personName = async (deps: Pick<Deps, 'store'>, sub: string | undefined): Promise<string | undefined> =>
   sub === undefined ? undefined : personLabel((await deps.store.subjects.claimsOf(sub)) ?? {});
 
 /** The payload of `event` for `record` (settled records carry their outcome). */
-export async function approvalPayload(deps: Deps, event: ApprovalEvent, record: ApprovalRecord): Promise<Record<string, unknown>> {
+export async function approvalPayload(deps: Pick<Deps, 'config' | 'issuer' | 'store'>, event: ApprovalEvent, record: ApprovalRecord): Promise<Record<string, unknown>> {
   const words = describeRequest(deps.config, { kind: record.kind, clientId: record.clientId, request: record.request, person: await personName(deps, record.sub) });
   return {
     event,
@@ -50,7 +53,7 @@ export async function approvalPayload(deps: Deps, event: ApprovalEvent, record: 
 }
 
 /** Sends one notification; resolves whether the receiver took it (2xx). Never throws. */
-export async function sendApprovalNotice(deps: Deps, event: ApprovalEvent, record: ApprovalRecord): Promise<boolean> {
+export async function sendApprovalNotice(deps: NoticeDeps, event: ApprovalEvent, record: ApprovalRecord): Promise<boolean> {
   const webhook = deps.config.main.approvals.webhook;
   if (!webhook) return false;
   try {
@@ -71,6 +74,6 @@ export async function sendApprovalNotice(deps: Deps, event: ApprovalEvent, recor
 }
 
 /** Fire-and-forget: the caller does not wait for the receiver. */
-export function notifyApproval(deps: Deps, event: ApprovalEvent, record: ApprovalRecord): void {
+export function notifyApproval(deps: NoticeDeps, event: ApprovalEvent, record: ApprovalRecord): void {
   if (deps.config.main.approvals.webhook) void sendApprovalNotice(deps, event, record);
 }

@@ -10,10 +10,9 @@
 // it, and it is the same answer an approver's denial gets when the agent polls (CIBA Core §11).
 import type { ClientConfig } from '../config/schema.ts';
 import { cibaGrant } from '../oauth/grant-types.ts';
-import { openApproval } from './approvals.ts';
+import { openApproval, type OpenApprovalDeps } from './approvals.ts';
 import { actorsOf } from '../delegation/act.ts';
 import type { SubjectToken } from '../delegation/subject-token.ts';
-import type { Deps } from '../deps.ts';
 import type { DpopBinding } from '../dpop/request.ts';
 import type { AuthorizationDetail } from '../oauth/authorization-details.ts';
 import { OAuthError } from '../oauth/errors.ts';
@@ -38,8 +37,11 @@ export type PausedExchange = {
   exchange: { version: 1; grant: ExchangeGrant; subject: SubjectToken; dpopJkt?: string | undefined; policy: string; rule: string };
 };
 
+/** What the policies read (config, store) and what a pause opens an approval with. */
+export type ExchangePolicyDeps = OpenApprovalDeps;
+
 export type ExchangeFacts = {
-  deps: Deps;
+  deps: ExchangePolicyDeps;
   client: ClientConfig;
   subject: SubjectToken;
   grant: ExchangeGrant;

@@ -8,7 +8,7 @@ import type { ApproverRule } from '../store/ports.ts';
 
 const email = /^[^\s@]{1,200}@[^\s@]{1,200}$/;
 
-export async function resolveApprovers(deps: Deps, approvers: PolicyApprovers, person: { sub?: string | undefined; claims: Readonly<Record<string, unknown>> }, client: ClientConfig, rule: string): Promise<ApproverRule> {
+export async function resolveApprovers(deps: Pick<Deps, 'store'>, approvers: PolicyApprovers, person: { sub?: string | undefined; claims: Readonly<Record<string, unknown>> }, client: ClientConfig, rule: string): Promise<ApproverRule> {
   if (approvers === 'subject') {
     if (person.sub === undefined) throw new OAuthError('access_denied', 'this request needs the approval of the person represented, and no person is represented', { reason: `policy_${rule}_no_subject` });
     return { kind: 'subject' };

@@ -9,15 +9,20 @@ import { verifyOwnIdToken } from '../passports/id-token.ts';
 import { verifyPassport } from '../passports/verify.ts';
 import { parseAct } from './act.ts';
 import { tokenTypes } from './token-types.ts';
-import { resolveUpstreamToken } from './upstream-token.ts';
+import { resolveUpstreamToken, type UpstreamTokenDeps } from './upstream-token.ts';
 import { invalidSubjectToken, type SubjectToken } from './subject.ts';
 
 export { invalidSubjectToken, type SubjectToken } from './subject.ts';
 
 const supported: ReadonlySet<string> = new Set([tokenTypes.accessToken, tokenTypes.idToken, tokenTypes.jwt]);
 
+/** What resolving a subject token reads: our keys and issuer, the store, and what an upstream token needs. */
+export type SubjectTokenDeps = UpstreamTokenDeps & Pick<Deps, 'issuer' | 'keyring'>;
+
+type OwnTokenDeps = Pick<Deps, 'issuer' | 'keyring' | 'store'>;
+
 /** `allowedUpstreams`: the client's subject_token_upstreams, so that no other upstream is asked about the token. */
-export async function resolveSubjectToken(deps: Deps, token: string, type: string, now: number, allowedUpstreams?: readonly string[]): Promise<SubjectToken> {
+export async function resolveSubjectToken(deps: SubjectTokenDeps, token: string, type: string, now: number, allowedUpstreams?: readonly string[]): Promise<SubjectToken> {
   if (!supported.has(type)) throw new OAuthError('invalid_request', 'subject_token_type is not supported', { reason: 'subject_token_type_unsupported' });
   const issuer = unverifiedIssuer(token);
   if (issuer === deps.issuer) return type === tokenTypes.idToken ? ownIdToken(deps, token, now) : ownPassport(deps, token, now);
@@ -26,7 +31,7 @@ export async function resolveSubjectToken(deps: Deps, token: string, type: strin
   return upstream;
 }
 
-async function ownPassport(deps: Deps, token: string, now: number): Promise<SubjectToken> {
+async function ownPassport(deps: OwnTokenDeps, token: string, now: number): Promise<SubjectToken> {
   const check = await verifyPassport(token, deps.keyring, deps.issuer, now);
   if (!check.ok) throw invalidSubjectToken(check.reason);
   const { claims } = check;
@@ -54,7 +59,7 @@ async function ownPassport(deps: Deps, token: string, now: number): Promise<Subj
   };
 }
 
-async function ownIdToken(deps: Deps, token: string, now: number): Promise<SubjectToken> {
+async function ownIdToken(deps: OwnTokenDeps, token: string, now: number): Promise<SubjectToken> {
   const claims = await verifyOwnIdToken(deps, token, now);
   if (!claims || typeof claims.exp !== 'number') throw invalidSubjectToken('not_an_id_token');
   const sub = claims.sub as string;

@@ -18,8 +18,11 @@ import { tokenTypes } from './token-types.ts';
 
 const maxTokenLength = 16384;
 
+/** What resolving an upstream token reads: the upstreams and their rule sets, the store and receipts (linking the person), the log. */
+export type UpstreamTokenDeps = Pick<Deps, 'config' | 'mappings' | 'store' | 'receipts' | 'log'>;
+
 /** `allowedUpstreams`: the exchanging client's delegation.subject_token_upstreams, checked before anything is asked or stored. */
-export async function resolveUpstreamToken(deps: Deps, token: string, type: string, now: number, allowedUpstreams?: readonly string[]): Promise<SubjectToken | undefined> {
+export async function resolveUpstreamToken(deps: UpstreamTokenDeps, token: string, type: string, now: number, allowedUpstreams?: readonly string[]): Promise<SubjectToken | undefined> {
   const wanted: WantedForm = type === tokenTypes.idToken ? 'id_token' : type === tokenTypes.jwt ? 'jwt' : 'access_token';
   const trust: ExchangeTrust = {
     upstreams: [...deps.config.upstreams.values()],
@@ -71,7 +74,7 @@ export async function resolveUpstreamToken(deps: Deps, token: string, type: stri
   };
 }
 
-function unavailable(deps: Deps, error: UpstreamError): OAuthError {
+function unavailable(deps: Pick<Deps, 'log'>, error: UpstreamError): OAuthError {
   deps.log.warn({ reason: error.reason, detail: error.message }, 'upstream unavailable for a token exchange subject token');
   return new OAuthError('temporarily_unavailable', 'the identity provider that issued subject_token could not be reached; try again later', {
     reason: `upstream_${error.reason}`,

@@ -7,12 +7,11 @@
 // pollApproval has already turned the approval into "issued" (after checkPausedHolder): a failure here spends it.
 import type { ClientConfig } from '../config/schema.ts';
 import { jwtBearerGrant, tokenExchangeGrant } from '../oauth/grant-types.ts';
-import type { Deps } from '../deps.ts';
 import type { DpopBinding } from '../dpop/request.ts';
 import { OAuthError } from '../oauth/errors.ts';
 import type { PausedExchange } from '../consent/pause-exchange.ts';
 import type { ApprovalRecord } from '../store/ports.ts';
-import { delegatedReceiptDetails, delegatedResponse, issueDelegatedPassport } from './delegated-passport.ts';
+import { delegatedReceiptDetails, delegatedResponse, issueDelegatedPassport, type DelegatedPassportDeps } from './delegated-passport.ts';
 import type { GrantResult } from './types.ts';
 import { subjectMapping, type Trail } from '../audit/trail.ts';
 
@@ -29,7 +28,7 @@ export function checkPausedHolder(record: ApprovalRecord, dpop: DpopBinding | un
   }
 }
 
-export async function issueApprovedExchange(options: { deps: Deps; client: ClientConfig; record: ApprovalRecord; dpop?: DpopBinding | undefined; receipt: string; now: number; trail: Trail }): Promise<GrantResult> {
+export async function issueApprovedExchange(options: { deps: DelegatedPassportDeps; client: ClientConfig; record: ApprovalRecord; dpop?: DpopBinding | undefined; receipt: string; now: number; trail: Trail }): Promise<GrantResult> {
   const { deps, client, record, dpop, receipt, now, trail } = options;
   // 1.
   if (record.kind !== 'exchange' || record.clientId !== client.client_id) throw unknownRequest('exchange_other_client');

@@ -5,14 +5,19 @@
 import { OAuthError } from '../oauth/errors.ts';
 import { issueApprovedPersonTokens, pollApproval } from './approved-request.ts';
 import { checkPausedHolder, issueApprovedExchange } from './approved-exchange.ts';
-import type { Grant } from './types.ts';
+import type { DelegatedPassportDeps } from './delegated-passport.ts';
+import type { PersonTokenDeps } from './person-tokens.ts';
+import type { Grant, GrantContext } from './types.ts';
+
+/** What this grant reads of the running server: what a resumed exchange and approved person tokens need. */
+type CibaDeps = DelegatedPassportDeps & PersonTokenDeps;
 
 export const cibaGrantType = 'urn:openid:params:grant-type:ciba';
 
 export const cibaGrant: Grant = {
   grantType: cibaGrantType,
   params: ['auth_req_id'],
-  async handle({ deps, client: { client }, params, now, receipt, dpop, trail }) {
+  async handle({ deps, client: { client }, params, now, receipt, dpop, trail }: GrantContext<CibaDeps>) {
     trail.at = 'parameters';
     const authReqId = params.get('auth_req_id');
     if (authReqId === undefined) throw new OAuthError('invalid_request', 'auth_req_id is required');

@@ -19,14 +19,17 @@ import { OAuthError } from '../oauth/errors.ts';
 import { passportIdentityClaims } from '../oauth/identity-scopes.ts';
 import { mintPassport, type PassportClaims } from '../passports/mint.ts';
 import { requireDpopForResource, requireHolder } from '../dpop/binding.ts';
-import { applyExchangePolicies, type ExchangeGrant } from '../consent/pause-exchange.ts';
+import { applyExchangePolicies, type ExchangeGrant, type ExchangePolicyDeps } from '../consent/pause-exchange.ts';
 import type { Paused } from '../obligations/pending.ts';
 import type { DpopBinding } from '../dpop/request.ts';
 import type { TokenResponse } from './types.ts';
 import type { ResourceChoice, Trail } from '../audit/trail.ts';
 
+/** What issuing a delegated Passport reads: config, keys and store, and what the policies (a pause) read. */
+export type DelegatedPassportDeps = ExchangePolicyDeps & Pick<Deps, 'config' | 'detailsTypes' | 'keyring' | 'issuer' | 'store'>;
+
 export type DelegatedAsk = {
-  deps: Deps;
+  deps: DelegatedPassportDeps;
   client: ClientConfig;
   subject: SubjectToken;
   /** resource / audience parameters: at most one target. */

@@ -20,7 +20,10 @@ import { signJwt } from '../passports/sign.ts';
 import type { GrantResult } from './types.ts';
 import type { Trail } from '../audit/trail.ts';
 
-export type IdJagRequest = { deps: Deps; client: ClientConfig; subject: SubjectToken; params: Params; now: number; receipt: string; trail: Trail };
+/** What issuing an ID-JAG reads: the config (audiences, clients), agent states, the issuer and its keys. */
+export type IdJagDeps = Pick<Deps, 'config' | 'issuer' | 'keyring' | 'store'>;
+
+export type IdJagRequest = { deps: IdJagDeps; client: ClientConfig; subject: SubjectToken; params: Params; now: number; receipt: string; trail: Trail };
 
 export const idJagTyp = 'oauth-id-jag+jwt';
 

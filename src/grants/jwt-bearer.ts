@@ -14,17 +14,20 @@ import type { SubjectToken } from '../delegation/subject-token.ts';
 import type { Deps } from '../deps.ts';
 import { OAuthError } from '../oauth/errors.ts';
 import { parseScope, type Params } from '../oauth/params.ts';
-import { delegatedReceiptDetails, delegatedResponse, issueDelegatedPassport } from './delegated-passport.ts';
-import type { Grant } from './types.ts';
+import { delegatedReceiptDetails, delegatedResponse, issueDelegatedPassport, type DelegatedPassportDeps } from './delegated-passport.ts';
+import type { Grant, GrantContext } from './types.ts';
 import { isPaused } from '../obligations/pending.ts';
 import { mappingFromTrace, resourceChoice, type ResourceChoice } from '../audit/trail.ts';
+
+/** What this grant reads of the running server: the trusted assertion issuers, and what a delegated Passport needs. */
+type JwtBearerDeps = DelegatedPassportDeps & Pick<Deps, 'assertionIssuers'>;
 
 const invalidAssertion = (reason: string) => new OAuthError('invalid_grant', 'assertion is invalid', { reason: `assertion_${reason}` });
 
 export const jwtBearerGrant: Grant = {
   grantType,
   params: ['assertion', 'scope', 'resource'],
-  async handle({ deps, client: { client }, params, now, receipt, dpop, trail }) {
+  async handle({ deps, client: { client }, params, now, receipt, dpop, trail }: GrantContext<JwtBearerDeps>) {
     // 1.
     trail.at = 'assertion';
     const assertion = params.get('assertion');
@@ -107,7 +110,7 @@ export const jwtBearerGrant: Grant = {
   },
 };
 
-function assertionContext(deps: Deps, now: number): AssertionContext {
+function assertionContext(deps: Pick<Deps, 'assertionIssuers' | 'issuer' | 'store' | 'config'>, now: number): AssertionContext {
   return {
     issuers: deps.assertionIssuers,
     issuer: deps.issuer,

@@ -6,24 +6,27 @@
 import { allActive } from '../clients/directory.ts';
 import { tokenExchangeGrant } from '../oauth/grant-types.ts';
 import { mayAct } from '../delegation/act.ts';
-import { resolveSubjectToken, type SubjectToken } from '../delegation/subject-token.ts';
+import { resolveSubjectToken, type SubjectToken, type SubjectTokenDeps } from '../delegation/subject-token.ts';
 import { tokenTypes } from '../delegation/token-types.ts';
-import { patSubject } from '../pats/subject.ts';
+import { patSubject, type PatSubjectDeps } from '../pats/subject.ts';
 import { OAuthError } from '../oauth/errors.ts';
 import { parseScope, type Params } from '../oauth/params.ts';
 import { verifyPassport } from '../passports/verify.ts';
 import type { ClientConfig } from '../config/schema.ts';
 import type { Deps } from '../deps.ts';
-import { delegatedReceiptDetails, delegatedResponse, issueDelegatedPassport } from './delegated-passport.ts';
-import { issueIdJag } from './id-jag-issue.ts';
-import type { Grant } from './types.ts';
+import { delegatedReceiptDetails, delegatedResponse, issueDelegatedPassport, type DelegatedPassportDeps } from './delegated-passport.ts';
+import { issueIdJag, type IdJagDeps } from './id-jag-issue.ts';
+import type { Grant, GrantContext } from './types.ts';
 import { isPaused } from '../obligations/pending.ts';
 import { subjectMapping } from '../audit/trail.ts';
+
+/** What this grant reads of the running server: the subject token's (a PAT's) checks, the client directory, and what an ID-JAG or a delegated Passport needs. */
+type TokenExchangeDeps = SubjectTokenDeps & PatSubjectDeps & IdJagDeps & DelegatedPassportDeps & Pick<Deps, 'clientDocuments'>;
 
 export const tokenExchange: Grant = {
   grantType: tokenExchangeGrant,
   params: ['subject_token', 'subject_token_type', 'actor_token', 'actor_token_type', 'requested_token_type', 'resource', 'audience', 'scope', 'authorization_details'],
-  async handle(context) {
+  async handle(context: GrantContext<TokenExchangeDeps>) {
     const { deps, client: { client }, params, now, receipt, dpop, trail } = context;
     // 1.
     trail.at = 'parameters';
@@ -83,7 +86,7 @@ function required(params: Params, name: string): string {
 }
 
 /** RFC 8693 §2.1: the actor token represents the acting party; here it must be the client's own Passport. */
-async function checkActorToken(deps: Deps, client: ClientConfig, params: Params, now: number): Promise<void> {
+async function checkActorToken(deps: Pick<Deps, 'keyring' | 'issuer' | 'store'>, client: ClientConfig, params: Params, now: number): Promise<void> {
   const actorToken = params.get('actor_token');
   const actorType = params.get('actor_token_type');
   if (actorToken === undefined) {

@@ -94,7 +94,7 @@ export const patLineageId = (id: string): string => `pat:${id}`;
 export type Presented = { ok: true; record: PatRecord } | { ok: false; reason: 'disabled' | 'malformed' | 'checksum' | 'unknown' | 'revoked' | 'expired' };
 
 /** Steps 1 to 4 of the header. `visibleTo`: a caller that may not see this token gets `unknown`, and its use is not recorded. */
-export async function presentPat(deps: Deps, token: string, visibleTo: (record: PatRecord) => boolean = () => true): Promise<Presented> {
+export async function presentPat(deps: Pick<Deps, 'config' | 'store' | 'now' | 'log'>, token: string, visibleTo: (record: PatRecord) => boolean = () => true): Promise<Presented> {
   if (!deps.config.main.pats.enabled) return { ok: false, reason: 'disabled' };
   // 1.
   const format = checkPatFormat(token);

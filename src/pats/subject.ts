@@ -8,7 +8,10 @@ import type { Deps } from '../deps.ts';
 import { invalidSubjectToken, type SubjectToken } from '../delegation/subject.ts';
 import { patLineageId, presentPat } from './pats.ts';
 
-export async function patSubject(deps: Deps, token: string, source: string | undefined): Promise<SubjectToken> {
+/** What a PAT presentation reads: the failure limit, and the PAT and its person in the store. */
+export type PatSubjectDeps = Pick<Deps, 'config' | 'store' | 'now' | 'log' | 'rateLimits'>;
+
+export async function patSubject(deps: PatSubjectDeps, token: string, source: string | undefined): Promise<SubjectToken> {
   await deps.rateLimits.checkPat(source);
   const presented = await presentPat(deps, token);
   if (!presented.ok) {
