@@ -2,6 +2,8 @@
 // each backend implements them with its own transactions. Times are epoch seconds unless named *Ms.
 import type { JWK } from 'jose';
 import type { RateLimiterAbstract } from 'rate-limiter-flexible';
+import type { ApprovalStore } from './ports-approvals.ts';
+import type { SsfStore } from './ports-ssf.ts';
 
 export type KeyRecord = {
   kid: string;
@@ -253,102 +255,7 @@ export type LineageStore = {
   delegationsUnder(roots: { jtis?: readonly string[]; familyIds?: readonly string[] }): Promise<DelegationRecord[]>;
 };
 
-export type ApprovalKind = 'ciba' | 'device' | 'exchange';
-/** Expiry is not a status: a request past its expiresAt is expired whatever its status says. */
-export type ApprovalStatus = 'pending' | 'approved' | 'denied' | 'issued';
-
-/** Who must approve, with the people resolved when the request was made. */
-export type ApproverRule =
-  | { kind: 'subject' }
-  | { kind: 'manager'; email: string }
-  | { kind: 'dual'; group: string; exclude: string[] };
-
-export type ApprovalDecision = { approverSub: string; approverEmail?: string | undefined; decision: 'approve' | 'deny'; decidedAt: number };
-
-export type ApprovalRecord = {
-  id: string;
-  kind: ApprovalKind;
-  clientId: string;
-  sub?: string | undefined;
-  /** What was asked and what will be issued; the service owns its shape. */
-  request: Record<string, unknown>;
-  approvers: ApproverRule;
-  status: ApprovalStatus;
-  intervalSeconds: number;
-  lastPolledAt?: number | undefined;
-  createdAt: number;
-  expiresAt: number;
-  decidedAt?: number | undefined;
-  decisions: ApprovalDecision[];
-};
-
-export type NewApproval = Omit<ApprovalRecord, 'status' | 'lastPolledAt' | 'decidedAt' | 'decisions'> & { pollHash: string; userCodeHash?: string | undefined };
-
-export type Poll = { status: 'unknown' } | { status: 'ok' | 'slow_down'; record: ApprovalRecord };
-
-export type Decided = { status: 'unknown' | 'closed' | 'duplicate' } | { status: 'recorded'; record: ApprovalRecord };
-
-/** Whom an inbox is for, as the approver rules match them: an e-mail only when it is verified, lower-cased. */
-export type InboxApprover = { sub: string; verifiedEmail?: string | undefined; groups: readonly string[] };
-
-/** A place in an inbox, newest first: the last request of a page. */
-export type InboxPosition = { createdAt: number; id: string };
-
-export type InboxQuery = {
-  now: number;
-  limit: number;
-  /** The page after this request (keyset); absent: the first page. */
-  after?: InboxPosition | undefined;
-  /** Leave out this client's requests (a client never decides its own). */
-  excludeClientId?: string | undefined;
-};
-
-/** One page of an inbox, `total` the number of requests in it, `next` the position to continue from (absent on the last page). */
-export type InboxPage = { records: ApprovalRecord[]; total: number; next?: InboxPosition | undefined };
-
-/** The most requests one person may have waiting (pending, unexpired): from one client, and in all. */
-export type PendingLimits = { perClientAndPerson: number; perPerson: number };
-
-export type ApprovalStore = {
-  /**
-   * Opens a request; with `limits` and a person, only while that person has fewer pending requests
-   * than the limits allow (from this client, and in all), decided atomically. False: nothing opened.
-   */
-  create(record: NewApproval, limits?: PendingLimits): Promise<boolean>;
-  find(id: string): Promise<ApprovalRecord | undefined>;
-  findByUserCode(userCodeHash: string, now: number): Promise<ApprovalRecord | undefined>;
-  /**
-   * Records a poll by the client that owns the request. A poll sooner than the interval after the
-   * last one is `slow_down`, and the interval grows by 5 s for good (CIBA §11, RFC 8628 §3.5).
-   */
-  poll(pollHash: string, clientId: string, now: number): Promise<Poll>;
-  /** Sets the person of a request that has none yet (device flow), and with `request` its request; false when it already has one or is closed. */
-  claim(id: string, sub: string, now: number, request?: Record<string, unknown>, approvers?: ApproverRule): Promise<boolean>;
-  /**
-   * Adds one person's decision and settles the request, atomically: `settle` (pure) says what the
-   * decisions so far amount to. A closed or expired request takes no more decisions.
-   */
-  decide(id: string, decision: ApprovalDecision, settle: (record: ApprovalRecord) => 'approved' | 'denied' | 'pending', now: number): Promise<Decided>;
-  /** approved → issued, for exactly one caller. */
-  markIssued(id: string, now: number): Promise<boolean>;
-  /** Requests still open (pending, unexpired), oldest first. */
-  listOpen(now: number, limit?: number): Promise<ApprovalRecord[]>;
-  /**
-   * One page of an approver's inbox: the open requests the approver rules let them decide (as
-   * consent/approvers.ts mayDecide says) and that they have not decided yet, newest first by
-   * (createdAt, id), with the count of all of them. Keyset paging: a request opened meanwhile lands
-   * on the first page and never shifts a later one.
-   */
-  inboxPage(approver: InboxApprover, query: InboxQuery): Promise<InboxPage>;
-  purgeExpired(now: number): Promise<number>;
-  /**
-   * For metrics, in one query: per kind, the requests open now (pending, unexpired) and those that
-   * expired undecided in (expiredAfter, now].
-   */
-  countByKind(now: number, expiredAfter: number): Promise<ApprovalCounts[]>;
-};
-
-export type ApprovalCounts = { kind: ApprovalKind; pending: number; expired: number };
+export type { ApprovalKind, ApprovalStatus, ApproverRule, ApprovalDecision, ApprovalRecord, NewApproval, Poll, Decided, InboxApprover, InboxPosition, InboxQuery, InboxPage, PendingLimits, ApprovalStore, ApprovalCounts } from './ports-approvals.ts';
 
 export type SecretStore = {
   /** The secret named `name`; the first caller's `value` wins, so every node ends up with the same one. */
@@ -423,68 +330,7 @@ export type PatStore = {
   purgeExpired(now: number): Promise<number>;
 };
 
-/** SSF delivery: push (RFC 8935) to the receiver's URL, or poll (RFC 8936) at ours. */
-export type SsfDelivery = { method: 'push'; endpointUrl: string; authorizationHeader?: string | undefined } | { method: 'poll' };
-
-export type SsfStreamStatus = 'enabled' | 'paused' | 'disabled';
-
-/** An SSF event stream (SSF 1.0 §8.1.1) of one receiver (a client). Times are epoch seconds. */
-export type SsfStreamRecord = {
-  id: string;
-  /** The client that created it: only it sees or changes it. */
-  receiver: string;
-  /** The SETs' `aud`. */
-  audience: string;
-  delivery: SsfDelivery;
-  /** Absent: the receiver asked for every supported event. */
-  eventsRequested?: string[] | undefined;
-  eventsDelivered: string[];
-  description?: string | undefined;
-  status: SsfStreamStatus;
-  statusReason?: string | undefined;
-  /** Receipts up to this chain position came before the stream: never sent on it. */
-  fromSeq: number;
-  createdAt: number;
-  updatedAt: number;
-};
-
-/** One SET waiting in a stream's outbox: its claims (signed when it is sent), retry state. Times in epoch ms. */
-export type SsfEventRecord = { jti: string; streamId: string; claims: Record<string, unknown>; createdAtMs: number; attempts: number; nextAttemptAtMs: number };
-
-export type SsfStore = {
-  createStream(record: SsfStreamRecord): Promise<void>;
-  findStream(id: string): Promise<SsfStreamRecord | undefined>;
-  /** The streams of one receiver, or all, oldest first. */
-  listStreams(receiver?: string): Promise<SsfStreamRecord[]>;
-  /** Replaces the stream's record; false when it is gone. A disabled stream's waiting events are dropped with it. */
-  saveStream(record: SsfStreamRecord): Promise<boolean>;
-  /** Deletes the stream and its waiting events; false when it was not there. */
-  deleteStream(id: string): Promise<boolean>;
-  /** The receipt chain position the feed has turned into events; undefined before the first feed. */
-  feedPosition(): Promise<number | undefined>;
-  /**
-   * Moves the feed from `from` to `to` and adds the events those receipts made, atomically: false
-   * (nothing added) when another node moved it first.
-   */
-  advanceFeed(from: number | undefined, to: number, events: readonly SsfEventRecord[]): Promise<boolean>;
-  /** Adds events made outside the feed (verification, stream updated). */
-  enqueue(events: readonly SsfEventRecord[]): Promise<void>;
-  /** Push streams (enabled) with an event due at `nowMs` and not claimed by a node. */
-  streamsDue(nowMs: number): Promise<string[]>;
-  /**
-   * Claims up to `limit` due events of a stream, oldest first, for `leaseMs`, counting an attempt:
-   * no other node gets them until the lease ends (SKIP LOCKED / one writer), so none is pushed twice at once.
-   */
-  claimDue(streamId: string, nowMs: number, leaseMs: number, limit: number): Promise<SsfEventRecord[]>;
-  /** Removes events of the stream (delivered, acknowledged, rejected or given up); how many were there. */
-  remove(streamId: string, jtis: readonly string[]): Promise<number>;
-  /** A failed push: the claim is released and the next attempt waits until `nextAttemptAtMs`. */
-  retryLater(jtis: readonly string[], nextAttemptAtMs: number): Promise<void>;
-  /** Events waiting on a stream, oldest first (poll delivery). */
-  pending(streamId: string, limit: number): Promise<SsfEventRecord[]>;
-  /** Drops events created before `cutoffMs`; how many. */
-  purgeBefore(cutoffMs: number): Promise<number>;
-};
+export type { SsfDelivery, SsfStreamStatus, SsfStreamRecord, SsfEventRecord, SsfStore } from './ports-ssf.ts';
 
 export type RateLimiterOptions = { keyPrefix: string; points: number; duration: number };
 

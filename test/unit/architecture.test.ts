@@ -48,7 +48,7 @@ describe('architecture', () => {
 // ---- The layer table -------------------------------------------------------------------------------
 // A module is a top-level folder of src/ (or a file at its root), except two leaves cut out of their
 // folders: config's schemas and types ('config-types') apart from its loader and checks ('config'),
-// and the store's ports ('store-ports': ports.ts and the unavailable error) apart from its backends.
+// and the store's ports ('store-ports': ports.ts, the ports-*.ts it re-exports, and the unavailable error) apart from its backends.
 
 /** A relative import of one src/ file by another; `typeOnly`: `import type` / `export type` (erased at run time). */
 type Edge = { from: string; to: string; typeOnly: boolean };
@@ -70,7 +70,7 @@ const edges = files.flatMap(edgesOf);
 
 function moduleOf(file: string): string {
   if (/^config\/(schema|types|values|problems|yaml-source|[a-z-]+-schema)\.ts$/.test(file)) return 'config-types';
-  if (/^store\/(ports|unavailable)\.ts$/.test(file)) return 'store-ports';
+  if (/^store\/(ports(-[a-z]+)?|unavailable)\.ts$/.test(file)) return 'store-ports';
   const slash = file.indexOf('/');
   return slash === -1 ? file.replace(/\.tsx?$/, '') : file.slice(0, slash);
 }
