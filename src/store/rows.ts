@@ -139,6 +139,16 @@ export const consentFromRow = (row: ConsentRow): ConsentRecord => ({
   grantedAt: row.grantedAt,
 });
 
+/** A consent as its row: the lists as JSON text (both backends store them so). */
+export const consentToRow = (consent: ConsentRecord): ConsentRow => ({
+  sub: consent.sub,
+  clientId: consent.clientId,
+  scopes: JSON.stringify(consent.scopes),
+  resources: JSON.stringify(consent.resources),
+  detailsTypes: JSON.stringify(consent.detailsTypes),
+  grantedAt: consent.grantedAt,
+});
+
 export type DynamicClientRow = { clientId: string; source: string; client: string; refreshAt: number | null; createdAt: number; updatedAt: number };
 
 export const dynamicClientFromRow = (row: DynamicClientRow): DynamicClientRecord => ({

@@ -1,5 +1,5 @@
 // Consent remembered per person and client, on PostgreSQL: saving is one upsert.
-import { consentFromRow } from '../rows.ts';
+import { consentFromRow, consentToRow } from '../rows.ts';
 import { and, eq } from 'drizzle-orm';
 import type { ConsentStore } from '../ports.ts';
 import type { PgDb } from './db.ts';
@@ -13,14 +13,7 @@ export function createPgConsentStore(db: PgDb): ConsentStore {
       return row ? consentFromRow(row) : undefined;
     },
     async save(consent) {
-      const values = {
-        sub: consent.sub,
-        clientId: consent.clientId,
-        scopes: JSON.stringify(consent.scopes),
-        resources: JSON.stringify(consent.resources),
-        detailsTypes: JSON.stringify(consent.detailsTypes),
-        grantedAt: consent.grantedAt,
-      };
+      const values = consentToRow(consent);
       await db.insert(consentGrants).values(values).onConflictDoUpdate({ target: [consentGrants.sub, consentGrants.clientId], set: values });
     },
     async list(sub) {
