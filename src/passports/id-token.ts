@@ -6,7 +6,7 @@ import type { ClientConfig } from '../config/schema.ts';
 import type { Deps } from '../deps.ts';
 import { releasedClaims } from '../oauth/identity-scopes.ts';
 import type { Keyring } from './keys.ts';
-import { signJwt } from './sign.ts';
+import { signJwtInTurn } from './sign.ts';
 import { isCompactJws } from './verify.ts';
 
 export type IdTokenRequest = {
@@ -46,7 +46,7 @@ export async function mintIdToken(keyring: Keyring, request: IdTokenRequest): Pr
     at_hash: accessTokenHash(request.accessToken),
   };
   const key = await keyring.signingKey(client.id_token_signed_response_alg, now);
-  return { token: signJwt(key, 'JWT', claims), claims };
+  return { token: await signJwtInTurn(key, 'JWT', claims), claims };
 }
 
 export type IdTokenHint = { sub: string; clientId: string; sid?: string | undefined };

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { ActClaim } from '../delegation/act.ts';
 import type { AuthorizationDetail } from '../oauth/authorization-details.ts';
 import type { Keyring, SigningAlg } from './keys.ts';
-import { signJwt } from './sign.ts';
+import { signJwtInTurn } from './sign.ts';
 import { inSpan } from '../tracing/spans.ts';
 
 export type PassportClaims = {
@@ -90,7 +90,7 @@ export async function mintPassport(keyring: Keyring, alg: SigningAlg, request: P
   return inSpan('passport.mint', async (span) => {
     span?.setAttributes({ 'consulate.resource': request.audience, 'consulate.client_id': request.clientId });
     const key = await keyring.signingKey(alg, request.now);
-    return { token: signJwt(key, 'at+jwt', claims), claims };
+    return { token: await signJwtInTurn(key, 'at+jwt', claims), claims };
   });
 }
 
