@@ -1,6 +1,6 @@
-// CPU time of server processes from Linux /proc (user + system), for `npm run bench:postgres`: on a
-// machine shared with other work, requests/s swing with everyone else's load, while the CPU a
-// server spends per request mostly does not. A process tree (the PostgreSQL postmaster) counts its
+// CPU time of server processes from Linux /proc (user + system), for `npm run bench` and
+// `npm run bench:postgres`: on a machine shared with other work, requests/s swing with everyone
+// else's load, while the CPU a server spends per request mostly does not. A process tree (the PostgreSQL postmaster) counts its
 // live children and, through cutime/cstime, the children it has already reaped (autovacuum workers).
 import { readdirSync, readFileSync } from 'node:fs';
 

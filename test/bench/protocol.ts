@@ -83,15 +83,15 @@ export function createRun() {
 /** Something measured for a phase of `seconds`: one server and endpoint, or several at once (stores.ts). */
 export type Contender = { server: string; run(label: string, seconds: number): Promise<LoadResult & Pick<Round, 'cpuUsPerRequest'>> };
 
-/** One phase on one endpoint: its request for the phase, checked once, then under load. */
-export async function phase(generator: LoadGenerator, label: string, endpoint: Endpoint, seconds: number): Promise<LoadResult> {
-  const request: LoadRequest = await checkOnce(label, endpoint, await endpoint.prepare(seconds));
-  return generator.run(label, request, seconds);
-}
-
-export const single = (server: string, endpoint: Endpoint, generator: LoadGenerator): Contender => ({
+/** One server under one generator; `cpu` (CPU seconds of the server so far, cpu.ts) adds CPU per request. */
+export const single = (server: string, endpoint: Endpoint, generator: LoadGenerator, cpu?: () => number): Contender => ({
   server,
-  run: (label, seconds) => phase(generator, label, endpoint, seconds),
+  async run(label, seconds) {
+    const request = await checkOnce(label, endpoint, await endpoint.prepare(seconds));
+    const before = cpu?.();
+    const result = await generator.run(label, request, seconds);
+    return before === undefined || !cpu ? result : { ...result, cpuUsPerRequest: ((cpu() - before) * 1e6) / result.requests };
+  },
 });
 
 /** A warm-up of each contender, then `rounds` rounds alternating between them; every round's figures per contender. */

@@ -16,7 +16,7 @@ export type Round = {
   cpuUsPerRequest?: number;
 };
 /** One server's rounds of one target, and their medians. */
-export type Side = { server: string; rounds: Round[]; rps: number; p50Ms: number; p95Ms: number; p99Ms: number; memory?: Memory | undefined };
+export type Side = { server: string; rounds: Round[]; rps: number; p50Ms: number; p95Ms: number; p99Ms: number; cpuUsPerRequest?: number; memory?: Memory | undefined };
 export type Comparison = {
   target: string;
   consulate: Side;
@@ -24,6 +24,8 @@ export type Comparison = {
   peer?: Side & { target: string };
   /** Median requests/s of Consulate ÷ median requests/s of the peer. */
   vsPeer?: number;
+  /** The peer's median CPU per request ÷ Consulate's: how many requests Consulate serves for the CPU of one of the peer's. */
+  cpuVsPeer?: number;
   /** Median requests/s ÷ the baseline's median requests/s (when the run has a baseline). */
   vsBaseline?: number;
   peerVsBaseline?: number;
@@ -38,7 +40,8 @@ export function median(values: number[]): number {
 
 export function side(server: string, rounds: Round[], memory?: Memory): Side {
   const of = (key: 'rps' | 'p50Ms' | 'p95Ms' | 'p99Ms') => median(rounds.map((r) => r[key]));
-  return { server, rounds, rps: of('rps'), p50Ms: of('p50Ms'), p95Ms: of('p95Ms'), p99Ms: of('p99Ms'), memory };
+  const cpu = rounds.flatMap((r) => (r.cpuUsPerRequest === undefined ? [] : [r.cpuUsPerRequest]));
+  return { server, rounds, rps: of('rps'), p50Ms: of('p50Ms'), p95Ms: of('p95Ms'), p99Ms: of('p99Ms'), ...(cpu.length ? { cpuUsPerRequest: median(cpu) } : {}), memory };
 }
 
 export function compare(target: string, consulate: Side, peer: (Side & { target: string }) | undefined, baselineRps: number | undefined): Comparison {
@@ -46,16 +49,20 @@ export function compare(target: string, consulate: Side, peer: (Side & { target:
     target,
     consulate,
     ...(peer ? { peer, vsPeer: consulate.rps / peer.rps } : {}),
+    ...(peer?.cpuUsPerRequest && consulate.cpuUsPerRequest ? { cpuVsPeer: peer.cpuUsPerRequest / consulate.cpuUsPerRequest } : {}),
     ...(baselineRps ? { vsBaseline: consulate.rps / baselineRps, ...(peer ? { peerVsBaseline: peer.rps / baselineRps } : {}) } : {}),
   };
 }
 
-/** One line per server and target: medians, every round's requests/s, ratios, RSS after the target and peak so far. */
+/**
+ * One line per server and target: medians, every round's requests/s, ratios, the server's CPU per
+ * request (user + system, from /proc) and its ratio to the peer's, RSS after the target and peak so far.
+ */
 export function formatComparisons(rows: Comparison[]): string {
-  const header = ['target', 'server', 'req/s', 'p50 ms', 'p95 ms', 'p99 ms', 'rounds req/s', 'vs peer', 'vs baseline', 'RSS MB', 'peak MB'];
+  const header = ['target', 'server', 'req/s', 'p50 ms', 'p95 ms', 'p99 ms', 'rounds req/s', 'vs peer', 'vs baseline', 'CPU µs/req', 'CPU vs peer', 'RSS MB', 'peak MB'];
   const ratio = (value: number | undefined) => (value === undefined ? '' : `${value.toFixed(2)}x`);
   const mb = (value: number | undefined) => (value === undefined ? '' : value.toFixed(0));
-  const line = (target: string, s: Side, vsPeer: number | undefined, vsBaseline: number | undefined) => [
+  const line = (target: string, s: Side, vsPeer: number | undefined, vsBaseline: number | undefined, cpuVsPeer?: number) => [
     target,
     s.server,
     s.rps.toFixed(0),
@@ -65,10 +72,12 @@ export function formatComparisons(rows: Comparison[]): string {
     s.rounds.map((r) => r.rps.toFixed(0)).join(' '),
     ratio(vsPeer),
     ratio(vsBaseline),
+    s.cpuUsPerRequest === undefined ? '' : s.cpuUsPerRequest.toFixed(0),
+    ratio(cpuVsPeer),
     mb(s.memory?.rssMb),
     mb(s.memory?.hwmMb),
   ];
-  const cells = rows.flatMap((r) => [line(r.target, r.consulate, r.vsPeer, r.vsBaseline), ...(r.peer ? [line(`  ${r.peer.target}`, r.peer, undefined, r.peerVsBaseline)] : [])]);
+  const cells = rows.flatMap((r) => [line(r.target, r.consulate, r.vsPeer, r.vsBaseline, r.cpuVsPeer), ...(r.peer ? [line(`  ${r.peer.target}`, r.peer, undefined, r.peerVsBaseline)] : [])]);
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => (c[i] as string).length)));
   const format = (c: string[]) => c.map((v, i) => (i < 2 || i === 6 ? v.padEnd(widths[i] as number) : v.padStart(widths[i] as number))).join('  ').trimEnd();
   return [format(header), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.map(format)].join('\n');

@@ -6,7 +6,9 @@
 // connections; one warm-up per server and target, then BENCH_ROUNDS (3) rounds of BENCH_SECONDS (5)
 // alternating Consulate / peer; figures are medians of the rounds, ratios are ratios of the medians.
 // Every phase first checks one full response; any non-2xx or socket error under load fails the run.
-// Memory: VmRSS / VmHWM of each server process (idle, after each target, peak).
+// Memory: VmRSS / VmHWM of each server process (idle, after each target, peak). CPU per request:
+// the server's user + system time over a round ÷ its requests (cpu.ts); on this shared machine it
+// swings far less than requests/s, so its ratio to the peer's is the steadier comparison.
 //
 // `npm run bench:quick` (--quick): client credentials and introspection against the peer, one short
 // round, no baseline: a regression guard that prints the ratios and fails only on errors, never on
@@ -14,6 +16,7 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
+import { cpuSeconds } from './cpu.ts';
 import { codeTtlSeconds } from './person.ts';
 import { chooseGenerator, createRun, measure, pinCpus, readSettings, say, single } from './protocol.ts';
 import { compare, formatComparisons, side, writeComparisonJson, type Comparison } from './report.ts';
@@ -49,7 +52,7 @@ try {
     // The baseline answers with a body as long as a real token response.
     const sample = await post(consulate.url, consulateTokenRequest.path, consulateTokenRequest.headers, consulateTokenRequest.body);
     const baseline = started('baseline', await startBaseline(Buffer.byteLength(sample.text), pin?.server));
-    const [baselineRounds = []] = await measure(settings, 'baseline (bare Hono POST)', [single('baseline', baselineEndpoint(baseline), generator)]);
+    const [baselineRounds = []] = await measure(settings, 'baseline (bare Hono POST)', [single('baseline', baselineEndpoint(baseline), generator, () => cpuSeconds([baseline.pid]))]);
     const summary = side('baseline', baselineRounds, baseline.memory());
     baselineRps = summary.rps;
     comparisons.push(compare('baseline (bare Hono POST)', summary, undefined, baselineRps));
@@ -62,7 +65,10 @@ try {
   };
   const targets = makeTargets({ consulate, peer, connections, rateOf, log: say }).filter((t) => !quick || t.quick);
   for (const target of targets) {
-    const contenders = [single('Consulate', target.consulate, generator), ...(target.peer ? [single('peer', target.peer, generator)] : [])];
+    const contenders = [
+      single('Consulate', target.consulate, generator, () => cpuSeconds([consulate.pid])),
+      ...(target.peer ? [single('peer', target.peer, generator, () => cpuSeconds([peer.pid]))] : []),
+    ];
     const [ours = [], theirs] = await measure(settings, target.name, contenders);
     const peerSide = target.peer && theirs ? { ...side('peer', theirs, peer.memory()), target: target.peer.name } : undefined;
     comparisons.push(compare(target.name, side('Consulate', ours, consulate.memory()), peerSide, baselineRps));
@@ -72,7 +78,7 @@ try {
   console.log(`\n${quick ? 'Quick regression check (never fails on slow numbers, only on errors)' : 'Consulate benchmark'}: Consulate (${build.label}) vs oidc-provider ${peerVersion} (peer)${quick ? '' : ' and a bare-Hono baseline'}.`);
   console.log(`Load: ${generator.description}; ${pinning}; loopback, Node ${process.version}, ${cpus} CPUs.`);
   console.log(`Per target and server: one ${warmupSeconds} s warm-up, then ${rounds} round(s) of ${seconds} s, alternating Consulate / peer; medians of the rounds; ratios of the medians.`);
-  console.log(`${logging}; SQLite store in a temp dir. RSS: VmRSS of the server after the target; peak: VmHWM so far (Consulate's includes the pools it makes).\n`);
+  console.log(`${logging}; SQLite store in a temp dir. CPU: the server's user + system time per request (median of the rounds); CPU vs peer: the peer's ÷ Consulate's. RSS: VmRSS of the server after the target; peak: VmHWM so far (Consulate's includes the pools it makes).\n`);
   console.log(formatComparisons(comparisons));
   const memory = named.map(({ label, server, idle }) => ({ label, idle, after: server.memory() }));
   console.log('\nServer memory (VmRSS), idle before load → after the run (peak VmHWM):');
