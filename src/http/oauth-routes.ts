@@ -12,7 +12,7 @@ import { clientAuth } from './client-auth.ts';
 import { dpopNonce } from './dpop-nonce.ts';
 import { methodNotAllowed, wireErrorCode } from './errors.ts';
 import { readForm } from './form.ts';
-import { noStoreJson } from './respond.ts';
+import { plainJson } from './respond.ts';
 import { sourceAddress } from './source.ts';
 import { oauthPaths } from './paths.ts';
 
@@ -39,8 +39,7 @@ export function oauthRoutes(deps: Deps): Hono {
       const { response, receipt } = await dispatchTokenRequest(deps, { authorization: c.req.header('authorization'), params, source: sourceAddress(c, deps), dpop: dpopHeaderValues(c.req.header('dpop')) });
       deps.metrics.tokenRequest(grantType, undefined);
       // The receipt of this issuance (a denial's is set on the error by dispatch): what `consulate explain` takes.
-      c.header(receiptHeader, receipt);
-      return noStoreJson(c, response);
+      return plainJson(response, { [receiptHeader]: receipt });
     } catch (error) {
       deps.metrics.tokenRequest(grantType, wireErrorCode(error));
       throw error;
@@ -53,7 +52,7 @@ export function oauthRoutes(deps: Deps): Hono {
     await checkRequestProof(deps, { proofs: dpopHeaderValues(c.req.header('dpop')), method: 'POST', path: oauthPaths.introspection, endpoint: 'introspection' });
     const answer = await introspectToken(deps, c.var.client, tokenParam(c.var.form));
     deps.metrics.introspection(answer.active ? 'active' : 'inactive');
-    return noStoreJson(c, answer);
+    return plainJson(answer);
   });
 
   // RFC 7009 §2.1.

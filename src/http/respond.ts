@@ -9,6 +9,15 @@ export function noStoreJson(c: Context, body: unknown, status: 200 | 201 = 200):
   return c.json(body, status);
 }
 
+/**
+ * noStoreJson for the hot endpoints (token, introspection): one Response with plain headers, which
+ * @hono/node-server writes without a Headers object (see common-headers.ts). The route must set no
+ * header through c.header before: Hono does not merge those into a Response a route returns.
+ */
+export function plainJson(body: unknown, headers: Readonly<Record<string, string>> = {}): Response {
+  return new Response(JSON.stringify(body), { status: 200, headers: { 'content-type': 'application/json', 'cache-control': 'no-store', pragma: 'no-cache', ...headers } });
+}
+
 export function oauthErrorResponse(c: Context, error: OAuthError): Response {
   activeSpan()?.setAttribute('consulate.error_code', error.code);
   for (const [name, value] of Object.entries(error.headers)) c.header(name, value);

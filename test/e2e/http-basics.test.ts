@@ -30,4 +30,23 @@ describe('every answer', () => {
     }
     expect(server.rawLogs()).not.toContain(secrets['agent-basic']);
   });
+
+  it('keeps a sane caller request id, replaces any other, and sends each header once (token and introspection answers too)', async () => {
+    const issued = await postForm(server, '/token', { grant_type: 'client_credentials', resource: 'https://api.demo.example' }, { authorization: basicAuth('agent-basic', secrets['agent-basic']), 'x-request-id': 'trace-abc_123=' });
+    expect(issued.status).toBe(200);
+    expect(issued.headers.get('x-request-id')).toBe('trace-abc_123=');
+    const token = (issued.body as { access_token: string }).access_token;
+    const answer = await postForm(server, '/introspect', { token }, { authorization: basicAuth('demo-api', secrets['demo-api']), 'x-request-id': 'not a sane id' });
+    expect(answer.status).toBe(200);
+    expect((answer.body as { active: boolean }).active).toBe(true);
+    expect(answer.headers.get('x-request-id')).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    for (const { headers } of [issued, answer]) {
+      // One value each: a header set twice would come through joined (`nosniff, nosniff`).
+      expect(headers.get('x-content-type-options')).toBe('nosniff');
+      expect(headers.get('cache-control')).toBe('no-store');
+      expect(headers.get('pragma')).toBe('no-cache');
+      expect(headers.get('content-type')).toBe('application/json');
+    }
+    expect(issued.headers.get('consulate-receipt')).toMatch(/^[0-9a-f-]{36}$/);
+  });
 });
