@@ -20,19 +20,25 @@ export function createSqliteAuditStore(db: SqliteDb, write: SqliteWrite): AuditS
   const page = sqlite.prepare<[number, number], ChainedRow>(
     'SELECT seq, id, at_ms AS atMs, event, client_id AS clientId, subject, token_jti AS tokenJti, details AS detailsJson, prev_hash AS prevHash, hash FROM audit_records WHERE seq > ? ORDER BY seq LIMIT ?',
   );
+  // The chain head as this batch left it: read once per batch transaction, not once per receipt.
+  // A new batch reads it again (another process, the CLI, may have appended in between; a batch
+  // that failed to commit left nothing).
+  let known: { batch: number; seq: number; hash: string } | undefined;
   const appendOne = (input: AuditInput): AuditRecord => {
-    const last = head.get();
+    const last = known?.batch === write.batch() ? known : head.get();
     const seq = (last?.seq ?? 0) + 1;
     const prevHash = last?.hash ?? genesisHash;
     // The details' canonical JSON is both hashed and stored: one serialization, not two.
     const details = canonicalJson(input.details);
     const hash = chainHash(prevHash, input, details);
     insert.run(seq, input.id, input.atMs, input.event, input.clientId ?? null, input.subject ?? null, input.tokenJti ?? null, details, prevHash, hash);
+    known = { batch: write.batch(), seq, hash };
     return { ...input, seq, prevHash, hash };
   };
 
   return {
-    append: (input) => write(() => appendOne(input)),
+    // One INSERT: a receipt that fails is undone by SQLite alone, no savepoint needed.
+    append: (input) => write(() => appendOne(input), { oneStatement: true }),
     async list(options = {}) {
       const rows = db
         .select()
