@@ -35,12 +35,12 @@ export function createSqliteLineageStore(db: SqliteDb, write: SqliteWrite): Line
        OR (? IS NOT NULL AND NOT EXISTS (SELECT 1 FROM delegations WHERE did = ? AND revoked_at IS NULL))
      ON CONFLICT (jti) DO NOTHING`,
   );
-  const record = db.$client.transaction((link: PassportLink, now: number) => {
+  // Both statements in the writer's savepoint for this write: they stand or fall together.
+  const record = (link: PassportLink, now: number) => {
     const did = link.did ?? null;
     insertLink.run(link.jti, link.parentJti ?? null, did, link.clientId, link.sub, link.expiresAt);
     revokeIfOrphaned.run(link.jti, link.clientId, link.expiresAt, now, link.parentJti ?? null, did, did);
-  });
-  const revoke = db.$client.transaction((jtis: readonly string[], now: number) => revokeDescendantsIn(db, jtis, now));
+  };
   // The tree under the roots (the Passports themselves, or a family's), and in it each delegation's first link.
   const startedUnder = db.$client.prepare<[string, string], { did: string }>(
     `WITH RECURSIVE roots(jti) AS (
@@ -55,7 +55,7 @@ export function createSqliteLineageStore(db: SqliteDb, write: SqliteWrite): Line
     async record(link, now) {
       await write(() => record(link, now));
     },
-    revokeDescendants: (jtis, now) => write(() => revoke(jtis, now)),
+    revokeDescendants: (jtis, now) => write(() => revokeDescendantsIn(db, jtis, now), { oneStatement: true }),
     async delegationsUnder(roots) {
       const dids = startedUnder.all(JSON.stringify(roots.jtis ?? []), JSON.stringify(roots.familyIds ?? [])).map((r) => r.did);
       if (dids.length === 0) return [];
@@ -124,7 +124,7 @@ export function createSqliteDelegationStore(db: SqliteDb, write: SqliteWrite): D
 
   return {
     async create(record) {
-      await write(() => insert.run(delegationToRow(record)));
+      await write(() => insert.run(delegationToRow(record)), { oneStatement: true });
     },
     async find(did) {
       return find(did);
