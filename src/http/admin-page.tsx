@@ -20,12 +20,11 @@ import { configStatusOf } from './admin/keys-config.ts';
 import { listReceipts } from './admin/receipts.ts';
 import { browserKit, currentSession } from './browser.ts';
 import { readForm } from './form.ts';
+import { adminPaths } from './paths.ts';
 import { ExplanationView } from './explanation-view.tsx';
 import { errorPage, Page, pageHeaders, SignOut } from './pages.tsx';
 
-export const adminPagePath = '/admin';
-/** The POST paths of the page's forms (app.ts puts them behind the same-origin check). */
-export const adminFormPaths = ['/admin/agents/*', '/admin/approvals/*'] as const;
+export const adminPagePath = adminPaths.page;
 
 /** Pure: whether these canonical claims make the person an operator. */
 export function isOperator(admin: Pick<AdminConfig, 'operators'>, claims: Record<string, unknown>): boolean {

@@ -18,3 +18,7 @@ export const approvalsApiPath = `${approvalsPath}/api`;
 export const ssfMetadataPath = '/.well-known/ssf-configuration';
 export const authorizePaths = { authorize: '/authorize', continue: '/authorize/continue', consent: '/authorize/consent', account: '/account' } as const;
 export const devicePaths = { authorization: '/device_authorization', verify: verificationPath, decide: `${verificationPath}/decide` } as const;
+/** The admin page (admin-page.tsx) and the admin API under it (admin/routes.ts): app.ts loads both on the first request under `page`. */
+export const adminPaths = { page: '/admin', api: '/admin/v1' } as const;
+/** The POST paths of the admin page's forms (app.ts puts them behind the same-origin check). */
+export const adminFormPaths = ['/admin/agents/*', '/admin/approvals/*'] as const;

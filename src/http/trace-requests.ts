@@ -4,8 +4,8 @@
 // headers, cookies or the client's address.
 import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type TextMapGetter } from '@opentelemetry/api';
 import type { MiddlewareHandler } from 'hono';
-import { routePath } from 'hono/route';
 import { tracer } from '../tracing/spans.ts';
+import { answeredRoute } from './lazy-routes.ts';
 
 const getter: TextMapGetter<Headers> = {
   get: (headers, key) => headers.get(key) ?? undefined,
@@ -24,7 +24,7 @@ export function traceRequests(): MiddlewareHandler {
       await context.with(trace.setSpan(parent, span), next);
     } finally {
       // The route that answered (its pattern); a request no route took has none.
-      const route = routePath(c);
+      const route = answeredRoute(c);
       if (route && !route.endsWith('*')) {
         span.setAttribute('http.route', route);
         span.updateName(`${method} ${route}`);

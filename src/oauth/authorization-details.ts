@@ -3,20 +3,29 @@
 // Pure: returns a tagged result; the caller maps it to invalid_authorization_details.
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
+import { detailsAjvOptions, loadPrecompiledMeta } from './json-schema-meta.ts';
 
 export type AuthorizationDetail = { type: string; [key: string]: unknown };
 
-const ajv = new Ajv2020({ allErrors: false, strict: true, allowUnionTypes: true });
-(addFormatsModule as unknown as (a: Ajv2020) => void)(ajv);
+export type DetailsSchemaCompiler = (schema: Record<string, unknown>) => { validate?: ValidateFunction; error?: string };
 
-export function compileDetailsSchema(schema: Record<string, unknown>): { validate?: ValidateFunction; error?: string } {
-  try {
-    const { $schema: _schema, $id: _id, ...rest } = schema;
-    return { validate: ajv.compile(rest) };
-  } catch (error) {
-    return { error: error instanceof Error ? error.message : String(error) };
-  }
+/** `meta`: the precompiled meta-schema check (json-schema-meta.ts); without it ajv checks each schema itself. */
+export function createDetailsCompiler(meta?: ValidateFunction): DetailsSchemaCompiler {
+  const ajv = new Ajv2020({ ...detailsAjvOptions, validateSchema: meta === undefined });
+  (addFormatsModule as unknown as (a: Ajv2020) => void)(ajv);
+  return (schema) => {
+    try {
+      const { $schema: _schema, $id: _id, ...rest } = schema;
+      // Worded as ajv words it when it checks the schema itself.
+      if (meta && !meta(rest)) throw new Error(`schema is invalid: ${ajv.errorsText(meta.errors)}`);
+      return { validate: ajv.compile(rest) };
+    } catch (error) {
+      return { error: error instanceof Error ? error.message : String(error) };
+    }
+  };
 }
+
+export const compileDetailsSchema = createDetailsCompiler(loadPrecompiledMeta());
 
 export type DetailsCheck =
   | { ok: true; details: AuthorizationDetail[] }

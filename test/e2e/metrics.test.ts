@@ -223,6 +223,33 @@ describe('metrics on the main listener', () => {
     expect(delta('consulate_token_requests_total', { grant_type: 'client_credentials', outcome: 'error', error: 'temporarily_unavailable' })).toBe(2);
   });
 
+  // The first requests under /admin of this server (the admin API and page load then: app.ts).
+  it('admin requests, the first ones included, count by the route that answered them', async () => {
+    const issued = await postForm(server, '/token', { grant_type: 'client_credentials', resource: 'https://admin.test.example', scope: 'agents:read' }, { authorization: basicAuth('operator', 'operator-secret-0123456789abcdefghijklmnopqrstuvwxyz') });
+    expect(issued.status).toBe(200);
+    const passport = issued.body.access_token as string;
+    secretsSeen.push(passport);
+    const before = await scrape(server.url);
+    const agents = await fetch(`${server.url}/admin/v1/agents`, { headers: { authorization: `Bearer ${passport}` } });
+    expect(agents.status).toBe(200);
+    expect(agents.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(agents.headers.get('x-request-id')).toMatch(/\S/);
+    expect(agents.headers.get('x-content-type-options')).toBe('nosniff');
+    expect((await agents.json()) as unknown).toMatchObject({ agents: expect.any(Array) });
+    const unknownAgent = await fetch(`${server.url}/admin/v1/agents/no-such-agent`, { headers: { authorization: `Bearer ${passport}` } });
+    expect(unknownAgent.status).toBe(404);
+    expect(unknownAgent.headers.get('content-type')).toBe('application/problem+json');
+    // Under /admin but served by nobody: the same not-found answer as any unknown path.
+    const [nowhere, elsewhere] = await Promise.all([fetch(`${server.url}/admin/no-such-page`), fetch(`${server.url}/no-such-page`)]);
+    expect([nowhere.status, await nowhere.json()]).toEqual([elsewhere.status, await elsewhere.json()]);
+    const after = await scrape(server.url);
+    const delta = moved(before, after);
+    expect(delta('consulate_http_request_duration_seconds_count', { route: '/admin/v1/agents', method: 'GET', status: '2xx' })).toBe(1);
+    expect(delta('consulate_http_request_duration_seconds_count', { route: '/admin/v1/agents/:id', method: 'GET', status: '4xx' })).toBe(1);
+    expect(after.samples.filter((s) => s.name === 'consulate_http_request_duration_seconds_count' && s.labels.route?.startsWith('/admin') && s.labels.route.endsWith('*'))).toEqual([]);
+    assertNothingSecret(after);
+  });
+
   it('a refused reload: counted, the config marked stale in the metrics and in /status with file:line:col; a good one clears it', async () => {
     const before = await scrape(server.url);
     const status = async () => {

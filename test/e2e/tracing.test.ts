@@ -236,6 +236,20 @@ describe('OpenTelemetry traces', () => {
     expectNothingSensitive();
   });
 
+  it('an admin API request, the first (it loads the admin API): the server span is named after the route that answered', async () => {
+    const caller = callerTrace();
+    const response = await fetch(`${server.url}/admin/v1/openapi.json`, { headers: { traceparent: caller.traceparent } });
+    expect(response.status).toBe(200);
+    await response.arrayBuffer();
+    const spans = await until(() => {
+      const found = spansOf(caller.traceId);
+      return found.some((s) => s.kind === SpanKind.SERVER) ? found : undefined;
+    }, 'the admin request\'s span');
+    const request = named(spans, 'GET /admin/v1/openapi.json');
+    expect(request.parentSpanContext?.spanId).toBe(caller.spanId);
+    expect(request.attributes).toMatchObject({ 'http.route': '/admin/v1/openapi.json', 'http.response.status_code': 200 });
+  });
+
   it('a federated sign-in: the upstream token, discovery and JWKS calls are client spans whose traceparent the upstream receives', async () => {
     const jar = cookieJar();
     const start = await jar.fetch(`${base}/login/idp?return_to=/session`);

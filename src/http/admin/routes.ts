@@ -11,12 +11,13 @@ import { approvalRoutes } from './approvals.ts';
 import { delegationRoutes } from './delegations.ts';
 import { keyAndConfigRoutes } from './keys-config.ts';
 import { operatorPassport } from './operator-auth.ts';
+import { adminPaths } from '../paths.ts';
 import { adminErrorHandler, problemResponse, validationProblem } from './problem.ts';
 import { peopleRoutes } from './people.ts';
 import { receiptRoutes } from './receipts.ts';
 import { securityScheme } from './schemas.ts';
 
-export const adminApiBase = '/admin/v1';
+export const adminApiBase = adminPaths.api;
 export const openApiPath = '/openapi.json';
 
 /** The admin API's routes under `adminApiBase` (the document included). */

@@ -10,6 +10,7 @@ import { readMigrationFiles } from 'drizzle-orm/migrator';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import { migrate } from 'drizzle-orm/node-postgres/migrator';
 import pg from 'pg';
+import { UnknownMigrationError } from './errors.ts';
 import { advisoryLocks } from './locks.ts';
 
 /** Same depth from src/store/postgres and dist/store/postgres. */
@@ -17,7 +18,7 @@ export const postgresMigrationsFolder = resolve(dirname(fileURLToPath(import.met
 
 const migrateLockKey = advisoryLocks.migrate;
 
-export class UnknownMigrationError extends Error {}
+export { UnknownMigrationError } from './errors.ts';
 
 /**
  * One dedicated connection (outside the pool) holds the lock and runs the migrations: no pool

@@ -13,7 +13,8 @@ import { createPgConsentStore } from './consents.ts';
 import { createPgDynamicClientStore } from './dynamic-clients.ts';
 import { createPgKeyStore } from './keys.ts';
 import { createPgLoginStore } from './logins.ts';
-import { migratePostgres, UnknownMigrationError } from './migrate.ts';
+import { DatabaseUnreachableError, redactDatabaseUrl, UnknownMigrationError } from './errors.ts';
+import { migratePostgres } from './migrate.ts';
 import * as schema from './schema.ts';
 import { createPgSubjectStore } from './subjects.ts';
 import { createPgSsfStore } from './ssf.ts';
@@ -24,21 +25,9 @@ import { createPgDelegationStore, createPgLineageStore } from './delegations.ts'
 import { createPgFamilyStore } from './families.ts';
 import { createPgRateLimiter } from './rate-limits.ts';
 
+export { DatabaseUnreachableError, redactDatabaseUrl } from './errors.ts';
+
 export type PostgresOptions = { poolSize?: number; statementTimeoutMs?: number; connectTimeoutMs?: number; observer?: StoreObserver | undefined };
-
-export class DatabaseUnreachableError extends Error {}
-
-/** The URL with its password removed, for messages. */
-export function redactDatabaseUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (!parsed.password) return parsed.toString();
-    parsed.password = '';
-    return `${parsed.toString()} (password hidden)`;
-  } catch {
-    return '(an unparsable database URL)';
-  }
-}
 
 export async function openPostgresStore(url: string, options: PostgresOptions = {}): Promise<Store> {
   const pool = new pg.Pool({
