@@ -26,7 +26,17 @@ export function hashSecret(secret: string): string {
 
 type Parsed = { kind: 'sha256'; expected: Buffer } | { kind: 'scrypt'; N: number; r: number; p: number; salt: Buffer; expected: Buffer };
 
+/** Stored hashes come from the config: a few, each parsed once. */
+const parsed = new Map<string, Parsed | undefined>();
 function parse(stored: string): Parsed | undefined {
+  if (parsed.has(stored)) return parsed.get(stored);
+  if (parsed.size > 10_000) parsed.clear();
+  const result = parseHash(stored);
+  parsed.set(stored, result);
+  return result;
+}
+
+function parseHash(stored: string): Parsed | undefined {
   const parts = stored.split(':');
   if (parts[0] === 'sha256' && parts.length === 2) return { kind: 'sha256', expected: Buffer.from(parts[1] as string, 'base64url') };
   if (parts[0] === 'scrypt' && parts.length === 6) {

@@ -5,8 +5,21 @@ import type { SigningKey } from './keys.ts';
 
 const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 
+/** Encoded JOSE headers by key and typ: the same few strings for every token. */
+const headers = new Map<string, string>();
+const encodedHeader = (key: SigningKey, typ: string): string => {
+  const id = `${key.alg} ${key.kid} ${typ}`;
+  let header = headers.get(id);
+  if (header === undefined) {
+    if (headers.size > 256) headers.clear(); // keys rotate: never grows with them
+    header = b64({ alg: key.alg, kid: key.kid, typ });
+    headers.set(id, header);
+  }
+  return header;
+};
+
 export function signJwt(key: SigningKey, typ: string, payload: Record<string, unknown>): string {
-  const input = `${b64({ alg: key.alg, kid: key.kid, typ })}.${b64(payload)}`;
+  const input = `${encodedHeader(key, typ)}.${b64(payload)}`;
   const signature =
     key.alg === 'ES256'
       ? sign('sha256', Buffer.from(input), { key: key.privateKey, dsaEncoding: 'ieee-p1363' })
