@@ -3,7 +3,7 @@ import { Hono } from 'hono';
 import type { Deps } from './deps.ts';
 import type { ConfigStatus } from './reload.ts';
 import { createRequestLog } from './log.ts';
-import { setCommonHeaders } from './http/common-headers.ts';
+import { startAnswer } from './http/common-headers.ts';
 import { createErrorHandler, notFound } from './http/errors.ts';
 import { authorizeRoutes } from './http/authorize-routes.tsx';
 import { accountRoutes } from './http/account-routes.tsx';
@@ -40,8 +40,8 @@ export function createApp(deps: Deps, options: { isShuttingDown?: () => boolean;
   const brand = createBrand(deps.config.main.branding);
   app.use(async (c, next) => {
     const started = performance.now();
-    // Set before next(): a header set on a finished response makes Hono copy the whole response.
-    c.set('requestId', setCommonHeaders(c));
+    // Headers set before next(): a header set on a finished response makes Hono copy the whole response.
+    startAnswer(c);
     // Pages read it from the context; set here rather than in a middleware of its own (one layer
     // less on every request, the token endpoint included).
     c.set('brand', brand);

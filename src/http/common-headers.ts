@@ -1,12 +1,13 @@
 // The headers every answer carries: X-Content-Type-Options, and X-Request-Id (the caller's when it
-// is a sane token, else a new UUID; it is also the request's id in the logs). On Node's server,
-// @hono/node-server hands its ServerResponse to the app as c.env.outgoing: the headers are set on
-// it and writeHead merges them into whatever the route answers. So a hot route can answer with a
-// Response whose headers are a plain object (plainJson in respond.ts), which the adapter writes as
-// is, instead of Hono and the adapter building and copying a Headers object per request. Without a
-// ServerResponse (app.fetch in tests, another runtime) they go through Hono's c.header.
-import type { ServerResponse } from 'node:http';
+// is a sane token, else a new UUID; it is also the request's id in the logs).
+// Most answers get them from the app's first middleware, through Hono's c.header before next().
+// The hot endpoints (token, introspection) answer with a Response whose headers are a plain object
+// instead (plainJson in respond.ts), which @hono/node-server writes as it is: no Headers object to
+// build, fill and copy per request. Hono does not merge c.header values into a Response a route
+// returns, so for those routes the middleware sets nothing and the answer carries the headers
+// itself, as every error answer does too (oauthErrorResponse).
 import type { Context } from 'hono';
+import { oauthPaths } from './paths.ts';
 
 declare module 'hono' {
   interface ContextVariableMap {
@@ -15,23 +16,26 @@ declare module 'hono' {
   }
 }
 
-const requestIdHeader = 'X-Request-Id';
 /** What hono/request-id accepts from a caller: up to 255 word characters, `-` or `=`. */
 const callerRequestId = /^[\w\-=]{1,255}$/;
 
-/** Sets the common headers for this request and returns its id. */
-export function setCommonHeaders(c: Context): string {
-  const offered = c.req.header(requestIdHeader);
+/** The routes that answer with plain headers, common ones included (POST only). */
+const plainAnswerPaths: ReadonlySet<string> = new Set([oauthPaths.token, oauthPaths.introspection]);
+
+/** The common headers of a request whose id is `requestId` (none outside the app: routes tested alone). */
+export const commonHeaders = (requestId: string | undefined): Record<string, string> =>
+  requestId === undefined ? { 'X-Content-Type-Options': 'nosniff' } : { 'X-Content-Type-Options': 'nosniff', 'X-Request-Id': requestId };
+
+/** For the app's first middleware: names the request and, unless its route answers with plain headers, sets the common headers. */
+export function startAnswer(c: Context): string {
+  const offered = c.req.header('X-Request-Id');
   const requestId = offered !== undefined && callerRequestId.test(offered) ? offered : crypto.randomUUID();
-  const outgoing = (c.env as { outgoing?: unknown } | undefined)?.outgoing;
-  if (isServerResponse(outgoing)) {
-    outgoing.setHeader('X-Content-Type-Options', 'nosniff');
-    outgoing.setHeader(requestIdHeader, requestId);
-  } else {
-    c.header('X-Content-Type-Options', 'nosniff');
-    c.header(requestIdHeader, requestId);
-  }
+  c.set('requestId', requestId);
+  if (!(c.req.method === 'POST' && plainAnswerPaths.has(c.req.path))) setCommonHeaders(c, requestId);
   return requestId;
 }
 
-const isServerResponse = (value: unknown): value is ServerResponse => typeof value === 'object' && value !== null && typeof (value as ServerResponse).setHeader === 'function' && !(value as ServerResponse).headersSent;
+/** Sets the common headers through Hono (an error answer sets them again: harmless, and needed on the plain routes). */
+export function setCommonHeaders(c: Context, requestId: string | undefined = c.get('requestId')): void {
+  for (const [name, value] of Object.entries(commonHeaders(requestId))) c.header(name, value);
+}

@@ -39,7 +39,7 @@ export function oauthRoutes(deps: Deps): Hono {
       const { response, receipt } = await dispatchTokenRequest(deps, { authorization: c.req.header('authorization'), params, source: sourceAddress(c, deps), dpop: dpopHeaderValues(c.req.header('dpop')) });
       deps.metrics.tokenRequest(grantType, undefined);
       // The receipt of this issuance (a denial's is set on the error by dispatch): what `consulate explain` takes.
-      return plainJson(response, { [receiptHeader]: receipt });
+      return plainJson(c, response, { [receiptHeader]: receipt });
     } catch (error) {
       deps.metrics.tokenRequest(grantType, wireErrorCode(error));
       throw error;
@@ -52,7 +52,7 @@ export function oauthRoutes(deps: Deps): Hono {
     await checkRequestProof(deps, { proofs: dpopHeaderValues(c.req.header('dpop')), method: 'POST', path: oauthPaths.introspection, endpoint: 'introspection' });
     const answer = await introspectToken(deps, c.var.client, tokenParam(c.var.form));
     deps.metrics.introspection(answer.active ? 'active' : 'inactive');
-    return plainJson(answer);
+    return plainJson(c, answer);
   });
 
   // RFC 7009 §2.1.

@@ -2,6 +2,7 @@
 import type { Context } from 'hono';
 import type { OAuthError } from '../oauth/errors.ts';
 import { activeSpan } from '../tracing/spans.ts';
+import { commonHeaders, setCommonHeaders } from './common-headers.ts';
 
 export function noStoreJson(c: Context, body: unknown, status: 200 | 201 = 200): Response {
   c.header('Cache-Control', 'no-store');
@@ -10,16 +11,20 @@ export function noStoreJson(c: Context, body: unknown, status: 200 | 201 = 200):
 }
 
 /**
- * noStoreJson for the hot endpoints (token, introspection): one Response with plain headers, which
- * @hono/node-server writes without a Headers object (see common-headers.ts). The route must set no
- * header through c.header before: Hono does not merge those into a Response a route returns.
+ * noStoreJson for the hot endpoints (token, introspection): one Response with plain headers, the
+ * common ones included, which @hono/node-server writes without a Headers object (common-headers.ts).
+ * The route must set no header through c.header: Hono does not merge those into a Response a route returns.
  */
-export function plainJson(body: unknown, headers: Readonly<Record<string, string>> = {}): Response {
-  return new Response(JSON.stringify(body), { status: 200, headers: { 'content-type': 'application/json', 'cache-control': 'no-store', pragma: 'no-cache', ...headers } });
+export function plainJson(c: Context, body: unknown, headers: Readonly<Record<string, string>> = {}): Response {
+  return new Response(JSON.stringify(body), {
+    status: 200,
+    headers: { 'content-type': 'application/json', 'cache-control': 'no-store', pragma: 'no-cache', ...commonHeaders(c.get('requestId')), ...headers },
+  });
 }
 
 export function oauthErrorResponse(c: Context, error: OAuthError): Response {
   activeSpan()?.setAttribute('consulate.error_code', error.code);
+  setCommonHeaders(c);
   for (const [name, value] of Object.entries(error.headers)) c.header(name, value);
   c.header('Cache-Control', 'no-store');
   c.header('Pragma', 'no-cache');
