@@ -4,6 +4,9 @@ import type { Context } from 'hono';
 import { OAuthError } from '../oauth/errors.ts';
 import { parseFormParams, type Params } from '../oauth/params.ts';
 
+/** Fatal: a body that is not UTF-8 is refused, not patched with U+FFFD. decode() of a whole body keeps no state between calls. */
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
 /** `repeatable`: the parameters that may appear more than once (a page's checkboxes); by default those of the RFCs. */
 export async function readForm(c: Context, maxBytes: number, repeatable?: ReadonlySet<string>): Promise<Params> {
   const type = c.req.header('content-type') ?? '';
@@ -18,7 +21,7 @@ export async function readForm(c: Context, maxBytes: number, repeatable?: Readon
   const bytes = declared !== undefined ? new Uint8Array(await c.req.arrayBuffer()) : await readCapped(c.req.raw.body, maxBytes);
   let text: string;
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    text = utf8.decode(bytes);
   } catch {
     throw new OAuthError('invalid_request', 'request body is not valid UTF-8');
   }
@@ -32,7 +35,7 @@ export async function readJson(c: Context, maxBytes: number, error: OAuthError):
   if (declared !== undefined && Number(declared) > maxBytes) throw new OAuthError('request_too_large', `request body exceeds ${maxBytes} bytes`);
   const bytes = await readCapped(c.req.raw.body, maxBytes);
   try {
-    return JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes)) as unknown;
+    return JSON.parse(utf8.decode(bytes)) as unknown;
   } catch {
     throw error;
   }
