@@ -53,7 +53,7 @@ function callerPassport(deps: Deps): MiddlewareHandler {
 }
 
 async function callerOf(deps: Deps, c: Context): Promise<Caller> {
-  const claims = c.var.passportClaims;
+  const claims = c.get('passportClaims');
   if (claims === undefined || typeof claims.auth_time !== 'number') throw new Error('callerPassport must run before this route');
   return {
     approver: approverFrom(claims.sub, await latestClaimsOf(deps.store, claims.sub)),

@@ -12,7 +12,7 @@ import { cibaPath } from './paths.ts';
 export function cibaRoutes(deps: Deps): Hono {
   const app = new Hono();
 
-  app.post(cibaPath, clientAuth(deps), async (c) => noStoreJson(c, await requestBackchannelAuthentication(deps, c.var.client.client, c.var.form)));
+  app.post(cibaPath, clientAuth(deps), async (c) => noStoreJson(c, await requestBackchannelAuthentication(deps, c.get('client').client, c.get('form'))));
 
   app.all(cibaPath, methodNotAllowed('POST'));
   return app;

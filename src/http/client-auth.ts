@@ -1,7 +1,7 @@
 // Client authentication middleware for the endpoints where a client speaks for itself with a form
 // body (introspection, revocation, PAR, CIBA, device authorization, usage): read the form once,
 // authenticate exactly as the token endpoint does (clients/authenticate.ts), and hand both on as
-// c.var.form and c.var.client. A failure is the error the handler would have thrown (401
+// c.get('form') and c.get('client'). A failure is the error the handler would have thrown (401
 // invalid_client and the like, through app.onError); nothing after it runs.
 import type { Context, MiddlewareHandler } from 'hono';
 import { authenticateClient, type AuthenticatedClient } from '../clients/authenticate.ts';

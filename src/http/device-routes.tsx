@@ -38,10 +38,10 @@ export function deviceRoutes(deps: Deps): Hono {
 
   // 1. Errors are RFC 6749 §5.2 JSON (app.onError), as at the token endpoint.
   app.post(devicePaths.authorization, clientAuth(deps), async (c) => {
-    const { client } = c.var.client;
+    const { client } = c.get('client');
     // Per client (rate_limits.device_authorizations), once it is known who asks: 429 over the limit.
     await deps.rateLimits.deviceAuthorization(client.client_id);
-    return noStoreJson(c, await startDeviceAuthorization(deps, client, c.var.form));
+    return noStoreJson(c, await startDeviceAuthorization(deps, client, c.get('form')));
   });
   app.all(devicePaths.authorization, methodNotAllowed('POST'));
 

@@ -50,14 +50,14 @@ export function oauthRoutes(deps: Deps): Hono {
   app.post(oauthPaths.introspection, dpopNonce(deps, 'introspection'), countIntrospection, clientAuth(deps), async (c) => {
     // A resource server may prove its own key here too (RFC 9449): checked like anywhere else.
     await checkRequestProof(deps, { proofs: dpopHeaderValues(c.req.header('dpop')), method: 'POST', path: oauthPaths.introspection, endpoint: 'introspection' });
-    const answer = await introspectToken(deps, c.var.client, tokenParam(c.var.form));
+    const answer = await introspectToken(deps, c.get('client'), tokenParam(c.get('form')));
     deps.metrics.introspection(answer.active ? 'active' : 'inactive');
     return plainJson(c, answer);
   });
 
   // RFC 7009 §2.1.
   app.post(oauthPaths.revocation, clientAuth(deps), async (c) => {
-    await revokeToken(deps, c.var.client, tokenParam(c.var.form));
+    await revokeToken(deps, c.get('client'), tokenParam(c.get('form')));
     c.header('Cache-Control', 'no-store');
     return c.body(null, 200);
   });

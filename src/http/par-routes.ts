@@ -15,7 +15,7 @@ export function parRoutes(deps: Deps): Hono {
 
   app.post(parPath, dpopNonce(deps, 'par'), clientAuth(deps), async (c) => {
     const dpop = await checkRequestProof(deps, { proofs: dpopHeaderValues(c.req.header('dpop')), method: 'POST', path: parPath, endpoint: 'par' });
-    return noStoreJson(c, await pushAuthorizationRequest(deps, c.var.client.client, c.var.form, dpop), 201);
+    return noStoreJson(c, await pushAuthorizationRequest(deps, c.get('client').client, c.get('form'), dpop), 201);
   });
 
   app.all(parPath, methodNotAllowed('POST'));

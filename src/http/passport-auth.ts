@@ -5,7 +5,7 @@
 // 1 the credential (none → 401 challenge, or the endpoint decides when `optional`)  2 signature,
 // lifetime, issuer  3 DPoP binding: a bound Passport only with the DPoP scheme and its key's proof
 // 4 the endpoint's own rules, in its order: the audience it serves, revocation, scope...
-// → c.var.passportClaims. Errors are WWW-Authenticate challenges that do not say which check failed;
+// → c.get('passportClaims'). Errors are WWW-Authenticate challenges that do not say which check failed;
 // the reason goes to the log.
 import type { Context, MiddlewareHandler } from 'hono';
 import type { Deps } from '../deps.ts';
@@ -33,7 +33,7 @@ export type PassportAuthOptions = {
   dpop: boolean;
   /** The endpoint's checks after the binding, in its order: the audience first (audienceIs). */
   rules: readonly PassportRule[];
-  /** No credential at all: hand on with c.var.passportClaims undefined, for the endpoint to answer (else 401 `Bearer`). */
+  /** No credential at all: hand on with c.get('passportClaims') undefined, for the endpoint to answer (else 401 `Bearer`). */
   optional?: boolean;
   /** Where the credential comes from; the Authorization header by default. */
   credential?: (c: Context) => Presented | undefined | Promise<Presented | undefined>;

@@ -32,7 +32,7 @@ const notDelegated: PassportRule = (claims, presented) => {
 
 /** Who asks: 1 a person's Passport (Bearer / DPoP, checked by the middleware)  2 an authenticated client  3 nobody (undefined). */
 async function readerOf(deps: Deps, c: Context, params: Params): Promise<Reader | undefined> {
-  const claims = c.var.passportClaims;
+  const claims = c.get('passportClaims');
   if (claims) return { sub: claims.sub };
   const authorization = c.req.header('authorization');
   const claimsClient = authorization !== undefined || params.get('client_id') !== undefined || params.get('client_assertion') !== undefined;

@@ -27,7 +27,7 @@ export function ssfReceiver(deps: Deps): MiddlewareHandler {
 
 /** The receiver's client_id, on a route behind ssfReceiver. */
 export function receiverOf(c: Context): string {
-  const claims = c.var.passportClaims;
+  const claims = c.get('passportClaims');
   if (claims === undefined) throw new Error('ssfReceiver must run before this route');
   return claims.client_id;
 }

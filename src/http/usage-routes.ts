@@ -26,7 +26,7 @@ import { usagePath } from './paths.ts';
 export function usageRoutes(deps: Deps): Hono {
   const app = new Hono();
   // 1 read the form and authenticate the caller (clientAuth)  2 parse the report  3 count it.
-  app.post(usagePath, clientAuth(deps), async (c) => noStoreJson(c, await reportUsage(deps, c.var.client, parseUsageReport(c.var.form))));
+  app.post(usagePath, clientAuth(deps), async (c) => noStoreJson(c, await reportUsage(deps, c.get('client'), parseUsageReport(c.get('form')))));
   app.all(usagePath, methodNotAllowed('POST'));
   return app;
 }

@@ -44,7 +44,7 @@ export function userinfoRoutes(deps: Deps): Hono {
   };
 
   const answer = async (c: Context) => {
-    const claims = c.var.passportClaims;
+    const claims = c.get('passportClaims');
     // RFC 6750 §3.1: a request without any token gets the challenges and no error code.
     if (claims === undefined) {
       c.header('WWW-Authenticate', formatChallenges(bearerChallenge(), dpopChallenge()));

@@ -25,7 +25,7 @@ export function operatorPassport(deps: Deps): MiddlewareHandler {
 export function needs(scope: AdminScope): MiddlewareHandler {
   const check = requireScope(scope, `no_${scope.replace(':', '_')}_scope`);
   return async function needsScope(c, next) {
-    const claims = c.var.passportClaims;
+    const claims = c.get('passportClaims');
     if (claims === undefined) throw new Error('operatorPassport must run before needs()');
     await check(claims, { scheme: 'Bearer', token: '' });
     return next();
@@ -34,7 +34,7 @@ export function needs(scope: AdminScope): MiddlewareHandler {
 
 /** Who made the change, as receipts and runtime state name it. */
 export function operatorOf(c: Context): string {
-  const claims = c.var.passportClaims;
+  const claims = c.get('passportClaims');
   if (claims === undefined) throw new Error('operatorPassport must run before this route');
   return `operator:${claims.client_id}`;
 }
