@@ -31,6 +31,9 @@ export function clientAuthFailed(reason: string, basic: boolean, realm: string):
   });
 }
 
+/** RFC 6749 §2.3.1: id and secret are form-urlencoded before base64 (most have nothing to decode). Throws on a bad % sequence. */
+const formDecode = (s: string): string => (s.includes('%') || s.includes('+') ? decodeURIComponent(s.replace(/\+/g, ' ')) : s);
+
 function parseBasic(header: string): { id: string; secret: string } | undefined {
   const match = /^Basic ([A-Za-z0-9+/]+={0,2})$/i.exec(header.trim());
   if (!match) return undefined;
@@ -38,9 +41,7 @@ function parseBasic(header: string): { id: string; secret: string } | undefined 
   const colon = decoded.indexOf(':');
   if (colon < 0) return undefined;
   try {
-    // RFC 6749 §2.3.1: id and secret are form-urlencoded before base64.
-    const decode = (s: string) => decodeURIComponent(s.replace(/\+/g, ' '));
-    return { id: decode(decoded.slice(0, colon)), secret: decode(decoded.slice(colon + 1)) };
+    return { id: formDecode(decoded.slice(0, colon)), secret: formDecode(decoded.slice(colon + 1)) };
   } catch {
     return undefined;
   }
