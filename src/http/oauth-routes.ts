@@ -13,6 +13,7 @@ import { dpopNonce } from './dpop-nonce.ts';
 import { methodNotAllowed, wireErrorCode } from './errors.ts';
 import { readForm } from './form.ts';
 import { plainJson } from './respond.ts';
+import { endOfTurn } from './end-of-turn.ts';
 import { sourceAddress } from './source.ts';
 import { oauthPaths } from './paths.ts';
 
@@ -52,6 +53,8 @@ export function oauthRoutes(deps: Deps): Hono {
     await checkRequestProof(deps, { proofs: dpopHeaderValues(c.req.header('dpop')), method: 'POST', path: oauthPaths.introspection, endpoint: 'introspection' });
     const answer = await introspectToken(deps, c.get('client'), tokenParam(c.get('form')));
     deps.metrics.introspection(answer.active ? 'active' : 'inactive');
+    // Written with the turn's other answers: an introspection waits for no write batch (end-of-turn.ts).
+    await endOfTurn();
     return plainJson(c, answer);
   });
 
