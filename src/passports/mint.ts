@@ -65,36 +65,40 @@ export type PassportRequest = {
 };
 
 export async function mintPassport(keyring: Keyring, alg: SigningAlg, request: PassportRequest): Promise<{ token: string; claims: PassportClaims }> {
+  // Built as one literal and then added to: V8 (Node 20) adds properties to an object made by a
+  // spread ~1 µs each, which made building an exchanged Passport's claims ~20 µs.
   const claims: PassportClaims = {
-    // First, so that no protocol claim below can be replaced by one of them.
-    ...request.identity,
     iss: request.issuer,
     sub: request.subject,
     aud: request.audience,
     client_id: request.clientId,
     azp: request.clientId,
-    ...(request.scopes.length ? { scope: request.scopes.join(' ') } : {}),
-    ...(request.authorizationDetails?.length ? { authorization_details: [...request.authorizationDetails] } : {}),
-    ...authenticationClaims(request.authentication),
-    ...(request.dpopJkt ? { cnf: { jkt: request.dpopJkt } } : {}),
-    ...(request.approvalId ? { approval: request.approvalId } : {}),
-    ...(request.act ? { act: request.act } : {}),
-    ...(request.delegationId ? { did: request.delegationId } : {}),
-    ...(request.budget ? { budget: request.budget } : {}),
-    ...(request.pins ? { pins: { ...request.pins } } : {}),
     jti: randomUUID(),
     iat: request.now,
     exp: request.now + request.ttlSeconds,
     receipt: request.receipt,
   };
+  if (request.scopes.length) claims.scope = request.scopes.join(' ');
+  if (request.authorizationDetails?.length) claims.authorization_details = [...request.authorizationDetails];
+  const authn = request.authentication;
+  if (authn) {
+    claims.auth_time = authn.authTime;
+    if (authn.acr) claims.acr = authn.acr;
+    if (authn.amr?.length) claims.amr = [...authn.amr];
+  }
+  if (request.dpopJkt) claims.cnf = { jkt: request.dpopJkt };
+  if (request.approvalId) claims.approval = request.approvalId;
+  if (request.act) claims.act = request.act;
+  if (request.delegationId) claims.did = request.delegationId;
+  if (request.budget) claims.budget = request.budget;
+  if (request.pins) claims.pins = { ...request.pins };
+  // The identity claims last, never replacing a protocol claim above (nor the prototype).
+  for (const name in request.identity) {
+    if (name !== '__proto__' && !Object.hasOwn(claims, name) && Object.hasOwn(request.identity, name)) claims[name] = request.identity[name];
+  }
   return inSpan('passport.mint', async (span) => {
     span?.setAttributes({ 'consulate.resource': request.audience, 'consulate.client_id': request.clientId });
     const key = await keyring.signingKey(alg, request.now);
     return { token: await signJwtInTurn(key, 'at+jwt', claims), claims };
   });
-}
-
-function authenticationClaims(authn: PassportRequest['authentication']): Pick<PassportClaims, 'auth_time' | 'acr' | 'amr'> {
-  if (!authn) return {};
-  return { auth_time: authn.authTime, ...(authn.acr ? { acr: authn.acr } : {}), ...(authn.amr?.length ? { amr: [...authn.amr] } : {}) };
 }

@@ -101,6 +101,23 @@ describe('Passport verification', () => {
     expect((await verifyPassport(token, keyring, issuer, t0 + 299)).ok).toBe(true);
     expect(await verifyPassport(token, keyring, issuer, t0 + 300)).toEqual({ ok: false, reason: 'expired' });
   });
+
+  it('a person\'s identity claims never replace a protocol claim, and a __proto__ claim is not carried', async () => {
+    const identity = JSON.parse('{"email":"ada@example.test","orig_sub":"u-1","sub":"forged","exp":9999999999,"jti":"forged","scope":"admin","__proto__":{"admin":true}}') as Record<string, unknown>;
+    const { token, claims } = await mintPassport(keyring, 'ES256', {
+      issuer, subject: 'p-ada', clientId: 'web', audience: 'https://api.example', scopes: ['x'], identity,
+      authentication: { authTime: t0 - 10, acr: 'urn:acr:mfa', amr: ['pwd', 'otp'] }, act: { sub: 'agent' }, delegationId: 'd-1', ttlSeconds: 300, receipt: 'r', now: t0,
+    });
+    const check = await verifyPassport(token, keyring, issuer, t0);
+    if (!check.ok) throw new Error(check.reason);
+    for (const seen of [claims, check.claims]) {
+      expect(seen).toMatchObject({ sub: 'p-ada', exp: t0 + 300, scope: 'x', email: 'ada@example.test', orig_sub: 'u-1', auth_time: t0 - 10, acr: 'urn:acr:mfa', amr: ['pwd', 'otp'], act: { sub: 'agent' }, did: 'd-1', receipt: 'r' });
+      expect(seen.jti).not.toBe('forged');
+      expect(Object.getPrototypeOf(seen)).toBe(Object.prototype);
+      expect(Object.hasOwn(seen, '__proto__')).toBe(false);
+      expect((seen as { admin?: unknown }).admin).toBeUndefined();
+    }
+  });
 });
 
 describe('a Passport verified before', () => {
