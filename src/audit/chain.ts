@@ -5,6 +5,17 @@ import type { AuditInput, AuditRecord } from '../store/ports.ts';
 
 export const genesisHash = '0'.repeat(64);
 
+/** Keys as JSON strings: receipts use a small vocabulary of keys, quoted once rather than per record. */
+const quotedKeys = new Map<string, string>();
+const quotedKey = (key: string): string => {
+  let quoted = quotedKeys.get(key);
+  if (quoted === undefined) {
+    quoted = JSON.stringify(key);
+    if (quotedKeys.size < 4096) quotedKeys.set(key, quoted); // bounded: keys of RAR details are the caller's
+  }
+  return quoted;
+};
+
 /** JSON with object keys sorted (UTF-16 code unit order), so the same record always hashes the same. */
 export function canonicalJson(value: unknown): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value);
@@ -18,7 +29,7 @@ export function canonicalJson(value: unknown): string {
   for (const key of Object.keys(record).sort()) {
     const member = record[key];
     if (member === undefined) continue;
-    out += `${out.length > 1 ? ',' : ''}${JSON.stringify(key)}:${canonicalJson(member)}`;
+    out += `${out.length > 1 ? ',' : ''}${quotedKey(key)}:${canonicalJson(member)}`;
   }
   return `${out}}`;
 }

@@ -61,7 +61,9 @@ export function createReceipts(audit: AuditStore, clockMs: () => number = Date.n
     newId: () => uuidv7(clockMs()),
     record: (receipt, id) => {
       const atMs = clockMs();
-      const appended = audit.append({ ...receipt, id: id ?? uuidv7(atMs), atMs });
+      // A literal, not { ...receipt, id, atMs }: adding to a spread-made object costs ~1 µs a property.
+      const { event, clientId, subject, tokenJti, details } = receipt;
+      const appended = audit.append({ id: id ?? uuidv7(atMs), atMs, event, clientId, subject, tokenJti, details });
       return onCommitted ? appended.then((record) => (onCommitted(record), record)) : appended;
     },
   };

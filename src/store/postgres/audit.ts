@@ -5,7 +5,7 @@
 // whole chained batch in one INSERT (one array per column, unnested). The lock, not a row lock, orders appenders on every
 // node: `SELECT … ORDER BY seq DESC LIMIT 1 FOR UPDATE` would let a waiter under READ COMMITTED
 // re-check only the old head row and fork the chain. A batch fails or commits as a whole.
-import { auditFromRow, chainedFromRow } from '../rows.ts';
+import { appendedRecord, auditFromRow, chainedFromRow } from '../rows.ts';
 import { asc, desc, eq, gt, sql } from 'drizzle-orm';
 import { canonicalJson, chainHash, genesisHash } from '../../audit/chain.ts';
 import { createGroupCommit } from '../group-commit.ts';
@@ -28,7 +28,7 @@ export function createPgAuditStore(db: PgDb, observer?: StoreObserver): AuditSto
         const details = canonicalJson(input.details);
         const hash = chainHash(prevHash, input, details);
         seq += 1;
-        const record = { ...input, seq, prevHash, hash };
+        const record = appendedRecord(input, seq, prevHash, hash);
         columns.seq.push(seq);
         columns.id.push(input.id);
         columns.atMs.push(input.atMs);

@@ -3,7 +3,7 @@
 // turn share one transaction. The chain head is read inside that transaction, so another process
 // appending to the same file (the CLI) never forks the chain. The hot statements are plain prepared
 // better-sqlite3 statements: drizzle's query building costs more than the insert itself.
-import { auditFromRow, chainedFromRow, type ChainedRow } from '../rows.ts';
+import { appendedRecord, auditFromRow, chainedFromRow, type ChainedRow } from '../rows.ts';
 import { asc, desc, eq, gt, sql } from 'drizzle-orm';
 import { canonicalJson, chainHash, genesisHash } from '../../audit/chain.ts';
 import type { AuditInput, AuditRecord, AuditStore } from '../ports.ts';
@@ -33,7 +33,7 @@ export function createSqliteAuditStore(db: SqliteDb, write: SqliteWrite): AuditS
     const hash = chainHash(prevHash, input, details);
     insert.run(seq, input.id, input.atMs, input.event, input.clientId ?? null, input.subject ?? null, input.tokenJti ?? null, details, prevHash, hash);
     known = { batch: write.batch(), seq, hash };
-    return { ...input, seq, prevHash, hash };
+    return appendedRecord(input, seq, prevHash, hash);
   };
 
   return {
