@@ -183,9 +183,9 @@ export async function issueDelegatedPassport(ask: DelegatedAsk): Promise<Delegat
     now,
   });
 
-  // 6. Record: the delegation (if new), then the link to the subject token.
-  if (newDelegation) await deps.store.delegations.create(delegation);
-  await deps.store.lineage.record({ jti: passport.claims.jti, parentJti: subject.jti, did: delegation.did, clientId: client.client_id, sub: passport.claims.sub, expiresAt: passport.claims.exp }, now);
+  // 6. Record: the link to the subject token, with the delegation it starts (if new) in one transaction.
+  const link = { jti: passport.claims.jti, parentJti: subject.jti, did: delegation.did, clientId: client.client_id, sub: passport.claims.sub, expiresAt: passport.claims.exp };
+  await deps.store.lineage.record(link, now, newDelegation ? delegation : undefined);
   return { ...passport, ttlSeconds, newDelegation };
 }
 

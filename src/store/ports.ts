@@ -229,8 +229,11 @@ export type Consumption =
   | { status: 'exceeded'; record: DelegationRecord }
   | { status: 'revoked' | 'unknown' | 'currency_mismatch' };
 
+/** A delegation as it is created (its use counters start at zero). */
+export type NewDelegation = Omit<DelegationRecord, 'revokedAt' | 'revokedBy' | 'used'>;
+
 export type DelegationStore = {
-  create(record: Omit<DelegationRecord, 'revokedAt' | 'revokedBy' | 'used'>): Promise<void>;
+  create(record: NewDelegation): Promise<void>;
   find(did: string): Promise<DelegationRecord | undefined>;
   /** Revokes the delegation and every Passport minted under it; false when unknown or already revoked. */
   revoke(did: string, by: string, now: number): Promise<boolean>;
@@ -244,8 +247,12 @@ export type DelegationStore = {
 export type PassportLink = { jti: string; parentJti?: string | undefined; did?: string | undefined; clientId: string; sub: string; expiresAt: number };
 
 export type LineageStore = {
-  /** Records a Passport minted from another or under a delegation; it is revoked at once if its parent or delegation already is. */
-  record(link: PassportLink, now: number): Promise<void>;
+  /**
+   * Records a Passport minted from another or under a delegation; it is revoked at once if its parent
+   * or delegation already is. `started`: the delegation this Passport starts, created in the same
+   * transaction (a token exchange writes both or neither).
+   */
+  record(link: PassportLink, now: number, started?: NewDelegation): Promise<void>;
   /** Revokes everything minted from these Passports, all the way down; returns how many were revoked. */
   revokeDescendants(jtis: readonly string[], now: number): Promise<number>;
   /**

@@ -51,10 +51,11 @@ export async function revokeDescendantsIn(tx: PgTx, jtis: readonly string[], now
 
 export function createPgLineageStore(db: PgDb): LineageStore {
   return {
-    async record(link, now) {
+    async record(link, now, started) {
       const did = link.did ?? null;
       const parentJti = link.parentJti ?? null;
       await inTransaction(db, async (tx) => {
+        if (started) await tx.insert(delegations).values(delegationToRow(started));
         // The delegation's lock first, then the parent's: the order a delegation revocation takes them in.
         if (did !== null) await tx.execute(sharedLock('delegation', did));
         if (parentJti !== null) await tx.execute(sharedLock('passport', parentJti));

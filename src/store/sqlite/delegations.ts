@@ -5,7 +5,7 @@
 import { delegationFromRow, delegationToRow } from '../rows.ts';
 import { and, desc, eq, gt, inArray, isNull, lt, sql, type SQL } from 'drizzle-orm';
 import { isSpent } from '../../delegation/budget.ts';
-import type { Consumption, DelegationStore, LineageStore, PassportLink, Usage } from '../ports.ts';
+import type { Consumption, DelegationStore, LineageStore, NewDelegation, PassportLink, Usage } from '../ports.ts';
 import type { SqliteDb } from './db.ts';
 import { delegations, passportLinks, usedIds } from './schema.ts';
 import type { SqliteWrite } from './writer.ts';
@@ -25,6 +25,15 @@ export function revokeDescendantsIn(db: SqliteDb, jtis: readonly string[], now: 
     .run(JSON.stringify(jtis), now).changes;
 }
 
+/** A new delegation's INSERT, prepared: a plain statement (drizzle's builder costs more than the insert). */
+function prepareInsertDelegation(db: SqliteDb): (record: NewDelegation) => void {
+  const insert = db.$client.prepare(
+    `INSERT INTO delegations (did, sub, client_id, resource, origin, root_jti, created_at, expires_at, budget_uses, budget_amount, budget_currency)
+     VALUES (:did, :sub, :clientId, :resource, :origin, :rootJti, :createdAt, :expiresAt, :budgetUses, :budgetAmount, :budgetCurrency)`,
+  );
+  return (record) => void insert.run(delegationToRow(record));
+}
+
 export function createSqliteLineageStore(db: SqliteDb, write: SqliteWrite): LineageStore {
   // Prepared once: token exchange writes a link per Passport (hot path).
   const insertLink = db.$client.prepare('INSERT INTO passport_links (jti, parent_jti, did, client_id, sub, expires_at) VALUES (?, ?, ?, ?, ?, ?)');
@@ -35,8 +44,10 @@ export function createSqliteLineageStore(db: SqliteDb, write: SqliteWrite): Line
        OR (? IS NOT NULL AND NOT EXISTS (SELECT 1 FROM delegations WHERE did = ? AND revoked_at IS NULL))
      ON CONFLICT (jti) DO NOTHING`,
   );
-  // Both statements in the writer's savepoint for this write: they stand or fall together.
-  const record = (link: PassportLink, now: number) => {
+  const insertDelegation = prepareInsertDelegation(db);
+  // Every statement in the writer's savepoint for this write: they stand or fall together.
+  const record = (link: PassportLink, now: number, started?: NewDelegation) => {
+    if (started) insertDelegation(started);
     const did = link.did ?? null;
     insertLink.run(link.jti, link.parentJti ?? null, did, link.clientId, link.sub, link.expiresAt);
     revokeIfOrphaned.run(link.jti, link.clientId, link.expiresAt, now, link.parentJti ?? null, did, did);
@@ -52,8 +63,8 @@ export function createSqliteLineageStore(db: SqliteDb, write: SqliteWrite): Line
      WHERE l.did IS NOT NULL AND NOT EXISTS (SELECT 1 FROM passport_links p WHERE p.jti = l.parent_jti AND p.did = l.did)`,
   );
   return {
-    async record(link, now) {
-      await write(() => record(link, now));
+    async record(link, now, started) {
+      await write(() => record(link, now, started));
     },
     revokeDescendants: (jtis, now) => write(() => revokeDescendantsIn(db, jtis, now), { oneStatement: true }),
     async delegationsUnder(roots) {
@@ -70,22 +81,7 @@ export function createSqliteDelegationStore(db: SqliteDb, write: SqliteWrite): D
     const row = byDid.get({ did });
     return row ? delegationFromRow(row) : undefined;
   };
-  const insert = db
-    .insert(delegations)
-    .values({
-      did: sql.placeholder('did'),
-      sub: sql.placeholder('sub'),
-      clientId: sql.placeholder('clientId'),
-      resource: sql.placeholder('resource'),
-      origin: sql.placeholder('origin'),
-      rootJti: sql.placeholder('rootJti'),
-      createdAt: sql.placeholder('createdAt'),
-      expiresAt: sql.placeholder('expiresAt'),
-      budgetUses: sql.placeholder('budgetUses'),
-      budgetAmount: sql.placeholder('budgetAmount'),
-      budgetCurrency: sql.placeholder('budgetCurrency'),
-    })
-    .prepare();
+  const insert = prepareInsertDelegation(db);
 
   const revoke = db.$client.transaction((did: string, by: string, now: number) => {
     const changed = db
@@ -124,7 +120,7 @@ export function createSqliteDelegationStore(db: SqliteDb, write: SqliteWrite): D
 
   return {
     async create(record) {
-      await write(() => insert.run(delegationToRow(record)), { oneStatement: true });
+      await write(() => insert(record), { oneStatement: true });
     },
     async find(did) {
       return find(did);

@@ -37,6 +37,18 @@ forEachBackend('delegations and lineage', (backend) => {
     expect(await revoked('orphan')).toBe(true);
   });
 
+  it('a delegation started with its first link is written with it, or not at all', async () => {
+    const started = { did: 'd-new', sub: 'p', clientId: 'bot', origin: 'passport' as const, rootJti: 'root', createdAt: 100, expiresAt: 1000, budget: { uses: 2 } };
+    await backend.store.lineage.record({ jti: 'first', parentJti: 'root', did: 'd-new', clientId: 'bot', sub: 'p', expiresAt: 900 }, 100, started);
+    expect(await backend.store.delegations.find('d-new')).toMatchObject({ did: 'd-new', rootJti: 'root', budget: { uses: 2 }, used: { uses: 0 } });
+    expect(await revoked('first')).toBe(false);
+    // The link cannot be written (its jti is taken): the delegation it would start is not created either.
+    await expect(backend.store.lineage.record({ jti: 'first', parentJti: 'root', did: 'd-other', clientId: 'bot', sub: 'p', expiresAt: 900 }, 100, { ...started, did: 'd-other' })).rejects.toThrow();
+    expect(await backend.store.delegations.find('d-other')).toBeUndefined();
+    // And the first link still stands, under its own delegation.
+    expect(await backend.store.lineage.delegationsUnder({ jtis: ['root'] })).toMatchObject([{ did: 'd-new' }]);
+  });
+
   it('revoking a delegation revokes every Passport carrying it, once', async () => {
     await delegation('d1');
     await link('x', 'root', 'd1');
