@@ -34,6 +34,9 @@ export function openSqliteStore(file: string, options: { busyTimeoutMs?: number;
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma(`busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? 5000)}`);
   sqlite.pragma('foreign_keys = ON');
+  // Savepoint sub-journals (one per multi-statement write of a group commit) in memory, not in a
+  // temporary file: writing them through the file system was ~4 % of a token exchange's CPU.
+  sqlite.pragma('temp_store = MEMORY');
   const db = drizzle(sqlite, { schema });
   migrate(db, { migrationsFolder });
   const write = createSqliteWriter(sqlite, options.observer);
