@@ -63,7 +63,9 @@ try {
     if (!found) throw new Error(`${name} must be measured before the targets sized from it`);
     return found.consulate.rps;
   };
-  const targets = makeTargets({ consulate, peer, connections, rateOf, log: say }).filter((t) => !quick || t.quick);
+  // BENCH_TARGETS: a comma-separated list of parts of target names (e.g. "token exchange"), to measure only those.
+  const only = process.env.BENCH_TARGETS?.split(',').map((part) => part.trim()).filter(Boolean);
+  const targets = makeTargets({ consulate, peer, connections, rateOf, log: say }).filter((t) => (!quick || t.quick) && (!only || only.some((part) => t.name.includes(part))));
   for (const target of targets) {
     const contenders = [
       single('Consulate', target.consulate, generator, () => cpuSeconds([consulate.pid])),
