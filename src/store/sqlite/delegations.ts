@@ -25,7 +25,7 @@ export function revokeDescendantsIn(db: SqliteDb, jtis: readonly string[], now: 
     .run(JSON.stringify(jtis), now).changes;
 }
 
-/** A new delegation's INSERT, prepared: a plain statement (drizzle's builder costs more than the insert). */
+/** A new delegation's INSERT, prepared once; the delegation store and the lineage store (an exchange's first link) share it. */
 function prepareInsertDelegation(db: SqliteDb): (record: NewDelegation) => void {
   const insert = db.$client.prepare(
     `INSERT INTO delegations (did, sub, client_id, resource, origin, root_jti, created_at, expires_at, budget_uses, budget_amount, budget_currency)
