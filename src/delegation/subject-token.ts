@@ -6,7 +6,7 @@ import type { Deps } from '../deps.ts';
 import { OAuthError } from '../oauth/errors.ts';
 import { parseScope } from '../oauth/params.ts';
 import { verifyOwnIdToken } from '../passports/id-token.ts';
-import { verifyPassport } from '../passports/verify.ts';
+import { unverifiedJws, verifyPassport, type UnverifiedJws } from '../passports/verify.ts';
 import { parseAct } from './act.ts';
 import { tokenTypes } from './token-types.ts';
 import { resolveUpstreamToken, type UpstreamTokenDeps } from './upstream-token.ts';
@@ -24,15 +24,16 @@ type OwnTokenDeps = Pick<Deps, 'issuer' | 'keyring' | 'store'>;
 /** `allowedUpstreams`: the client's subject_token_upstreams, so that no other upstream is asked about the token. */
 export async function resolveSubjectToken(deps: SubjectTokenDeps, token: string, type: string, now: number, allowedUpstreams?: readonly string[]): Promise<SubjectToken> {
   if (!supported.has(type)) throw new OAuthError('invalid_request', 'subject_token_type is not supported', { reason: 'subject_token_type_unsupported' });
-  const issuer = unverifiedIssuer(token);
-  if (issuer === deps.issuer) return type === tokenTypes.idToken ? ownIdToken(deps, token, now) : ownPassport(deps, token, now);
+  // Parsed once: to pick who verifies it, then (ours) as the claims verifyPassport checks.
+  const jws = unverifiedJws(token);
+  if (jws?.payload.iss === deps.issuer) return type === tokenTypes.idToken ? ownIdToken(deps, token, now) : ownPassport(deps, jws, now);
   const upstream = await resolveUpstreamToken(deps, token, type, now, allowedUpstreams);
   if (!upstream) throw invalidSubjectToken('untrusted_issuer');
   return upstream;
 }
 
-async function ownPassport(deps: OwnTokenDeps, token: string, now: number): Promise<SubjectToken> {
-  const check = await verifyPassport(token, deps.keyring, deps.issuer, now);
+async function ownPassport(deps: OwnTokenDeps, jws: UnverifiedJws, now: number): Promise<SubjectToken> {
+  const check = await verifyPassport(jws, deps.keyring, deps.issuer, now);
   if (!check.ok) throw invalidSubjectToken(check.reason);
   const { claims } = check;
   if (await deps.store.revocations.isRevoked(claims.jti)) throw invalidSubjectToken('revoked');
@@ -82,16 +83,4 @@ function provenance(claims: Readonly<Record<string, unknown>>): Record<string, u
     ...(typeof claims.orig_iss === 'string' ? { orig_iss: claims.orig_iss } : {}),
     ...(typeof claims.orig_sub === 'string' ? { orig_sub: claims.orig_sub } : {}),
   };
-}
-
-/** The `iss` of a JWT before verification, only to pick who verifies it. */
-export function unverifiedIssuer(token: string): string | undefined {
-  const parts = token.split('.');
-  if (parts.length !== 3 || token.length > 16384) return undefined;
-  try {
-    const payload = JSON.parse(Buffer.from(parts[1] as string, 'base64url').toString('utf8')) as unknown;
-    return payload && typeof payload === 'object' && typeof (payload as { iss?: unknown }).iss === 'string' ? (payload as { iss: string }).iss : undefined;
-  } catch {
-    return undefined;
-  }
 }

@@ -47,11 +47,26 @@ function jsonObject(segment: string): Record<string, unknown> | undefined {
   }
 }
 
+/** A compact JWS and its payload, parsed but not yet checked: made only by unverifiedJws. */
+export type UnverifiedJws = { readonly token: string; readonly payload: Record<string, unknown> };
+
+/**
+ * A compact JWS's payload before any check, only to pick who verifies it (token exchange reads `iss`
+ * first). Hand the result to verifyPassport, which then parses nothing twice.
+ */
+export function unverifiedJws(token: string): UnverifiedJws | undefined {
+  if (!isCompactJws(token)) return undefined;
+  const payload = jsonObject(token.slice(token.indexOf('.') + 1, token.lastIndexOf('.')));
+  return payload && { token, payload };
+}
+
 /** RFC 8725 §3.11 and RFC 9068 §4: `at+jwt`, also spelled with its media type prefix. */
 const isAccessTokenTyp = (typ: unknown): boolean => typeof typ === 'string' && ['at+jwt', 'application/at+jwt'].includes(typ.toLowerCase());
 
-export async function verifyPassport(token: string, keyring: Keyring, issuer: string, now: number): Promise<PassportCheck> {
-  if (!isCompactJws(token)) return fail('malformed');
+/** `jws`: the token, or what unverifiedJws made of it (its payload is used once the signature checks). */
+export async function verifyPassport(jws: string | UnverifiedJws, keyring: Keyring, issuer: string, now: number): Promise<PassportCheck> {
+  const token = typeof jws === 'string' ? jws : jws.token;
+  if (typeof jws === 'string' && !isCompactJws(token)) return fail('malformed');
   const [encodedHeader, encodedPayload, encodedSignature] = token.split('.') as [string, string, string];
   // 1. The header: an allowed alg, no critical extensions (we define none: RFC 7515 §4.1.11).
   const header = jsonObject(encodedHeader);
@@ -75,7 +90,7 @@ export async function verifyPassport(token: string, keyring: Keyring, issuer: st
     remember(keyring, token);
   }
   // 4. The claims, only now that they are ours.
-  const claims = jsonObject(encodedPayload);
+  const claims = typeof jws === 'string' ? jsonObject(encodedPayload) : jws.payload;
   if (!claims) return fail('malformed');
   if (!isAccessTokenTyp(header.typ)) return fail('wrong_type');
   for (const claim of requiredClaims) if (claims[claim] === undefined) return fail(claim === 'iss' ? 'wrong_issuer' : 'invalid_claims');

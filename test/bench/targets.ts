@@ -150,6 +150,28 @@ export function makeTargets(ctx: TargetContext): Target[] {
       }),
     },
     {
+      // RFC 8693: the agent exchanges one person's Passport (the web app's, redeemed from a code just
+      // before) for a read-data Passport: subject token verification, the delegation policy, a new
+      // delegation and lineage row, mint, receipt. The subject Passport is not used up. Measured right
+      // after client credentials, on a store of about the same size: its goal is a ratio to that
+      // target, and the pooled targets below add ~1M rows (and expiring ones the minute purge deletes).
+      name: names.tokenExchange,
+      consulate: fixed(
+        consulate,
+        async () => {
+          const [code] = await personPool('codes', 1);
+          const subject = await tokenFrom(consulate.url, webApp, (code as Pooled).body);
+          return {
+            path: '/token',
+            headers: formHeaders(basic(exchangeAgent, exchangeAgentSecret)),
+            body: form({ grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange', subject_token: subject, subject_token_type: 'urn:ietf:params:oauth:token-type:access_token', scope: 'read-data' }),
+            verifyBody: (body: string) => body.includes('"issued_token_type":"'),
+          };
+        },
+        (json) => isTokenResponse(json) && json.issued_token_type === 'urn:ietf:params:oauth:token-type:access_token',
+      ),
+    },
+    {
       // client_credentials with a DPoP proof per request (RFC 9449: each jti once), made just before
       // the phase by this process, as a client would: ES256, htm, htu, iat, a fresh jti.
       name: names.dpop,
@@ -195,26 +217,6 @@ export function makeTargets(ctx: TargetContext): Target[] {
         // Rotated: a new refresh token, not the one sent.
         verifyJson: (json, sent) => isPersonTokenResponse(json) && json.refresh_token !== new URLSearchParams(sent).get('refresh_token'),
       },
-    },
-    {
-      // RFC 8693: the agent exchanges one person's Passport (the web app's, redeemed from a code just
-      // before) for a read-data Passport: subject token verification, the delegation policy, a new
-      // delegation and lineage row, mint, receipt. The subject Passport is not used up.
-      name: names.tokenExchange,
-      consulate: fixed(
-        consulate,
-        async () => {
-          const [code] = await personPool('codes', 1);
-          const subject = await tokenFrom(consulate.url, webApp, (code as Pooled).body);
-          return {
-            path: '/token',
-            headers: formHeaders(basic(exchangeAgent, exchangeAgentSecret)),
-            body: form({ grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange', subject_token: subject, subject_token_type: 'urn:ietf:params:oauth:token-type:access_token', scope: 'read-data' }),
-            verifyBody: (body: string) => body.includes('"issued_token_type":"'),
-          };
-        },
-        (json) => isTokenResponse(json) && json.issued_token_type === 'urn:ietf:params:oauth:token-type:access_token',
-      ),
     },
   ];
 }

@@ -2,17 +2,21 @@
 // database: a request_uri is bound to its first browser and used up on completion inside one write
 // (read and update run together in the writer's transaction), a conditional UPDATE for codes. The
 // code statements run on every redemption and are prepared once (drizzle would build them each time).
-import { and, eq, gt, isNull, lt } from 'drizzle-orm';
+import { and, eq, gt, isNull } from 'drizzle-orm';
 import { pushedFromRow, pushedKeepSeconds, pushedRefusal } from '../rows.ts';
 import type { AuthorizationStore, CodeRecord, IssuedGrant, PushedPresentation } from '../ports.ts';
 import type { SqliteDb } from './db.ts';
-import { authorizationCodes, authorizationRequests, pushedRequests } from './schema.ts';
+import { authorizationRequests, pushedRequests } from './schema.ts';
 import type { SqliteWrite } from './writer.ts';
+import { preparePurge } from './purge.ts';
 
 type CodeRow = { codeHash: string; clientId: string; familyId: string; grant: string; expiresAt: number };
 
 export function createSqliteAuthorizationStore(db: SqliteDb, write: SqliteWrite): AuthorizationStore {
   const sqlite = db.$client;
+  const purgePushed = preparePurge(sqlite, write, 'pushed_requests', 'expires_at < ?');
+  const purgeRequests = preparePurge(sqlite, write, 'authorization_requests', 'expires_at < ?');
+  const purgeCodes = preparePurge(sqlite, write, 'authorization_codes', 'expires_at < ?');
   const codeByHash = sqlite.prepare<[string], CodeRow>('SELECT code_hash AS codeHash, client_id AS clientId, family_id AS familyId, "grant", expires_at AS expiresAt FROM authorization_codes WHERE code_hash = ?');
   const markUsed = sqlite.prepare<[number, string]>('UPDATE authorization_codes SET used_at = ? WHERE code_hash = ? AND used_at IS NULL');
   const insertCode = sqlite.prepare<[string, string, string, string, number]>('INSERT INTO authorization_codes (code_hash, client_id, family_id, "grant", expires_at, used_at) VALUES (?, ?, ?, ?, ?, NULL)');
@@ -66,11 +70,7 @@ export function createSqliteAuthorizationStore(db: SqliteDb, write: SqliteWrite)
     async purgeExpired(now) {
       // Used codes are kept until they expire, so that a late reuse is still recognised; pushed
       // requests as long as an authorization they started may still be answered (pushedKeepSeconds).
-      return (
-        db.delete(pushedRequests).where(lt(pushedRequests.expiresAt, now - pushedKeepSeconds)).run().changes +
-        db.delete(authorizationRequests).where(lt(authorizationRequests.expiresAt, now)).run().changes +
-        db.delete(authorizationCodes).where(lt(authorizationCodes.expiresAt, now)).run().changes
-      );
+      return (await purgePushed(now - pushedKeepSeconds)) + (await purgeRequests(now)) + (await purgeCodes(now));
     },
   };
 }

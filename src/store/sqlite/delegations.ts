@@ -3,12 +3,13 @@
 // did. Budget consumption is one IMMEDIATE transaction, so two concurrent uses cannot overspend;
 // a usage id is recorded (used_ids, scope usage:<did>) in that same transaction, so it counts once.
 import { delegationFromRow, delegationToRow } from '../rows.ts';
-import { and, desc, eq, gt, inArray, isNull, lt, sql, type SQL } from 'drizzle-orm';
+import { and, desc, eq, gt, inArray, isNull, sql, type SQL } from 'drizzle-orm';
 import { isSpent } from '../../delegation/budget.ts';
 import type { Consumption, DelegationStore, LineageStore, NewDelegation, PassportLink, Usage } from '../ports.ts';
 import type { SqliteDb } from './db.ts';
 import { delegations, passportLinks, usedIds } from './schema.ts';
 import type { SqliteWrite } from './writer.ts';
+import { preparePurge } from './purge.ts';
 
 /** Revokes every descendant of `jtis` (not `jtis` themselves); runs inside the caller's transaction. */
 export function revokeDescendantsIn(db: SqliteDb, jtis: readonly string[], now: number): number {
@@ -76,6 +77,8 @@ export function createSqliteLineageStore(db: SqliteDb, write: SqliteWrite): Line
 }
 
 export function createSqliteDelegationStore(db: SqliteDb, write: SqliteWrite): DelegationStore {
+  const purgeLinks = preparePurge(db.$client, write, 'passport_links', 'expires_at < ?');
+  const purgeDelegations = preparePurge(db.$client, write, 'delegations', 'expires_at < ?');
   const byDid = db.select().from(delegations).where(eq(delegations.did, sql.placeholder('did'))).prepare();
   const find = (did: string) => {
     const row = byDid.get({ did });
@@ -141,7 +144,7 @@ export function createSqliteDelegationStore(db: SqliteDb, write: SqliteWrite): D
     },
     consume: (did, usage, now) => write(() => consume(did, usage, now)),
     async purgeExpired(now) {
-      return db.delete(passportLinks).where(lt(passportLinks.expiresAt, now)).run().changes + db.delete(delegations).where(lt(delegations.expiresAt, now)).run().changes;
+      return (await purgeLinks(now)) + (await purgeDelegations(now));
     },
   };
 }

@@ -3,15 +3,19 @@
 // Passport exchanged from those. The statements of every code redemption and refresh are prepared
 // once (drizzle would build them each time).
 import { refreshFromRow, type RefreshRow } from '../rows.ts';
-import { and, eq, isNull, lt } from 'drizzle-orm';
+import { and, eq, isNull } from 'drizzle-orm';
 import type { FamilyStore } from '../ports.ts';
 import { revokeDescendantsIn } from './delegations.ts';
 import type { SqliteDb } from './db.ts';
-import { familyPassports, refreshTokens, revokedTokens, tokenFamilies } from './schema.ts';
+import { familyPassports, revokedTokens, tokenFamilies } from './schema.ts';
 import type { SqliteWrite } from './writer.ts';
+import { preparePurge } from './purge.ts';
 
 export function createSqliteFamilyStore(db: SqliteDb, write: SqliteWrite): FamilyStore {
   const sqlite = db.$client;
+  const purgeRefresh = preparePurge(sqlite, write, 'refresh_tokens', 'expires_at < ?');
+  const purgePassports = preparePurge(sqlite, write, 'family_passports', 'expires_at < ?');
+  const purgeFamilies = preparePurge(sqlite, write, 'token_families', 'expires_at < ?');
   const familyById = sqlite.prepare<[string], { clientId: string; revokedAt: number | null; expiresAt: number }>('SELECT client_id AS clientId, revoked_at AS revokedAt, expires_at AS expiresAt FROM token_families WHERE id = ?');
   const insertFamily = sqlite.prepare<[string, string, string, number, number]>('INSERT INTO token_families (id, client_id, sub, created_at, expires_at, revoked_at) VALUES (?, ?, ?, ?, ?, NULL)');
   const insertFamilyPassport = sqlite.prepare<[string, string, number]>('INSERT INTO family_passports (family_id, jti, expires_at) VALUES (?, ?, ?)');
@@ -80,11 +84,7 @@ export function createSqliteFamilyStore(db: SqliteDb, write: SqliteWrite): Famil
       return row && row.expiresAt > now ? refreshFromRow(row) : undefined;
     },
     async purgeExpired(now) {
-      return (
-        db.delete(refreshTokens).where(lt(refreshTokens.expiresAt, now)).run().changes +
-        db.delete(familyPassports).where(lt(familyPassports.expiresAt, now)).run().changes +
-        db.delete(tokenFamilies).where(lt(tokenFamilies.expiresAt, now)).run().changes
-      );
+      return (await purgeRefresh(now)) + (await purgePassports(now)) + (await purgeFamilies(now));
     },
   };
 }

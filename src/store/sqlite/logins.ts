@@ -1,10 +1,14 @@
 // Pending upstream logins (single use: read and deleted in one statement) and browser sessions.
-import { and, desc, eq, gt, lt } from 'drizzle-orm';
+import { and, desc, eq, gt } from 'drizzle-orm';
 import type { LoginStore } from '../ports.ts';
 import type { SqliteDb } from './db.ts';
 import { pendingLogins, sessions } from './schema.ts';
+import { preparePurge } from './purge.ts';
+import type { SqliteWrite } from './writer.ts';
 
-export function createSqliteLoginStore(db: SqliteDb): LoginStore {
+export function createSqliteLoginStore(db: SqliteDb, write: SqliteWrite): LoginStore {
+  const purgePending = preparePurge(db.$client, write, 'pending_logins', 'expires_at < ?');
+  const purgeSessions = preparePurge(db.$client, write, 'sessions', 'expires_at < ?');
   return {
     async savePending(login) {
       db.insert(pendingLogins).values({ ...login, acrValues: login.acrValues ?? null, maxAge: login.maxAge ?? null }).run();
@@ -34,7 +38,7 @@ export function createSqliteLoginStore(db: SqliteDb): LoginStore {
       return row ? { ...row, claims: JSON.parse(row.claims) as Record<string, unknown> } : undefined;
     },
     async purgeExpired(now) {
-      return db.delete(pendingLogins).where(lt(pendingLogins.expiresAt, now)).run().changes + db.delete(sessions).where(lt(sessions.expiresAt, now)).run().changes;
+      return (await purgePending(now)) + (await purgeSessions(now));
     },
   };
 }

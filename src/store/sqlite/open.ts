@@ -47,7 +47,7 @@ export function openSqliteStore(file: string, options: { busyTimeoutMs?: number;
     revocations: createSqliteRevocationStore(db, write),
     audit: createSqliteAuditStore(db, write),
     subjects: createSqliteSubjectStore(db, write),
-    logins: createSqliteLoginStore(db),
+    logins: createSqliteLoginStore(db, write),
     authorizations: createSqliteAuthorizationStore(db, write),
     families: createSqliteFamilyStore(db, write),
     consents: createSqliteConsentStore(db),

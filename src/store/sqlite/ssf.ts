@@ -1,12 +1,13 @@
 // SSF streams and their outbox on SQLite. One process writes (the group-committed writer), so each
 // rule is one synchronous function: the feed moves only from the position it read (compare and
 // set), a claim reads and marks due rows in one go, events for a stream deleted meanwhile are skipped.
-import { asc, eq, lt } from 'drizzle-orm';
+import { asc, eq } from 'drizzle-orm';
 import type { SsfEventRecord, SsfStore } from '../ports.ts';
 import { eventFromRow, eventToRow, ssfFeedId, streamFromRow, streamToRow, type SsfEventRow } from '../ssf-rows.ts';
 import type { SqliteDb } from './db.ts';
 import { ssfEvents, ssfFeed, ssfStreams } from './schema.ts';
 import type { SqliteWrite } from './writer.ts';
+import { preparePurge } from './purge.ts';
 
 export function createSqliteSsfStore(db: SqliteDb, write: SqliteWrite): SsfStore {
   const sqlite = db.$client;
@@ -98,6 +99,6 @@ export function createSqliteSsfStore(db: SqliteDb, write: SqliteWrite): SsfStore
     async pending(streamId, limit) {
       return db.select().from(ssfEvents).where(eq(ssfEvents.streamId, streamId)).orderBy(asc(ssfEvents.createdAtMs), asc(ssfEvents.jti)).limit(limit).all().map(eventFromRow);
     },
-    purgeBefore: (cutoffMs) => write(() => db.delete(ssfEvents).where(lt(ssfEvents.createdAtMs, cutoffMs)).run().changes),
+    purgeBefore: preparePurge(db.$client, write, 'ssf_events', 'created_at_ms < ?'),
   };
 }

@@ -1,9 +1,10 @@
 // Single-use ids (client assertion jti, DPoP proof jti), revoked Passports, server secrets.
-import { eq, lt, sql } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import type { ReplayStore, RevocationStore, SecretStore } from '../ports.ts';
 import type { SqliteDb } from './db.ts';
 import { revokedTokens, serverSecrets, usedIds } from './schema.ts';
 import type { SqliteWrite } from './writer.ts';
+import { preparePurge } from './purge.ts';
 
 export function createSqliteReplayStore(db: SqliteDb, write: SqliteWrite): ReplayStore {
   // The primary key makes this atomic: a second insert of the same (scope, id) changes nothing.
@@ -12,19 +13,19 @@ export function createSqliteReplayStore(db: SqliteDb, write: SqliteWrite): Repla
     .values({ scope: sql.placeholder('scope'), id: sql.placeholder('id'), expiresAt: sql.placeholder('expiresAt') })
     .onConflictDoNothing()
     .prepare();
+  const purge = preparePurge(db.$client, write, 'used_ids', 'expires_at < ?');
   return {
     async useOnce(scope, id, expiresAt) {
       return write(() => use.run({ scope, id, expiresAt }).changes === 1);
     },
-    async purgeExpired(now) {
-      return db.delete(usedIds).where(lt(usedIds.expiresAt, now)).run().changes;
-    },
+    purgeExpired: purge,
   };
 }
 
 export function createSqliteRevocationStore(db: SqliteDb, write: SqliteWrite): RevocationStore {
   // Asked on every introspection: a plain prepared statement (drizzle's mapping cost more than the lookup).
   const lookup = db.$client.prepare<[string], number>('SELECT 1 FROM revoked_tokens WHERE jti = ?').pluck();
+  const purge = preparePurge(db.$client, write, 'revoked_tokens', 'expires_at < ?');
   return {
     async revoke(jti, clientId, expiresAt, now) {
       await write(() => db.insert(revokedTokens).values({ jti, clientId, expiresAt, revokedAt: now }).onConflictDoNothing().run());
@@ -32,9 +33,7 @@ export function createSqliteRevocationStore(db: SqliteDb, write: SqliteWrite): R
     async isRevoked(jti) {
       return lookup.get(jti) !== undefined;
     },
-    async purgeExpired(now) {
-      return db.delete(revokedTokens).where(lt(revokedTokens.expiresAt, now)).run().changes;
-    },
+    purgeExpired: purge,
   };
 }
 

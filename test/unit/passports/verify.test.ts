@@ -6,7 +6,7 @@ import { jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKeyring, type Keyring } from '../../../src/passports/keys.ts';
 import { mintPassport } from '../../../src/passports/mint.ts';
-import { verifyPassport } from '../../../src/passports/verify.ts';
+import { unverifiedJws, verifyPassport } from '../../../src/passports/verify.ts';
 import type { Store } from '../../../src/store/ports.ts';
 import { openSqliteStore } from '../../../src/store/sqlite/open.ts';
 
@@ -94,6 +94,10 @@ describe('Passport verification', () => {
     else expect(verdict).toEqual({ ok: false, reason: expected });
     // jose's verdict differs only where we are stricter on purpose: an array aud (Passports have one audience).
     if (_ !== 'an array audience') expect(await joseAccepts(token, now)).toBe(expected === true);
+    // Token exchange parses the payload first (to read iss) and hands it over: the same verdict.
+    const parsed = unverifiedJws(token);
+    if (parsed) expect(await verifyPassport(parsed, keyring, issuer, now)).toEqual(verdict);
+    else expect(verdict).toEqual({ ok: false, reason: 'malformed' });
   });
 
   it('a Passport minted by the server verifies until its exp', async () => {

@@ -1,7 +1,9 @@
 // The small repositories keep the same promises on every backend (./backends.ts): keys, single-use
 // ids, revocations, server secrets, pending logins and sessions, consents, dynamic clients.
+import Database from 'better-sqlite3';
 import { expect, it } from 'vitest';
 import type { DynamicClientRecord, KeyRecord } from '../../../src/store/ports.ts';
+import { purgeChunkRows } from '../../../src/store/sqlite/purge.ts';
 import { forEachBackend } from './backends.ts';
 
 const key = (kid: string, alg: KeyRecord['alg'], createdAt: number, activatesAt: number): KeyRecord => ({
@@ -42,6 +44,40 @@ forEachBackend('repositories', (backend) => {
     expect(await replay.useOnce('assertion', 'x', 1_500, 1_000)).toBe(true);
     expect(await replay.purgeExpired(1_600)).toBe(1);
     expect(await replay.useOnce('assertion', 'x', 3_000, 1_700)).toBe(true);
+  });
+
+  it('a purge of a backlog larger than a chunk removes every expired row and only those', async () => {
+    const { replay, authorizations } = backend.store;
+    const expired = 2 * purgeChunkRows + 7;
+    await Promise.all(Array.from({ length: expired }, (_, i) => replay.useOnce('dpop', `old-${i}`, 1_000 + i, 900)));
+    await Promise.all(Array.from({ length: expired }, (_, i) => authorizations.saveCode({ codeHash: `c-${i}`, clientId: 'c', familyId: 'f', grant: {}, expiresAt: 1_000 + i })));
+    await replay.useOnce('dpop', 'live', 5_000, 900);
+    await authorizations.saveCode({ codeHash: 'live', clientId: 'c', familyId: 'f', grant: {}, expiresAt: 5_000 });
+    expect(await replay.purgeExpired(4_000)).toBe(expired);
+    expect(await authorizations.purgeExpired(4_000)).toBe(expired);
+    expect(await replay.useOnce('dpop', 'live', 5_000, 4_000)).toBe(false); // still remembered
+    expect(await replay.useOnce('dpop', 'old-0', 5_000, 4_000)).toBe(true); // forgotten: usable again
+    expect((await authorizations.redeemCode('live', 4_000)).status).toBe('first');
+    expect((await authorizations.redeemCode('c-0', 4_000)).status).toBe('unknown');
+  });
+
+  // A chunk per turn of the group commit: a request's write made while a purge runs commits while
+  // expired rows are still there, instead of waiting behind one DELETE of the whole backlog.
+  it.runIf(backend.kind === 'sqlite')('a purge lets the writes of requests commit between its chunks', async () => {
+    const { replay } = backend.store;
+    const backlog = 3 * purgeChunkRows;
+    await Promise.all(Array.from({ length: backlog }, (_, i) => replay.useOnce('dpop', `old-${i}`, 1_000, 900)));
+    const reader = new Database(backend.url.slice('sqlite:'.length), { readonly: true });
+    const expiredLeft = () => reader.prepare<[], number>('SELECT count(*) FROM used_ids WHERE expires_at < 4000').pluck().get();
+    try {
+      const purged = replay.purgeExpired(4_000);
+      expect(await replay.useOnce('dpop', 'new', 5_000, 4_000)).toBe(true);
+      expect(expiredLeft()).toBeGreaterThan(0);
+      expect(await purged).toBe(backlog);
+      expect(expiredLeft()).toBe(0);
+    } finally {
+      reader.close();
+    }
   });
 
   it('revocations: revoked until purged; revoking twice is harmless', async () => {
