@@ -2,7 +2,7 @@
 // typo is a compile error, and times come from the injected clock. A receipt resolves once it is
 // committed: the store may group several into one transaction, but never acknowledges one early.
 import type { AuditRecord, AuditStore } from '../store/ports.ts';
-import { uuidv7 } from './ids.ts';
+import { uuidv7 } from '../oauth/ids.ts';
 
 export type ReceiptEvent =
   | 'passport.issued'

@@ -4,7 +4,7 @@
 // hash is stored. A request that keeps a step-up (its `stepUp`) is approved only by someone whose own
 // authentication meets it (a denial needs none).
 import { OAuthError } from '../oauth/errors.ts';
-import { uuidv7 } from '../audit/ids.ts';
+import { uuidv7 } from '../oauth/ids.ts';
 import type { Deps } from '../deps.ts';
 import { hashId, randomId } from '../oauth/ids.ts';
 import { stepUpOf, stepUpSatisfied, type Authentication } from '../obligations/step-up.ts';

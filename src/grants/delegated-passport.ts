@@ -4,7 +4,7 @@
 // src/consent/pause-exchange.ts)  4 the delegation (joined, or started with its budget)  5 mint with
 // act, did, provenance  6 record the lineage. Nothing is written before every check has passed.
 // An approved paused request comes back here with its approval id: the policies were satisfied.
-import { uuidv7 } from '../audit/ids.ts';
+import { uuidv7 } from '../oauth/ids.ts';
 import type { ClientConfig } from '../config/schema.ts';
 import { actorsOf, nestAct } from '../delegation/act.ts';
 import { budgetClaim, isSpent, toDelegationBudget } from '../delegation/budget.ts';

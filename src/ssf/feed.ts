@@ -7,7 +7,7 @@
 // 1 the position (none yet: start at the chain head, never replay history)  2 the next receipts
 // 3 the streams (disabled ones get nothing)  4 drafts, one SET per stream and draft it wants
 // 5 advance and add.
-import { uuidv7 } from '../audit/ids.ts';
+import { uuidv7 } from '../oauth/ids.ts';
 import type { Deps } from '../deps.ts';
 import type { SsfEventRecord, SsfStreamRecord } from '../store/ports.ts';
 import { draftsFor, type SetDraft } from './events.ts';

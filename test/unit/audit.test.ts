@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { canonicalJson, recordJson } from '../../src/audit/chain.ts';
-import { uuidv7 } from '../../src/audit/ids.ts';
+import { uuidv7 } from '../../src/oauth/ids.ts';
 
 describe('receipt ids and canonical JSON', () => {
   it('uuidv7 ids carry version 7 and sort by time', () => {
