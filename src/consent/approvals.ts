@@ -4,9 +4,8 @@
 // hash is stored. A request that keeps a step-up (its `stepUp`) is approved only by someone whose own
 // authentication meets it (a denial needs none).
 import { OAuthError } from '../oauth/errors.ts';
-import { uuidv7 } from '../oauth/ids.ts';
 import type { Deps } from '../deps.ts';
-import { hashId, randomId } from '../oauth/ids.ts';
+import { hashId, randomId, uuidv7 } from '../oauth/ids.ts';
 import { stepUpOf, stepUpSatisfied, type Authentication } from '../obligations/step-up.ts';
 import type { StepUp } from '../obligations/types.ts';
 import type { ApprovalKind, ApprovalRecord, ApproverRule } from '../store/ports.ts';

@@ -14,9 +14,9 @@ type CodeRow = { codeHash: string; clientId: string; familyId: string; grant: st
 
 export function createSqliteAuthorizationStore(db: SqliteDb, write: SqliteWrite): AuthorizationStore {
   const sqlite = db.$client;
-  const purgePushed = preparePurge(sqlite, write, 'pushed_requests', 'expires_at < ?');
-  const purgeRequests = preparePurge(sqlite, write, 'authorization_requests', 'expires_at < ?');
-  const purgeCodes = preparePurge(sqlite, write, 'authorization_codes', 'expires_at < ?');
+  const purgePushed = preparePurge(sqlite, write, 'pushed_requests');
+  const purgeRequests = preparePurge(sqlite, write, 'authorization_requests');
+  const purgeCodes = preparePurge(sqlite, write, 'authorization_codes');
   const codeByHash = sqlite.prepare<[string], CodeRow>('SELECT code_hash AS codeHash, client_id AS clientId, family_id AS familyId, "grant", expires_at AS expiresAt FROM authorization_codes WHERE code_hash = ?');
   const markUsed = sqlite.prepare<[number, string]>('UPDATE authorization_codes SET used_at = ? WHERE code_hash = ? AND used_at IS NULL');
   const insertCode = sqlite.prepare<[string, string, string, string, number]>('INSERT INTO authorization_codes (code_hash, client_id, family_id, "grant", expires_at, used_at) VALUES (?, ?, ?, ?, ?, NULL)');

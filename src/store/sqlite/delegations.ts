@@ -77,8 +77,8 @@ export function createSqliteLineageStore(db: SqliteDb, write: SqliteWrite): Line
 }
 
 export function createSqliteDelegationStore(db: SqliteDb, write: SqliteWrite): DelegationStore {
-  const purgeLinks = preparePurge(db.$client, write, 'passport_links', 'expires_at < ?');
-  const purgeDelegations = preparePurge(db.$client, write, 'delegations', 'expires_at < ?');
+  const purgeLinks = preparePurge(db.$client, write, 'passport_links');
+  const purgeDelegations = preparePurge(db.$client, write, 'delegations');
   const byDid = db.select().from(delegations).where(eq(delegations.did, sql.placeholder('did'))).prepare();
   const find = (did: string) => {
     const row = byDid.get({ did });

@@ -13,9 +13,9 @@ import { preparePurge } from './purge.ts';
 
 export function createSqliteFamilyStore(db: SqliteDb, write: SqliteWrite): FamilyStore {
   const sqlite = db.$client;
-  const purgeRefresh = preparePurge(sqlite, write, 'refresh_tokens', 'expires_at < ?');
-  const purgePassports = preparePurge(sqlite, write, 'family_passports', 'expires_at < ?');
-  const purgeFamilies = preparePurge(sqlite, write, 'token_families', 'expires_at < ?');
+  const purgeRefresh = preparePurge(sqlite, write, 'refresh_tokens');
+  const purgePassports = preparePurge(sqlite, write, 'family_passports');
+  const purgeFamilies = preparePurge(sqlite, write, 'token_families');
   const familyById = sqlite.prepare<[string], { clientId: string; revokedAt: number | null; expiresAt: number }>('SELECT client_id AS clientId, revoked_at AS revokedAt, expires_at AS expiresAt FROM token_families WHERE id = ?');
   const insertFamily = sqlite.prepare<[string, string, string, number, number]>('INSERT INTO token_families (id, client_id, sub, created_at, expires_at, revoked_at) VALUES (?, ?, ?, ?, ?, NULL)');
   const insertFamilyPassport = sqlite.prepare<[string, string, number]>('INSERT INTO family_passports (family_id, jti, expires_at) VALUES (?, ?, ?)');

@@ -7,8 +7,8 @@ import { preparePurge } from './purge.ts';
 import type { SqliteWrite } from './writer.ts';
 
 export function createSqliteLoginStore(db: SqliteDb, write: SqliteWrite): LoginStore {
-  const purgePending = preparePurge(db.$client, write, 'pending_logins', 'expires_at < ?');
-  const purgeSessions = preparePurge(db.$client, write, 'sessions', 'expires_at < ?');
+  const purgePending = preparePurge(db.$client, write, 'pending_logins');
+  const purgeSessions = preparePurge(db.$client, write, 'sessions');
   return {
     async savePending(login) {
       db.insert(pendingLogins).values({ ...login, acrValues: login.acrValues ?? null, maxAge: login.maxAge ?? null }).run();

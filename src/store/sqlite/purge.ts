@@ -8,11 +8,11 @@ import type { SqliteWrite } from './writer.ts';
 export const purgeChunkRows = 256;
 
 /**
- * Deletes the rows of `table` for which `condition` (SQL with one `?`, the cutoff) holds, chunk by
- * chunk, and resolves to how many went. Table and condition are the stores' own constants.
+ * Deletes the rows of `table` whose `column` is below the cutoff, chunk by chunk, and resolves to how
+ * many went. Table and column are the stores' own constants.
  */
-export function preparePurge(sqlite: Database.Database, write: SqliteWrite, table: string, condition: string): (cutoff: number) => Promise<number> {
-  const chunk = sqlite.prepare<[number]>(`DELETE FROM ${table} WHERE rowid IN (SELECT rowid FROM ${table} WHERE ${condition} LIMIT ${purgeChunkRows})`);
+export function preparePurge(sqlite: Database.Database, write: SqliteWrite, table: string, column = 'expires_at'): (cutoff: number) => Promise<number> {
+  const chunk = sqlite.prepare<[number]>(`DELETE FROM ${table} WHERE rowid IN (SELECT rowid FROM ${table} WHERE ${column} < ? LIMIT ${purgeChunkRows})`);
   return async (cutoff) => {
     let deleted = 0;
     for (;;) {

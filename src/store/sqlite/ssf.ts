@@ -99,6 +99,6 @@ export function createSqliteSsfStore(db: SqliteDb, write: SqliteWrite): SsfStore
     async pending(streamId, limit) {
       return db.select().from(ssfEvents).where(eq(ssfEvents.streamId, streamId)).orderBy(asc(ssfEvents.createdAtMs), asc(ssfEvents.jti)).limit(limit).all().map(eventFromRow);
     },
-    purgeBefore: preparePurge(db.$client, write, 'ssf_events', 'created_at_ms < ?'),
+    purgeBefore: preparePurge(db.$client, write, 'ssf_events', 'created_at_ms'),
   };
 }

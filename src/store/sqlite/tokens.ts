@@ -13,19 +13,17 @@ export function createSqliteReplayStore(db: SqliteDb, write: SqliteWrite): Repla
     .values({ scope: sql.placeholder('scope'), id: sql.placeholder('id'), expiresAt: sql.placeholder('expiresAt') })
     .onConflictDoNothing()
     .prepare();
-  const purge = preparePurge(db.$client, write, 'used_ids', 'expires_at < ?');
   return {
     async useOnce(scope, id, expiresAt) {
       return write(() => use.run({ scope, id, expiresAt }).changes === 1);
     },
-    purgeExpired: purge,
+    purgeExpired: preparePurge(db.$client, write, 'used_ids'),
   };
 }
 
 export function createSqliteRevocationStore(db: SqliteDb, write: SqliteWrite): RevocationStore {
   // Asked on every introspection: a plain prepared statement (drizzle's mapping cost more than the lookup).
   const lookup = db.$client.prepare<[string], number>('SELECT 1 FROM revoked_tokens WHERE jti = ?').pluck();
-  const purge = preparePurge(db.$client, write, 'revoked_tokens', 'expires_at < ?');
   return {
     async revoke(jti, clientId, expiresAt, now) {
       await write(() => db.insert(revokedTokens).values({ jti, clientId, expiresAt, revokedAt: now }).onConflictDoNothing().run());
@@ -33,7 +31,7 @@ export function createSqliteRevocationStore(db: SqliteDb, write: SqliteWrite): R
     async isRevoked(jti) {
       return lookup.get(jti) !== undefined;
     },
-    purgeExpired: purge,
+    purgeExpired: preparePurge(db.$client, write, 'revoked_tokens'),
   };
 }
 
